@@ -1,0 +1,47 @@
+//! The one error type of every operation; it mirrors the WIT `error` variant.
+
+use crate::env::StoreError;
+
+/// Why an operation failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// No user has that id or username.
+    #[error("User does not exist")]
+    NoUser,
+    /// The user exists but the password does not match.
+    #[error("Invalid password")]
+    InvalidPassword,
+    /// That username is taken.
+    #[error("User already exists")]
+    UserExists,
+    /// The token is malformed, unknown or revoked.
+    #[error("Token does not exist")]
+    InvalidToken,
+    /// The token existed but has expired (and is now deleted).
+    #[error("Token expired")]
+    TokenExpired,
+    /// An argument is out of range; the text says which.
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// The store failed; nothing was partly written.
+    #[error("storage failure: {0}")]
+    Storage(String),
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        match e {
+            // Conflicts are retried by `txn::retry`; one that escapes means a
+            // caller forgot to, which is still a storage-level failure.
+            StoreError::Conflict => Error::Storage("unresolved commit conflict".into()),
+            StoreError::Failure(m) => Error::Storage(m),
+        }
+    }
+}
+
+/// Shorthand used by every operation.
+pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+pub(crate) fn invalid(msg: impl Into<String>) -> Error {
+    Error::InvalidInput(msg.into())
+}
