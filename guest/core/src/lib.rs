@@ -31,7 +31,7 @@ mod sessions;
 mod settings;
 pub mod token;
 mod txn;
-mod users;
+pub mod users;
 
 pub use env::{Env, Guard, StoreError, Write};
 pub use error::{Error, Result};

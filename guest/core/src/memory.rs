@@ -94,12 +94,18 @@ impl Env for MemoryEnv {
     }
 
     fn random(&self, buf: &mut [u8]) {
-        for chunk in buf.chunks_mut(8) {
-            let mut z = self.seed.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^= z >> 31;
-            chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
-        }
+        seeded_fill(&self.seed, buf);
+    }
+}
+
+/// Fill `buf` from a SplitMix64 stream whose state is `state`. Deterministic
+/// and fast, for test doubles only: never for real tokens.
+pub fn seeded_fill(state: &AtomicU64, buf: &mut [u8]) {
+    for chunk in buf.chunks_mut(8) {
+        let mut z = state.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
     }
 }

@@ -1,0 +1,151 @@
+//! The `store` capability over sled: reads, ordered scans and guarded
+//! atomic commits that are durable before they are acknowledged.
+
+use std::sync::{Arc, Condvar, Mutex};
+
+use moth_core::{Guard, StoreError, Write};
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+
+/// When a commit counts as done.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// Flushed to disk before the commit returns: survives `kill -9` and
+    /// power loss (as far as the disk honours fsync). The default.
+    #[default]
+    Flush,
+    /// Left in sled's buffers, flushed on sled's timer (every 500 ms): a
+    /// crash can lose the last moments of acknowledged writes. Faster.
+    Buffered,
+}
+
+/// One key space in a sled database, as the component's store.
+#[derive(Clone)]
+pub struct SledStore {
+    tree: sled::Tree,
+    flusher: Arc<GroupFlush>,
+}
+
+impl std::fmt::Debug for SledStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SledStore").field("tree", &String::from_utf8_lossy(&self.tree.name())).finish()
+    }
+}
+
+fn failure(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Failure(e.to_string())
+}
+
+impl SledStore {
+    /// The key space `tree` of `db`, committing with `durability`.
+    pub fn new(db: &sled::Db, tree: &str, durability: Durability) -> sled::Result<Self> {
+        Ok(SledStore { tree: db.open_tree(tree)?, flusher: Arc::new(GroupFlush::new(db.clone(), durability)) })
+    }
+
+    /// The value under `key`.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.tree.get(key).map_err(failure)?.map(|v| v.to_vec()))
+    }
+
+    /// Up to `limit` entries with `start <= key < end`, ascending.
+    pub fn scan(&self, start: &[u8], end: &[u8], limit: u32) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+        if start >= end {
+            return Ok(Vec::new());
+        }
+        self.tree
+            .range(start..end)
+            .take(limit as usize)
+            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(failure))
+            .collect()
+    }
+
+    /// Apply `writes` atomically iff every guard holds, then make them
+    /// durable (per [`Durability`]) before returning.
+    pub fn commit(&self, guards: &[Guard], writes: &[Write]) -> Result<(), StoreError> {
+        if writes.is_empty() && guards.is_empty() {
+            return Ok(());
+        }
+        let outcome = self.tree.transaction(|tx| {
+            for g in guards {
+                if tx.get(&g.key)?.as_deref() != g.expect.as_deref() {
+                    return Err(ConflictableTransactionError::Abort(()));
+                }
+            }
+            for w in writes {
+                match &w.value {
+                    Some(v) => tx.insert(w.key.as_slice(), v.as_slice())?,
+                    None => tx.remove(w.key.as_slice())?,
+                };
+            }
+            Ok(())
+        });
+        match outcome {
+            Ok(()) => {}
+            Err(TransactionError::Abort(())) => return Err(StoreError::Conflict),
+            Err(TransactionError::Storage(e)) => return Err(failure(e)),
+        }
+        if writes.is_empty() { Ok(()) } else { self.flusher.flush() }
+    }
+
+    /// Bytes the whole database occupies on disk.
+    pub fn size_on_disk(&self) -> u64 {
+        self.flusher.db.size_on_disk().unwrap_or(0)
+    }
+}
+
+/// Group commit: one fsync covers every commit that finished before it
+/// started, so concurrent writers share flushes instead of queueing one
+/// fsync each.
+struct GroupFlush {
+    db: sled::Db,
+    durability: Durability,
+    state: Mutex<FlushState>,
+    done: Condvar,
+}
+
+#[derive(Default)]
+struct FlushState {
+    /// Commits that have asked for a flush so far.
+    requested: u64,
+    /// All commits up to this number are on disk.
+    completed: u64,
+    /// A flush is under way.
+    flushing: bool,
+    /// The last flush failed with this; reported to the commits it covered.
+    failed: Option<(u64, String)>,
+}
+
+impl GroupFlush {
+    fn new(db: sled::Db, durability: Durability) -> Self {
+        GroupFlush { db, durability, state: Mutex::default(), done: Condvar::new() }
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        if self.durability == Durability::Buffered {
+            return Ok(());
+        }
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        st.requested += 1;
+        let mine = st.requested;
+        loop {
+            if st.completed >= mine {
+                return match &st.failed {
+                    Some((upto, msg)) if *upto >= mine => Err(failure(msg)),
+                    _ => Ok(()),
+                };
+            }
+            if st.flushing {
+                st = self.done.wait(st).unwrap_or_else(|p| p.into_inner());
+                continue;
+            }
+            st.flushing = true;
+            let target = st.requested;
+            drop(st);
+            let result = self.db.flush();
+            st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            st.flushing = false;
+            st.completed = target;
+            st.failed = result.err().map(|e| (target, e.to_string()));
+            self.done.notify_all();
+        }
+    }
+}
