@@ -10,7 +10,7 @@ wasmtime::component::bindgen!({
     path: "../wit",
 });
 
-pub use moth::auth::store::{Entry, Guard, StoreError, Write};
+pub use self::moth::auth::store::{Entry, Guard, StoreError, Write};
 pub use exports::moth::auth::users as types;
 
 /// What each wasmtime `Store` carries: the capabilities and the limits.
@@ -28,7 +28,7 @@ fn store_error(e: moth_core::StoreError) -> StoreError {
     }
 }
 
-impl moth::auth::store::Host for HostState {
+impl self::moth::auth::store::Host for HostState {
     fn get(&mut self, key: Vec<u8>) -> Result<Option<Vec<u8>>, StoreError> {
         self.env.store.get(&key).map_err(store_error)
     }
