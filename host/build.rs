@@ -11,10 +11,19 @@ const TARGET: &str = "wasm32-unknown-unknown";
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
-    let root = manifest_dir.parent().expect("host/ lives in the workspace root");
+    let root = manifest_dir
+        .parent()
+        .expect("host/ lives in the workspace root");
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").unwrap());
 
-    for watched in ["guest/src", "guest/core/src", "guest/Cargo.toml", "guest/core/Cargo.toml", "wit", "Cargo.lock"] {
+    for watched in [
+        "guest/src",
+        "guest/core/src",
+        "guest/Cargo.toml",
+        "guest/core/Cargo.toml",
+        "wit",
+        "Cargo.lock",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     println!("cargo:rerun-if-env-changed=MOTH_GUEST_RUSTFLAGS");
@@ -31,14 +40,30 @@ fn build_guest(root: &Path, out_dir: &Path) -> Vec<u8> {
     let target_dir = out_dir.join("guest-target");
     // SIMD lets the compiler vectorise Argon2's block mixing; every host
     // moth targets (wasmtime, Node, wasmtime-py) supports it.
-    let rustflags = env::var("MOTH_GUEST_RUSTFLAGS").unwrap_or_else(|_| "-Ctarget-feature=+simd128".into());
+    let rustflags =
+        env::var("MOTH_GUEST_RUSTFLAGS").unwrap_or_else(|_| "-Ctarget-feature=+simd128".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root)
-        .args(["build", "--package", "moth-guest", "--target", TARGET, "--profile", "guest", "--locked"])
+        .args([
+            "build",
+            "--package",
+            "moth-guest",
+            "--target",
+            TARGET,
+            "--profile",
+            "guest",
+            "--locked",
+        ])
         .arg("--target-dir")
         .arg(&target_dir)
         .env("CARGO_ENCODED_RUSTFLAGS", rustflags.replace(' ', "\x1f"));
-    for inherited in ["RUSTFLAGS", "CARGO_BUILD_RUSTFLAGS", "CARGO_TARGET_DIR", "CARGO_BUILD_TARGET", "RUSTC_WORKSPACE_WRAPPER"] {
+    for inherited in [
+        "RUSTFLAGS",
+        "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+        "RUSTC_WORKSPACE_WRAPPER",
+    ] {
         cmd.env_remove(inherited);
     }
     let status = cmd.status().expect("run cargo to build the guest");
@@ -48,7 +73,10 @@ fn build_guest(root: &Path, out_dir: &Path) -> Vec<u8> {
              run: rustup target add {TARGET}"
         );
     }
-    let wasm = target_dir.join(TARGET).join("guest").join("moth_guest.wasm");
+    let wasm = target_dir
+        .join(TARGET)
+        .join("guest")
+        .join("moth_guest.wasm");
     fs::read(&wasm).unwrap_or_else(|e| panic!("read {}: {e}", wasm.display()))
 }
 

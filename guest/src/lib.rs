@@ -10,9 +10,9 @@ wit_bindgen::generate!({
     generate_all,
 });
 
+use exports::moth::auth::users as types;
 use exports::moth::auth::users::Guest;
 use moth::auth::store;
-use exports::moth::auth::users as types;
 use moth_core::{Auth, Env, StoreError};
 
 /// The WIT imports, as an environment for the core logic.
@@ -30,16 +30,35 @@ impl Env for Imports {
         store::get(key).map_err(store_error)
     }
 
-    fn scan(&self, start: &[u8], end: &[u8], limit: u32) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn scan(
+        &self,
+        start: &[u8],
+        end: &[u8],
+        limit: u32,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
         let entries = store::scan(start, end, limit).map_err(store_error)?;
         Ok(entries.into_iter().map(|e| (e.key, e.value)).collect())
     }
 
-    fn commit(&self, guards: &[moth_core::Guard], writes: &[moth_core::Write]) -> Result<(), StoreError> {
-        let guards: Vec<store::Guard> =
-            guards.iter().map(|g| store::Guard { key: g.key.clone(), expect: g.expect.clone() }).collect();
-        let writes: Vec<store::Write> =
-            writes.iter().map(|w| store::Write { key: w.key.clone(), value: w.value.clone() }).collect();
+    fn commit(
+        &self,
+        guards: &[moth_core::Guard],
+        writes: &[moth_core::Write],
+    ) -> Result<(), StoreError> {
+        let guards: Vec<store::Guard> = guards
+            .iter()
+            .map(|g| store::Guard {
+                key: g.key.clone(),
+                expect: g.expect.clone(),
+            })
+            .collect();
+        let writes: Vec<store::Write> = writes
+            .iter()
+            .map(|w| store::Write {
+                key: w.key.clone(),
+                value: w.value.clone(),
+            })
+            .collect();
         store::commit(&guards, &writes).map_err(store_error)
     }
 
@@ -74,7 +93,11 @@ fn err(e: moth_core::Error) -> types::Error {
 }
 
 fn user(u: moth_core::User) -> types::User {
-    types::User { id: u.id, username: u.username, permissions: u.permissions }
+    types::User {
+        id: u.id,
+        username: u.username,
+        permissions: u.permissions,
+    }
 }
 
 fn settings_to_wit(s: moth_core::Settings) -> types::Settings {
@@ -89,8 +112,15 @@ fn settings_to_wit(s: moth_core::Settings) -> types::Settings {
 struct Component;
 
 impl Guest for Component {
-    fn create_user(username: String, password: String, permissions: String) -> Result<types::User, types::Error> {
-        auth().create_user(&username, &password, &permissions).map(user).map_err(err)
+    fn create_user(
+        username: String,
+        password: String,
+        permissions: String,
+    ) -> Result<types::User, types::Error> {
+        auth()
+            .create_user(&username, &password, &permissions)
+            .map(user)
+            .map_err(err)
     }
 
     fn delete_user(id: u64) -> Result<(), types::Error> {
@@ -103,7 +133,10 @@ impl Guest for Component {
 
     fn list_users(after: Option<u64>, limit: u32) -> Result<types::UserPage, types::Error> {
         let page = auth().list_users(after, limit).map_err(err)?;
-        Ok(types::UserPage { users: page.users.into_iter().map(user).collect(), next: page.next })
+        Ok(types::UserPage {
+            users: page.users.into_iter().map(user).collect(),
+            next: page.next,
+        })
     }
 
     fn set_password(id: u64, password: String) -> Result<(), types::Error> {
@@ -118,14 +151,25 @@ impl Guest for Component {
         auth().password_valid(&username, &password).map_err(err)
     }
 
-    fn login(username: String, password: String, lifetime: Option<u64>) -> Result<types::Session, types::Error> {
+    fn login(
+        username: String,
+        password: String,
+        lifetime: Option<u64>,
+    ) -> Result<types::Session, types::Error> {
         let s = auth().login(&username, &password, lifetime).map_err(err)?;
-        Ok(types::Session { token: s.token, user: user(s.user), expires: s.expires })
+        Ok(types::Session {
+            token: s.token,
+            user: user(s.user),
+            expires: s.expires,
+        })
     }
 
     fn validate(token: String) -> Result<types::Validation, types::Error> {
         let v = auth().validate(&token).map_err(err)?;
-        Ok(types::Validation { user: user(v.user), expires: v.expires })
+        Ok(types::Validation {
+            user: user(v.user),
+            expires: v.expires,
+        })
     }
 
     fn logout(token: String) -> Result<(), types::Error> {

@@ -34,28 +34,50 @@ impl self::moth::auth::store::Host for HostState {
     }
 
     fn scan(&mut self, start: Vec<u8>, end: Vec<u8>, limit: u32) -> Result<Vec<Entry>, StoreError> {
-        let entries = self.env.store.scan(&start, &end, limit).map_err(store_error)?;
-        Ok(entries.into_iter().map(|(key, value)| Entry { key, value }).collect())
+        let entries = self
+            .env
+            .store
+            .scan(&start, &end, limit)
+            .map_err(store_error)?;
+        Ok(entries
+            .into_iter()
+            .map(|(key, value)| Entry { key, value })
+            .collect())
     }
 
     fn commit(&mut self, guards: Vec<Guard>, writes: Vec<Write>) -> Result<(), StoreError> {
-        let guards: Vec<moth_core::Guard> =
-            guards.into_iter().map(|g| moth_core::Guard { key: g.key, expect: g.expect }).collect();
-        let writes: Vec<moth_core::Write> =
-            writes.into_iter().map(|w| moth_core::Write { key: w.key, value: w.value }).collect();
+        let guards: Vec<moth_core::Guard> = guards
+            .into_iter()
+            .map(|g| moth_core::Guard {
+                key: g.key,
+                expect: g.expect,
+            })
+            .collect();
+        let writes: Vec<moth_core::Write> = writes
+            .into_iter()
+            .map(|w| moth_core::Write {
+                key: w.key,
+                value: w.value,
+            })
+            .collect();
         self.env.store.commit(&guards, &writes).map_err(store_error)
     }
 }
 
-
 impl wasi::clocks::wall_clock::Host for HostState {
     fn now(&mut self) -> wasi::clocks::wall_clock::Datetime {
         let (seconds, nanoseconds) = self.env.clock.now();
-        wasi::clocks::wall_clock::Datetime { seconds, nanoseconds }
+        wasi::clocks::wall_clock::Datetime {
+            seconds,
+            nanoseconds,
+        }
     }
 
     fn resolution(&mut self) -> wasi::clocks::wall_clock::Datetime {
-        wasi::clocks::wall_clock::Datetime { seconds: 0, nanoseconds: 1 }
+        wasi::clocks::wall_clock::Datetime {
+            seconds: 0,
+            nanoseconds: 1,
+        }
     }
 }
 
@@ -93,7 +115,11 @@ impl From<types::Error> for crate::Error {
 
 impl From<types::User> for moth_core::User {
     fn from(u: types::User) -> Self {
-        moth_core::User { id: u.id, username: u.username, permissions: u.permissions }
+        moth_core::User {
+            id: u.id,
+            username: u.username,
+            permissions: u.permissions,
+        }
     }
 }
 

@@ -18,7 +18,9 @@ impl Clock for SystemClock {
     fn now(&self) -> (u64, u32) {
         // A clock before 1970 is a misconfigured machine; reading it as the
         // epoch makes every token look expired, which fails safe.
-        let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let d = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
         (d.as_secs(), d.subsec_nanos())
     }
 }

@@ -30,8 +30,16 @@ pub fn make_db(path: impl AsRef<Path>) -> Result<bool> {
 }
 
 fn create_new(path: &Path) -> Result<sled::Db> {
-    if path.exists() && path.read_dir().map(|mut d| d.next().is_some()).unwrap_or(true) {
-        return Err(Error::InvalidInput(format!("{} exists and is not a moth database", path.display())));
+    if path.exists()
+        && path
+            .read_dir()
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        return Err(Error::InvalidInput(format!(
+            "{} exists and is not a moth database",
+            path.display()
+        )));
     }
     let db = open_raw(path)?;
     db.insert(MARKER_KEY, MARKER_VALUE)?;
@@ -69,7 +77,10 @@ fn open_raw(path: &Path) -> Result<sled::Db> {
                 std::thread::sleep(Duration::from_millis(10));
             }
             Err(e) if is_lock_busy(&e) => {
-                return Err(Error::Storage(format!("{}: the database is in use by another process", path.display())));
+                return Err(Error::Storage(format!(
+                    "{}: the database is in use by another process",
+                    path.display()
+                )));
             }
             Err(e) => return Err(Error::Storage(format!("{}: {e}", path.display()))),
         }

@@ -22,7 +22,9 @@ pub struct HostEnv {
 
 impl std::fmt::Debug for HostEnv {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HostEnv").field("store", &self.store).finish_non_exhaustive()
+        f.debug_struct("HostEnv")
+            .field("store", &self.store)
+            .finish_non_exhaustive()
     }
 }
 
@@ -33,7 +35,12 @@ impl moth_core::Env for HostEnv {
         self.store.get(key)
     }
 
-    fn scan(&self, start: &[u8], end: &[u8], limit: u32) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn scan(
+        &self,
+        start: &[u8],
+        end: &[u8],
+        limit: u32,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
         self.store.scan(start, end, limit)
     }
 

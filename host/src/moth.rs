@@ -144,7 +144,9 @@ pub struct Moth {
 
 impl std::fmt::Debug for Moth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Moth").field("env", &self.inner.env).finish_non_exhaustive()
+        f.debug_struct("Moth")
+            .field("env", &self.inner.env)
+            .finish_non_exhaustive()
     }
 }
 
@@ -188,9 +190,14 @@ impl Moth {
     /// Run `f` on a pooled instance. A trap discards the instance: its
     /// memory may be inconsistent, and the guarded commit guarantees the
     /// store is not.
-    fn call<T>(&self, f: impl FnOnce(&mut Instance) -> wasmtime::Result<WitResult<T>>) -> Result<T> {
+    fn call<T>(
+        &self,
+        f: impl FnOnce(&mut Instance) -> wasmtime::Result<WitResult<T>>,
+    ) -> Result<T> {
         let inner = &*self.inner;
-        let mut instance = inner.pool.take(|| inner.runtime.instantiate(inner.env.clone()))?;
+        let mut instance = inner
+            .pool
+            .take(|| inner.runtime.instantiate(inner.env.clone()))?;
         match f(&mut instance) {
             Ok(result) => {
                 inner.pool.put(instance);
@@ -207,16 +214,32 @@ impl Moth {
 
     /// Check the password and mint a token valid for `lifetime` (the stored
     /// default, three days unless changed, when `None`).
-    pub fn login(&self, username: &str, password: &str, lifetime: Option<Duration>) -> Result<Session> {
+    pub fn login(
+        &self,
+        username: &str,
+        password: &str,
+        lifetime: Option<Duration>,
+    ) -> Result<Session> {
         let lifetime = lifetime.map(|d| d.as_secs());
-        let s = self.call(|i| i.auth.moth_auth_users().call_login(&mut i.store, username, password, lifetime))?;
-        Ok(Session { token: s.token, user: s.user.into(), expires: s.expires })
+        let s = self.call(|i| {
+            i.auth
+                .moth_auth_users()
+                .call_login(&mut i.store, username, password, lifetime)
+        })?;
+        Ok(Session {
+            token: s.token,
+            user: s.user.into(),
+            expires: s.expires,
+        })
     }
 
     /// The user and expiry behind a live token.
     pub fn validate(&self, token: &str) -> Result<Validation> {
         let v = self.call(|i| i.auth.moth_auth_users().call_validate(&mut i.store, token))?;
-        Ok(Validation { user: v.user.into(), expires: v.expires })
+        Ok(Validation {
+            user: v.user.into(),
+            expires: v.expires,
+        })
     }
 
     /// Delete a token.
@@ -226,13 +249,21 @@ impl Moth {
 
     /// Whether `password` is `username`'s, without logging in (MOTH's `passwordValid`).
     pub fn password_valid(&self, username: &str, password: &str) -> Result<bool> {
-        self.call(|i| i.auth.moth_auth_users().call_check_password(&mut i.store, username, password))
+        self.call(|i| {
+            i.auth
+                .moth_auth_users()
+                .call_check_password(&mut i.store, username, password)
+        })
     }
 
     /// Create a user (MOTH's `newuser`).
     pub fn new_user(&self, username: &str, password: &str, permissions: &str) -> Result<User> {
-        self.call(|i| i.auth.moth_auth_users().call_create_user(&mut i.store, username, password, permissions))
-            .map(User::from)
+        self.call(|i| {
+            i.auth
+                .moth_auth_users()
+                .call_create_user(&mut i.store, username, password, permissions)
+        })
+        .map(User::from)
     }
 
     /// Delete a user and revoke all their tokens (MOTH's `deluser`).
@@ -242,12 +273,20 @@ impl Moth {
 
     /// Set a new password and revoke all the user's tokens (MOTH's `newpass`).
     pub fn set_password(&self, id: u64, password: &str) -> Result<()> {
-        self.call(|i| i.auth.moth_auth_users().call_set_password(&mut i.store, id, password))
+        self.call(|i| {
+            i.auth
+                .moth_auth_users()
+                .call_set_password(&mut i.store, id, password)
+        })
     }
 
     /// Replace the user's permissions string (MOTH's `newperms`).
     pub fn set_permissions(&self, id: u64, permissions: &str) -> Result<()> {
-        self.call(|i| i.auth.moth_auth_users().call_set_permissions(&mut i.store, id, permissions))
+        self.call(|i| {
+            i.auth
+                .moth_auth_users()
+                .call_set_permissions(&mut i.store, id, permissions)
+        })
     }
 
     /// How many live tokens the user has (MOTH's `gettokens`).
@@ -257,8 +296,15 @@ impl Moth {
 
     /// One page of users with ids above `after`, at most `limit` (1..=1000).
     pub fn users_page(&self, after: Option<u64>, limit: u32) -> Result<UserPage> {
-        let p = self.call(|i| i.auth.moth_auth_users().call_list_users(&mut i.store, after, limit))?;
-        Ok(UserPage { users: p.users.into_iter().map(User::from).collect(), next: p.next })
+        let p = self.call(|i| {
+            i.auth
+                .moth_auth_users()
+                .call_list_users(&mut i.store, after, limit)
+        })?;
+        Ok(UserPage {
+            users: p.users.into_iter().map(User::from).collect(),
+            next: p.next,
+        })
     }
 
     /// Every user, in id order (MOTH's `getusers`).
@@ -277,12 +323,17 @@ impl Moth {
 
     /// The user with this id (MOTH's `getuser`).
     pub fn user(&self, id: u64) -> Result<User> {
-        self.call(|i| i.auth.moth_auth_users().call_get_user(&mut i.store, id)).map(User::from)
+        self.call(|i| i.auth.moth_auth_users().call_get_user(&mut i.store, id))
+            .map(User::from)
     }
 
     /// Revoke all the user's tokens; returns how many were live (MOTH's `deltokens`).
     pub fn delete_tokens(&self, id: u64) -> Result<u64> {
-        self.call(|i| i.auth.moth_auth_users().call_delete_tokens(&mut i.store, id))
+        self.call(|i| {
+            i.auth
+                .moth_auth_users()
+                .call_delete_tokens(&mut i.store, id)
+        })
     }
 
     /// Delete every expired token now; returns how many.
@@ -300,7 +351,8 @@ impl Moth {
 
     /// The settings in force.
     pub fn settings(&self) -> Result<Settings> {
-        self.call(|i| i.auth.moth_auth_users().call_get_settings(&mut i.store)).map(Settings::from)
+        self.call(|i| i.auth.moth_auth_users().call_get_settings(&mut i.store))
+            .map(Settings::from)
     }
 
     /// Store new settings (validated by the component).
@@ -313,7 +365,11 @@ impl Moth {
                 self.inner.runtime.max_instance_memory()
             )));
         }
-        self.call(|i| i.auth.moth_auth_users().call_set_settings(&mut i.store, s.into()))
+        self.call(|i| {
+            i.auth
+                .moth_auth_users()
+                .call_set_settings(&mut i.store, s.into())
+        })
     }
 
     /// Flush everything to disk (commits already are, under the default
@@ -341,16 +397,18 @@ impl Moth {
 }
 
 fn spawn_sweeper(moth: Weak<Inner>, every: Duration, stop: mpsc::Receiver<()>) {
-    let spawned = std::thread::Builder::new().name("moth-sweeper".into()).spawn(move || {
-        while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(every) {
-            let Some(inner) = moth.upgrade() else { return };
-            match (Moth { inner }).sweep() {
-                Ok(0) => {}
-                Ok(n) => tracing::debug!(deleted = n, "swept expired tokens"),
-                Err(e) => tracing::warn!(error = %e, "sweeping expired tokens failed"),
+    let spawned = std::thread::Builder::new()
+        .name("moth-sweeper".into())
+        .spawn(move || {
+            while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(every) {
+                let Some(inner) = moth.upgrade() else { return };
+                match (Moth { inner }).sweep() {
+                    Ok(0) => {}
+                    Ok(n) => tracing::debug!(deleted = n, "swept expired tokens"),
+                    Err(e) => tracing::warn!(error = %e, "sweeping expired tokens failed"),
+                }
             }
-        }
-    });
+        });
     if let Err(e) = spawned {
         tracing::warn!(error = %e, "could not start the sweeper; call Moth::sweep yourself");
     }

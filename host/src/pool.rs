@@ -23,7 +23,14 @@ struct State<T> {
 
 impl<T> Pool<T> {
     pub fn new(max: usize) -> Self {
-        Pool { state: Mutex::new(State { idle: Vec::new(), live: 0 }), freed: Condvar::new(), max: max.max(1) }
+        Pool {
+            state: Mutex::new(State {
+                idle: Vec::new(),
+                live: 0,
+            }),
+            freed: Condvar::new(),
+            max: max.max(1),
+        }
     }
 
     /// Take an idle item, or create one with `make` while under the bound,
@@ -45,7 +52,11 @@ impl<T> Pool<T> {
 
     /// Give a healthy item back.
     pub fn put(&self, item: T) {
-        self.state.lock().unwrap_or_else(|p| p.into_inner()).idle.push(item);
+        self.state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .idle
+            .push(item);
         self.freed.notify_one();
     }
 

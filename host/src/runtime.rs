@@ -11,7 +11,9 @@ use std::sync::{Arc, OnceLock};
 
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimitsBuilder};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimitsBuilder,
+};
 
 use crate::bindings::{Auth, AuthPre, HostState};
 use crate::env::HostEnv;
@@ -39,7 +41,11 @@ impl CacheDir {
             CacheDir::Off => None,
             CacheDir::Path(p) => Some(p.clone()),
             CacheDir::Default => {
-                let var = |k| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+                let var = |k| {
+                    std::env::var_os(k)
+                        .filter(|v| !v.is_empty())
+                        .map(PathBuf::from)
+                };
                 var("MOTH_CACHE_DIR")
                     .or_else(|| var("XDG_CACHE_HOME").map(|p| p.join("moth")))
                     .or_else(|| var("HOME").map(|p| p.join(".cache").join("moth")))
@@ -64,7 +70,11 @@ pub struct RuntimeOptions {
 
 impl Default for RuntimeOptions {
     fn default() -> Self {
-        RuntimeOptions { cache: CacheDir::Default, pooling_slots: None, max_instance_memory: 256 << 20 }
+        RuntimeOptions {
+            cache: CacheDir::Default,
+            pooling_slots: None,
+            max_instance_memory: 256 << 20,
+        }
     }
 }
 
@@ -87,9 +97,9 @@ impl std::fmt::Debug for Runtime {
 }
 
 /// One live instance and its wasmtime store.
-pub(crate) struct Instance {
-    pub store: Store<HostState>,
-    pub auth: Auth,
+pub struct Instance {
+    pub(crate) store: Store<HostState>,
+    pub(crate) auth: Auth,
 }
 
 fn component_error(e: impl std::fmt::Display) -> Error {
@@ -100,7 +110,9 @@ impl Runtime {
     /// The process-wide runtime with default options, built on first use.
     pub fn shared() -> Result<Arc<Runtime>> {
         static SHARED: OnceLock<std::result::Result<Arc<Runtime>, Error>> = OnceLock::new();
-        SHARED.get_or_init(|| Runtime::new(&RuntimeOptions::default()).map(Arc::new)).clone()
+        SHARED
+            .get_or_init(|| Runtime::new(&RuntimeOptions::default()).map(Arc::new))
+            .clone()
     }
 
     /// Build a runtime: configure the engine, then load the component from
@@ -120,12 +132,22 @@ impl Runtime {
             config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         }
         let engine = Engine::new(&config).map_err(component_error)?;
-        let (component, loaded_from_cache) = load_component(&engine, opts.cache.resolve().as_deref())?;
+        let (component, loaded_from_cache) =
+            load_component(&engine, opts.cache.resolve().as_deref())?;
         let mut linker = Linker::<HostState>::new(&engine);
         Auth::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s).map_err(component_error)?;
-        let pre = AuthPre::new(linker.instantiate_pre(&component).map_err(component_error)?)
-            .map_err(component_error)?;
-        Ok(Runtime { engine, pre, max_instance_memory: opts.max_instance_memory, loaded_from_cache })
+        let pre = AuthPre::new(
+            linker
+                .instantiate_pre(&component)
+                .map_err(component_error)?,
+        )
+        .map_err(component_error)?;
+        Ok(Runtime {
+            engine,
+            pre,
+            max_instance_memory: opts.max_instance_memory,
+            loaded_from_cache,
+        })
     }
 
     /// The wasmtime engine.
@@ -148,9 +170,13 @@ impl Runtime {
         self.max_instance_memory
     }
 
-    /// A fresh instance whose imports reach `env`.
-    pub(crate) fn instantiate(&self, env: HostEnv) -> Result<Instance> {
-        let limits = StoreLimitsBuilder::new().memory_size(self.max_instance_memory).instances(16).build();
+    /// A fresh instance whose imports reach `env`. [`crate::Moth`] pools
+    /// these; this is public so that instantiation can be measured.
+    pub fn instantiate(&self, env: HostEnv) -> Result<Instance> {
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(self.max_instance_memory)
+            .instances(16)
+            .build();
         let mut store = Store::new(&self.engine, HostState { env, limits });
         store.limiter(|s| &mut s.limits);
         let auth = self.pre.instantiate(&mut store).map_err(component_error)?;
@@ -163,7 +189,11 @@ fn cache_key(engine: &Engine) -> String {
     engine.precompile_compatibility_hash().hash(&mut h);
     let digest = Sha256::digest(COMPONENT);
     let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-    format!("moth-{}-{hex}-{:016x}.cwasm", env!("CARGO_PKG_VERSION"), h.finish())
+    format!(
+        "moth-{}-{hex}-{:016x}.cwasm",
+        env!("CARGO_PKG_VERSION"),
+        h.finish()
+    )
 }
 
 fn load_component(engine: &Engine, cache: Option<&Path>) -> Result<(Component, bool)> {
@@ -175,7 +205,9 @@ fn load_component(engine: &Engine, cache: Option<&Path>) -> Result<(Component, b
         // writable only by this user. wasmtime checks the header again.
         match unsafe { Component::deserialize_file(engine, path) } {
             Ok(c) => return Ok((c, true)),
-            Err(e) => tracing::warn!(path = %path.display(), error = %e, "ignoring unusable cached component"),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "ignoring unusable cached component")
+            }
         }
     }
     let component = Component::new(engine, COMPONENT).map_err(component_error)?;
@@ -192,7 +224,11 @@ fn store_artifact(component: &Component, path: &Path) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     // Write aside and rename, so a reader never sees half a file.
-    let tmp = dir.join(format!(".{}.{}.tmp", path.file_name().unwrap_or_default().display(), std::process::id()));
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name().unwrap_or_default().display(),
+        std::process::id()
+    ));
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)
 }

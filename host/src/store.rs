@@ -27,7 +27,9 @@ pub struct SledStore {
 
 impl std::fmt::Debug for SledStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SledStore").field("tree", &String::from_utf8_lossy(&self.tree.name())).finish()
+        f.debug_struct("SledStore")
+            .field("tree", &String::from_utf8_lossy(&self.tree.name()))
+            .finish()
     }
 }
 
@@ -38,7 +40,10 @@ fn failure(e: impl std::fmt::Display) -> StoreError {
 impl SledStore {
     /// The key space `tree` of `db`, committing with `durability`.
     pub fn new(db: &sled::Db, tree: &str, durability: Durability) -> sled::Result<Self> {
-        Ok(SledStore { tree: db.open_tree(tree)?, flusher: Arc::new(GroupFlush::new(db.clone(), durability)) })
+        Ok(SledStore {
+            tree: db.open_tree(tree)?,
+            flusher: Arc::new(GroupFlush::new(db.clone(), durability)),
+        })
     }
 
     /// The value under `key`.
@@ -47,7 +52,12 @@ impl SledStore {
     }
 
     /// Up to `limit` entries with `start <= key < end`, ascending.
-    pub fn scan(&self, start: &[u8], end: &[u8], limit: u32) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    pub fn scan(
+        &self,
+        start: &[u8],
+        end: &[u8],
+        limit: u32,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
         if start >= end {
             return Ok(Vec::new());
         }
@@ -83,7 +93,11 @@ impl SledStore {
             Err(TransactionError::Abort(())) => return Err(StoreError::Conflict),
             Err(TransactionError::Storage(e)) => return Err(failure(e)),
         }
-        if writes.is_empty() { Ok(()) } else { self.flusher.flush() }
+        if writes.is_empty() {
+            Ok(())
+        } else {
+            self.flusher.flush()
+        }
     }
 
     /// Bytes the whole database occupies on disk.
@@ -116,7 +130,12 @@ struct FlushState {
 
 impl GroupFlush {
     fn new(db: sled::Db, durability: Durability) -> Self {
-        GroupFlush { db, durability, state: Mutex::default(), done: Condvar::new() }
+        GroupFlush {
+            db,
+            durability,
+            state: Mutex::default(),
+            done: Condvar::new(),
+        }
     }
 
     fn flush(&self) -> Result<(), StoreError> {

@@ -9,7 +9,12 @@ use moth::{Moth, Options, Settings};
 /// Argon2 costs low enough for tests that log in thousands of times. One
 /// test (`defaults.rs`) runs with the real defaults.
 pub fn cheap_settings() -> Settings {
-    Settings { argon2_memory_kib: 8, argon2_iterations: 1, argon2_parallelism: 1, ..Settings::default() }
+    Settings {
+        argon2_memory_kib: 8,
+        argon2_iterations: 1,
+        argon2_parallelism: 1,
+        ..Settings::default()
+    }
 }
 
 /// A fresh database in `dir` with cheap hashing and a manual clock.

@@ -6,11 +6,27 @@ use moth::Runtime;
 fn the_component_imports_exactly_store_clock_and_random() {
     let rt = Runtime::shared().unwrap();
     let ty = rt.component().component_type();
-    let mut imports: Vec<String> = ty.imports(rt.engine()).map(|(name, _)| name.to_string()).collect();
+    let mut imports: Vec<String> = ty
+        .imports(rt.engine())
+        .map(|(name, _)| name.to_string())
+        .collect();
     imports.sort();
-    assert_eq!(imports, ["moth:auth/store@0.1.0", "wasi:clocks/wall-clock@0.2.0", "wasi:random/random@0.2.0"]);
-    let exports: Vec<String> = ty.exports(rt.engine()).map(|(name, _)| name.to_string()).collect();
-    assert!(exports.contains(&"moth:auth/users@0.1.0".to_string()), "{exports:?}");
+    assert_eq!(
+        imports,
+        [
+            "moth:auth/store@0.1.0",
+            "wasi:clocks/wall-clock@0.2.0",
+            "wasi:random/random@0.2.0"
+        ]
+    );
+    let exports: Vec<String> = ty
+        .exports(rt.engine())
+        .map(|(name, _)| name.to_string())
+        .collect();
+    assert!(
+        exports.contains(&"moth:auth/users@0.1.0".to_string()),
+        "{exports:?}"
+    );
 }
 
 #[test]

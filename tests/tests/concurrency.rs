@@ -25,7 +25,10 @@ fn eight_threads_racing_for_one_username_yield_exactly_one_user() {
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         });
         let ok = results.iter().filter(|r| r.is_ok()).count();
-        let exists = results.iter().filter(|r| **r == Err(Error::UserExists)).count();
+        let exists = results
+            .iter()
+            .filter(|r| **r == Err(Error::UserExists))
+            .count();
         assert_eq!((ok, exists), (1, 7), "{results:?}");
     }
     assert_eq!(moth.users().unwrap().len(), 5);
@@ -39,14 +42,25 @@ fn concurrent_creation_of_distinct_users_gives_unique_increasing_ids() {
         let handles: Vec<_> = (0..8)
             .map(|t| {
                 let moth = &moth;
-                s.spawn(move || (0..50).map(|i| moth.new_user(&format!("t{t}-{i}"), "pw", "").unwrap().id).collect::<Vec<_>>())
+                s.spawn(move || {
+                    (0..50)
+                        .map(|i| moth.new_user(&format!("t{t}-{i}"), "pw", "").unwrap().id)
+                        .collect::<Vec<_>>()
+                })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
     });
     let unique: HashSet<_> = ids.iter().copied().collect();
     assert_eq!(unique.len(), 400);
-    assert_eq!(unique, (1..=400).collect(), "ids are dense: no id is skipped or doubled");
+    assert_eq!(
+        unique,
+        (1..=400).collect(),
+        "ids are dense: no id is skipped or doubled"
+    );
 }
 
 #[test]
@@ -56,9 +70,18 @@ fn eight_threads_times_500_logins_are_all_valid_and_counted() {
     let ann = moth.new_user("ann", "pw", "").unwrap();
     let tokens: Vec<String> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..8)
-            .map(|_| s.spawn(|| (0..500).map(|_| moth.login("ann", "pw", None).unwrap().token).collect::<Vec<_>>()))
+            .map(|_| {
+                s.spawn(|| {
+                    (0..500)
+                        .map(|_| moth.login("ann", "pw", None).unwrap().token)
+                        .collect::<Vec<_>>()
+                })
+            })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
     });
     assert_eq!(tokens.iter().collect::<HashSet<_>>().len(), 4000);
     assert_eq!(moth.token_count(ann.id), Ok(4000));
@@ -79,12 +102,17 @@ fn a_password_change_racing_logins_leaves_no_live_old_token() {
         let loggers: Vec<_> = (0..4)
             .map(|_| {
                 s.spawn(|| {
-                    (0..100).filter_map(|_| moth.login("ann", "old", None).ok().map(|s| s.token)).collect::<Vec<_>>()
+                    (0..100)
+                        .filter_map(|_| moth.login("ann", "old", None).ok().map(|s| s.token))
+                        .collect::<Vec<_>>()
                 })
             })
             .collect();
         s.spawn(|| moth.set_password(ann.id, "new").unwrap());
-        loggers.into_iter().flat_map(|h| h.join().unwrap()).collect()
+        loggers
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
     });
     // Every token minted with the old password is dead, whenever it was minted.
     for t in &tokens {

@@ -12,20 +12,30 @@ fn a_user_from_creation_to_deletion() {
     let (moth, clock) = open(dir.path());
 
     let ann = moth.new_user("ann", "s3cret", "read").unwrap();
-    assert_eq!((ann.id, ann.username.as_str(), ann.permissions.as_str()), (1, "ann", "read"));
+    assert_eq!(
+        (ann.id, ann.username.as_str(), ann.permissions.as_str()),
+        (1, "ann", "read")
+    );
     assert_eq!(moth.new_user("ann", "x", ""), Err(Error::UserExists));
 
     // Login and validate.
     let s = moth.login("ann", "s3cret", None).unwrap();
     assert!(s.token.starts_with("moth_"));
-    assert_eq!(s.expires, clock.secs() + 3 * 24 * 3600, "MOTH's three-day default");
+    assert_eq!(
+        s.expires,
+        clock.secs() + 3 * 24 * 3600,
+        "MOTH's three-day default"
+    );
     let v = moth.validate(&s.token).unwrap();
     assert_eq!(v.user, ann);
     assert_eq!(moth.token_count(ann.id), Ok(1));
 
     // Permissions changes show at once, and leave the password alone.
     moth.set_permissions(ann.id, "read,write").unwrap();
-    assert_eq!(moth.validate(&s.token).unwrap().user.permissions, "read,write");
+    assert_eq!(
+        moth.validate(&s.token).unwrap().user.permissions,
+        "read,write"
+    );
     assert_eq!(moth.password_valid("ann", "s3cret"), Ok(true));
     assert_eq!(moth.password_valid("ann", "wrong"), Ok(false));
     assert_eq!(moth.password_valid("nobody", "s3cret"), Err(Error::NoUser));
@@ -36,11 +46,16 @@ fn a_user_from_creation_to_deletion() {
     assert_eq!(moth.validate(&s.token), Err(Error::InvalidToken));
     assert_eq!(moth.validate(&s2.token), Err(Error::InvalidToken));
     assert_eq!(moth.token_count(ann.id), Ok(0));
-    assert_eq!(moth.login("ann", "s3cret", None).map(|_| ()), Err(Error::InvalidPassword));
+    assert_eq!(
+        moth.login("ann", "s3cret", None).map(|_| ()),
+        Err(Error::InvalidPassword)
+    );
 
     // Expiry is checked on use; the first use after expiry says so and
     // deletes the token, the next finds nothing (MOTH's documented order).
-    let short = moth.login("ann", "n3w", Some(Duration::from_secs(60))).unwrap();
+    let short = moth
+        .login("ann", "n3w", Some(Duration::from_secs(60)))
+        .unwrap();
     clock.advance(59);
     assert!(moth.validate(&short.token).is_ok());
     clock.advance(1);
@@ -48,8 +63,12 @@ fn a_user_from_creation_to_deletion() {
     assert_eq!(moth.validate(&short.token), Err(Error::InvalidToken));
 
     // Sweep removes expired tokens nobody looked at.
-    let unseen: Vec<_> =
-        (0..3).map(|_| moth.login("ann", "n3w", Some(Duration::from_secs(10))).unwrap()).collect();
+    let unseen: Vec<_> = (0..3)
+        .map(|_| {
+            moth.login("ann", "n3w", Some(Duration::from_secs(10)))
+                .unwrap()
+        })
+        .collect();
     let lasting = moth.login("ann", "n3w", None).unwrap();
     assert_eq!(moth.token_count(ann.id), Ok(4));
     clock.advance(10);
@@ -79,7 +98,10 @@ fn a_user_from_creation_to_deletion() {
     assert_eq!(moth.validate(&lasting.token), Err(Error::InvalidToken));
     assert_eq!(moth.user(ann.id), Err(Error::NoUser));
     assert_eq!(moth.delete_user(ann.id), Err(Error::NoUser));
-    assert_eq!(moth.login("ann", "n3w", None).map(|_| ()), Err(Error::NoUser));
+    assert_eq!(
+        moth.login("ann", "n3w", None).map(|_| ()),
+        Err(Error::NoUser)
+    );
     let ann2 = moth.new_user("ann", "pw", "").unwrap();
     assert_eq!(ann2.id, 3);
     assert_eq!(moth.users().unwrap(), vec![bob, ann2]);
@@ -90,7 +112,12 @@ fn bad_input_is_refused_with_a_reason_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (moth, _) = open(dir.path());
     let size_users = || moth.users().unwrap().len();
-    for (name, pw) in [("", "pw"), ("a\u{0}b", "pw"), ("ann", ""), ("ann", &"x".repeat(1025))] {
+    for (name, pw) in [
+        ("", "pw"),
+        ("a\u{0}b", "pw"),
+        ("ann", ""),
+        ("ann", &"x".repeat(1025)),
+    ] {
         match moth.new_user(name, pw, "") {
             Err(Error::InvalidInput(why)) => assert!(!why.is_empty()),
             other => panic!("{name:?}: {other:?}"),
@@ -98,15 +125,33 @@ fn bad_input_is_refused_with_a_reason_and_writes_nothing() {
     }
     assert_eq!(size_users(), 0);
     moth.new_user("ann", "pw", "").unwrap();
-    assert!(matches!(moth.login("ann", "pw", Some(Duration::ZERO)), Err(Error::InvalidInput(_))));
-    assert!(matches!(moth.users_page(None, 0), Err(Error::InvalidInput(_))));
+    assert!(matches!(
+        moth.login("ann", "pw", Some(Duration::ZERO)),
+        Err(Error::InvalidInput(_))
+    ));
+    assert!(matches!(
+        moth.users_page(None, 0),
+        Err(Error::InvalidInput(_))
+    ));
     for token in ["", "moth_", "not a token", &"moth_".repeat(1000)] {
         assert_eq!(moth.validate(token), Err(Error::InvalidToken));
     }
-    let bad = moth::Settings { argon2_iterations: 0, ..cheap_settings() };
-    assert!(matches!(moth.set_settings(bad), Err(Error::InvalidInput(_))));
-    let huge = moth::Settings { argon2_memory_kib: 1 << 20, ..cheap_settings() };
-    assert!(matches!(moth.set_settings(huge), Err(Error::InvalidInput(_))), "must fit the memory cap");
+    let bad = moth::Settings {
+        argon2_iterations: 0,
+        ..cheap_settings()
+    };
+    assert!(matches!(
+        moth.set_settings(bad),
+        Err(Error::InvalidInput(_))
+    ));
+    let huge = moth::Settings {
+        argon2_memory_kib: 1 << 20,
+        ..cheap_settings()
+    };
+    assert!(
+        matches!(moth.set_settings(huge), Err(Error::InvalidInput(_))),
+        "must fit the memory cap"
+    );
     assert_eq!(moth.settings(), Ok(cheap_settings()));
 }
 
@@ -118,7 +163,10 @@ fn users_are_listed_in_pages() {
         moth.new_user(&format!("u{i:04}"), "pw", "").unwrap();
     }
     let page = moth.users_page(Some(10), 5).unwrap();
-    assert_eq!(page.users.iter().map(|u| u.id).collect::<Vec<_>>(), [11, 12, 13, 14, 15]);
+    assert_eq!(
+        page.users.iter().map(|u| u.id).collect::<Vec<_>>(),
+        [11, 12, 13, 14, 15]
+    );
     assert_eq!(page.next, Some(15));
     let all = moth.users().unwrap();
     assert_eq!(all.len(), 2500);
@@ -138,7 +186,11 @@ fn everything_is_still_there_after_reopening() {
     let moth = Options::new().clock(clock).open(&path).unwrap();
     assert_eq!(moth.validate(&token).unwrap().user, ann);
     assert_eq!(moth.users().unwrap().len(), 2);
-    assert_eq!(moth.settings(), Ok(cheap_settings()), "settings are stored with the data");
+    assert_eq!(
+        moth.settings(),
+        Ok(cheap_settings()),
+        "settings are stored with the data"
+    );
     assert_eq!(moth.new_user("carl", "pw", "").unwrap().id, 3);
 }
 
@@ -152,7 +204,10 @@ fn database_utilities() {
     assert!(moth::db_exists(&path));
     assert_eq!(moth::make_db(&path), Ok(false));
     {
-        let moth = Options::new().settings(cheap_settings()).open(&path).unwrap();
+        let moth = Options::new()
+            .settings(cheap_settings())
+            .open(&path)
+            .unwrap();
         moth.new_user("ann", "pw", "").unwrap();
     }
     assert_eq!(moth::reset_db(&path), Ok(true));
@@ -163,6 +218,9 @@ fn database_utilities() {
     let stranger = dir.path().join("stranger");
     std::fs::create_dir(&stranger).unwrap();
     std::fs::write(stranger.join("file"), b"data").unwrap();
-    assert!(matches!(moth::make_db(&stranger), Err(Error::InvalidInput(_))));
+    assert!(matches!(
+        moth::make_db(&stranger),
+        Err(Error::InvalidInput(_))
+    ));
     assert!(stranger.join("file").exists());
 }

@@ -38,7 +38,10 @@ impl Guard {
 impl Write {
     /// Set `key` to `value`.
     pub fn put(key: Vec<u8>, value: Vec<u8>) -> Self {
-        Write { key, value: Some(value) }
+        Write {
+            key,
+            value: Some(value),
+        }
     }
 
     /// Delete `key` (a no-op when absent).

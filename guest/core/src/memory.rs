@@ -48,7 +48,12 @@ impl MemoryEnv {
 
     /// A copy of every entry, for asserting on the raw store.
     pub fn dump(&self) -> Vec<Entry> {
-        self.map.lock().unwrap().iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+        self.map
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 
     /// How many commits succeeded so far.

@@ -25,7 +25,9 @@ pub fn check_password_input(password: &str) -> Result<()> {
         return Err(invalid("password must not be empty"));
     }
     if password.len() > MAX_PASSWORD_BYTES {
-        return Err(invalid(format!("password must be at most {MAX_PASSWORD_BYTES} bytes")));
+        return Err(invalid(format!(
+            "password must be at most {MAX_PASSWORD_BYTES} bytes"
+        )));
     }
     Ok(())
 }
@@ -33,10 +35,14 @@ pub fn check_password_input(password: &str) -> Result<()> {
 /// Validate Argon2 costs and build the hasher for them.
 pub fn hasher(s: &Settings) -> Result<Argon2<'static>> {
     if !(1..=MAX_PARALLELISM).contains(&s.argon2_parallelism) {
-        return Err(invalid(format!("argon2 parallelism must be 1..={MAX_PARALLELISM}")));
+        return Err(invalid(format!(
+            "argon2 parallelism must be 1..={MAX_PARALLELISM}"
+        )));
     }
     if !(1..=MAX_ITERATIONS).contains(&s.argon2_iterations) {
-        return Err(invalid(format!("argon2 iterations must be 1..={MAX_ITERATIONS}")));
+        return Err(invalid(format!(
+            "argon2 iterations must be 1..={MAX_ITERATIONS}"
+        )));
     }
     let min_memory = 8 * s.argon2_parallelism;
     if !(min_memory..=MAX_MEMORY_KIB).contains(&s.argon2_memory_kib) {
@@ -45,8 +51,13 @@ pub fn hasher(s: &Settings) -> Result<Argon2<'static>> {
             s.argon2_parallelism
         )));
     }
-    let params = Params::new(s.argon2_memory_kib, s.argon2_iterations, s.argon2_parallelism, None)
-        .map_err(|e| invalid(format!("argon2 parameters: {e}")))?;
+    let params = Params::new(
+        s.argon2_memory_kib,
+        s.argon2_iterations,
+        s.argon2_parallelism,
+        None,
+    )
+    .map_err(|e| invalid(format!("argon2 parameters: {e}")))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
@@ -70,7 +81,9 @@ fn hash_with_salt(settings: &Settings, password: &str, salt: &[u8]) -> Result<St
 pub fn verify(stored: &str, password: &str) -> Result<bool> {
     let parsed = PasswordHash::new(stored)
         .map_err(|_| Error::Storage("corrupt password hash in store".into()))?;
-    Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    Ok(Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok())
 }
 
 /// Spend what a real verification would under `settings`, for a user that
@@ -82,7 +95,9 @@ pub fn verify_dummy(settings: &Settings, password: &str) {
 /// Whether `stored` was hashed with other costs than `settings` (or not with
 /// Argon2id 1.3), and so should be rehashed at the next successful login.
 pub fn needs_rehash(stored: &str, settings: &Settings) -> bool {
-    let Ok(parsed) = PasswordHash::new(stored) else { return true };
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return true;
+    };
     if parsed.algorithm != Algorithm::Argon2id.ident() || parsed.version != Some(0x13) {
         return true;
     }
@@ -101,7 +116,11 @@ mod tests {
     use super::*;
 
     fn cheap() -> Settings {
-        Settings { argon2_memory_kib: 64, argon2_iterations: 1, ..Settings::default() }
+        Settings {
+            argon2_memory_kib: 64,
+            argon2_iterations: 1,
+            ..Settings::default()
+        }
     }
 
     #[test]
@@ -110,21 +129,33 @@ mod tests {
         assert!(h.starts_with("$argon2id$v=19$m=64,t=1,p=1$"), "{h}");
         assert!(verify(&h, "hunter2").unwrap());
         assert!(!verify(&h, "hunter3").unwrap());
-        assert!(!verify(&h, "hunter2 ").unwrap(), "no trimming or truncation");
+        assert!(
+            !verify(&h, "hunter2 ").unwrap(),
+            "no trimming or truncation"
+        );
     }
 
     #[test]
     fn rehash_is_needed_exactly_when_costs_change() {
         let h = hash_with_salt(&cheap(), "pw", &[1; 16]).unwrap();
         assert!(!needs_rehash(&h, &cheap()));
-        assert!(needs_rehash(&h, &Settings { argon2_iterations: 2, ..cheap() }));
+        assert!(needs_rehash(
+            &h,
+            &Settings {
+                argon2_iterations: 2,
+                ..cheap()
+            }
+        ));
         assert!(needs_rehash(&h, &Settings::default()));
         assert!(needs_rehash("garbage", &cheap()));
     }
 
     #[test]
     fn password_bounds() {
-        assert!(matches!(check_password_input(""), Err(Error::InvalidInput(_))));
+        assert!(matches!(
+            check_password_input(""),
+            Err(Error::InvalidInput(_))
+        ));
         assert!(check_password_input(&"a".repeat(MAX_PASSWORD_BYTES)).is_ok());
         assert!(matches!(
             check_password_input(&"a".repeat(MAX_PASSWORD_BYTES + 1)),
@@ -135,10 +166,22 @@ mod tests {
     #[test]
     fn bad_costs_are_rejected() {
         for s in [
-            Settings { argon2_parallelism: 0, ..cheap() },
-            Settings { argon2_iterations: 0, ..cheap() },
-            Settings { argon2_memory_kib: 7, ..cheap() },
-            Settings { argon2_memory_kib: MAX_MEMORY_KIB + 1, ..cheap() },
+            Settings {
+                argon2_parallelism: 0,
+                ..cheap()
+            },
+            Settings {
+                argon2_iterations: 0,
+                ..cheap()
+            },
+            Settings {
+                argon2_memory_kib: 7,
+                ..cheap()
+            },
+            Settings {
+                argon2_memory_kib: MAX_MEMORY_KIB + 1,
+                ..cheap()
+            },
         ] {
             assert!(matches!(hasher(&s), Err(Error::InvalidInput(_))), "{s:?}");
         }

@@ -113,17 +113,25 @@ impl<'a> Reader<'a> {
         Ok(head)
     }
     fn u32(&mut self) -> Result<u32> {
-        Ok(u32::from_be_bytes(self.take(4)?.try_into().map_err(|_| corrupt())?))
+        Ok(u32::from_be_bytes(
+            self.take(4)?.try_into().map_err(|_| corrupt())?,
+        ))
     }
     fn u64(&mut self) -> Result<u64> {
-        Ok(u64::from_be_bytes(self.take(8)?.try_into().map_err(|_| corrupt())?))
+        Ok(u64::from_be_bytes(
+            self.take(8)?.try_into().map_err(|_| corrupt())?,
+        ))
     }
     fn str(&mut self) -> Result<String> {
         let len = self.u32()? as usize;
         String::from_utf8(self.take(len)?.to_vec()).map_err(|_| corrupt())
     }
     fn end(self) -> Result<()> {
-        if self.0.is_empty() { Ok(()) } else { Err(corrupt()) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(corrupt())
+        }
     }
 }
 
@@ -161,13 +169,21 @@ impl UserRecord {
 impl TokenRecord {
     /// The stored bytes.
     pub fn encode(&self) -> Vec<u8> {
-        Writer::new().u64(self.user_id).u32(self.generation).u64(self.expires).0
+        Writer::new()
+            .u64(self.user_id)
+            .u32(self.generation)
+            .u64(self.expires)
+            .0
     }
 
     /// Parse stored bytes.
     pub fn decode(bytes: &[u8]) -> Result<Self> {
         let mut r = Reader::new(bytes)?;
-        let rec = TokenRecord { user_id: r.u64()?, generation: r.u32()?, expires: r.u64()? };
+        let rec = TokenRecord {
+            user_id: r.u64()?,
+            generation: r.u32()?,
+            expires: r.u64()?,
+        };
         r.end()?;
         Ok(rec)
     }
@@ -182,7 +198,10 @@ impl SessionEntry {
     /// Parse stored bytes.
     pub fn decode(bytes: &[u8]) -> Result<Self> {
         let mut r = Reader::new(bytes)?;
-        let rec = SessionEntry { generation: r.u32()?, expires: r.u64()? };
+        let rec = SessionEntry {
+            generation: r.u32()?,
+            expires: r.u64()?,
+        };
         r.end()?;
         Ok(rec)
     }
@@ -240,16 +259,29 @@ mod tests {
         assert_eq!(UserRecord::decode(&bytes).unwrap(), u);
         let mut longer = bytes.clone();
         longer.push(0);
-        assert!(matches!(UserRecord::decode(&longer), Err(Error::Storage(_))));
-        assert!(matches!(UserRecord::decode(&bytes[..bytes.len() - 1]), Err(Error::Storage(_))));
+        assert!(matches!(
+            UserRecord::decode(&longer),
+            Err(Error::Storage(_))
+        ));
+        assert!(matches!(
+            UserRecord::decode(&bytes[..bytes.len() - 1]),
+            Err(Error::Storage(_))
+        ));
         assert!(matches!(UserRecord::decode(&[]), Err(Error::Storage(_))));
     }
 
     #[test]
     fn token_session_and_settings_round_trip() {
-        let t = TokenRecord { user_id: 1, generation: 0, expires: u64::MAX };
+        let t = TokenRecord {
+            user_id: 1,
+            generation: 0,
+            expires: u64::MAX,
+        };
         assert_eq!(TokenRecord::decode(&t.encode()).unwrap(), t);
-        let s = SessionEntry { generation: 9, expires: 5 };
+        let s = SessionEntry {
+            generation: 9,
+            expires: 5,
+        };
         assert_eq!(SessionEntry::decode(&s.encode()).unwrap(), s);
         let st = Settings::default();
         assert_eq!(Settings::decode(&st.encode()).unwrap(), st);

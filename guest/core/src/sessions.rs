@@ -61,16 +61,29 @@ impl<E: Env> Auth<E> {
             let generation = record.generation;
             writes.push(Write::put(
                 keys::token(&digest),
-                TokenRecord { user_id: record.id, generation, expires }.encode(),
+                TokenRecord {
+                    user_id: record.id,
+                    generation,
+                    expires,
+                }
+                .encode(),
             ));
             writes.push(Write::put(
                 keys::session(record.id, &digest),
-                SessionEntry { generation, expires }.encode(),
+                SessionEntry {
+                    generation,
+                    expires,
+                }
+                .encode(),
             ));
             writes.push(Write::put(keys::expiry(expires, &digest), Vec::new()));
             // Guarding the user record makes a login that races a password
             // change, a revocation or a deletion start over and see it.
-            let session = Session { token, user: User::from(record), expires };
+            let session = Session {
+                token,
+                user: User::from(record),
+                expires,
+            };
             committed(self.env.commit(&[user.guard()], &writes), session)
         })
     }
@@ -92,7 +105,10 @@ impl<E: Env> Auth<E> {
             self.delete_token(&digest, &record)?;
             return Err(Error::TokenExpired);
         }
-        Ok(Validation { user: User::from(&user.record), expires: record.expires })
+        Ok(Validation {
+            user: User::from(&user.record),
+            expires: record.expires,
+        })
     }
 
     /// Delete a token.
@@ -155,7 +171,10 @@ impl<E: Env> Auth<E> {
             return Err(Error::InvalidToken);
         }
         let digest = token::digest(token);
-        let bytes = self.env.get(&keys::token(&digest))?.ok_or(Error::InvalidToken)?;
+        let bytes = self
+            .env
+            .get(&keys::token(&digest))?
+            .ok_or(Error::InvalidToken)?;
         Ok((digest, TokenRecord::decode(&bytes)?))
     }
 
@@ -179,7 +198,6 @@ impl<E: Env> Auth<E> {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use crate::env::Env;
@@ -188,8 +206,12 @@ mod tests {
 
     fn auth() -> Auth<MemoryEnv> {
         let a = Auth::new(MemoryEnv::new());
-        a.set_settings(Settings { argon2_memory_kib: 64, argon2_iterations: 1, ..Settings::default() })
-            .unwrap();
+        a.set_settings(Settings {
+            argon2_memory_kib: 64,
+            argon2_iterations: 1,
+            ..Settings::default()
+        })
+        .unwrap();
         a
     }
 
@@ -215,7 +237,10 @@ mod tests {
         a.create_user("ann", "pw", "").unwrap();
         assert_eq!(a.login("ann", "nope", None), Err(Error::InvalidPassword));
         assert_eq!(a.login("bob", "pw", None), Err(Error::NoUser));
-        assert!(matches!(a.login("ann", "pw", Some(0)), Err(Error::InvalidInput(_))));
+        assert!(matches!(
+            a.login("ann", "pw", Some(0)),
+            Err(Error::InvalidInput(_))
+        ));
     }
 
     #[test]
@@ -226,7 +251,11 @@ mod tests {
         a.env().advance(59);
         assert!(a.validate(&s.token).is_ok());
         a.env().advance(1);
-        assert_eq!(a.count_tokens(u.id), Ok(0), "expired tokens are not counted");
+        assert_eq!(
+            a.count_tokens(u.id),
+            Ok(0),
+            "expired tokens are not counted"
+        );
         assert_eq!(a.validate(&s.token), Err(Error::TokenExpired));
         assert_eq!(a.validate(&s.token), Err(Error::InvalidToken));
     }
@@ -236,13 +265,19 @@ mod tests {
         let a = auth();
         a.create_user("ann", "pw", "").unwrap();
         let keys_before = a.env().len();
-        let short: Vec<_> = (0..5).map(|_| a.login("ann", "pw", Some(10)).unwrap()).collect();
+        let short: Vec<_> = (0..5)
+            .map(|_| a.login("ann", "pw", Some(10)).unwrap())
+            .collect();
         let long = a.login("ann", "pw", Some(1000)).unwrap();
         a.env().advance(10);
         assert_eq!(a.sweep(2), Ok(2));
         assert_eq!(a.sweep(100), Ok(3));
         assert_eq!(a.sweep(100), Ok(0));
-        assert_eq!(a.env().len(), keys_before + 3, "only the live token's three keys remain");
+        assert_eq!(
+            a.env().len(),
+            keys_before + 3,
+            "only the live token's three keys remain"
+        );
         for s in &short {
             assert_eq!(a.validate(&s.token), Err(Error::InvalidToken));
         }
@@ -280,7 +315,12 @@ mod tests {
         assert_eq!(a.count_tokens(u.id), Ok(0));
         assert_eq!(a.validate(&t), Err(Error::InvalidToken));
         let digest = crate::token::digest(&t);
-        assert!(a.env().dump().iter().all(|(k, _)| keys::trailing_digest(k) != Some(digest)));
+        assert!(
+            a.env()
+                .dump()
+                .iter()
+                .all(|(k, _)| keys::trailing_digest(k) != Some(digest))
+        );
     }
 
     #[test]
@@ -289,8 +329,12 @@ mod tests {
         a.create_user("ann", "pw", "").unwrap();
         let before = a.find_user("ann").unwrap().unwrap().record.password_hash;
         assert!(before.contains("m=64,t=1"));
-        a.set_settings(Settings { argon2_memory_kib: 128, argon2_iterations: 2, ..a.settings().unwrap() })
-            .unwrap();
+        a.set_settings(Settings {
+            argon2_memory_kib: 128,
+            argon2_iterations: 2,
+            ..a.settings().unwrap()
+        })
+        .unwrap();
         a.login("ann", "pw", None).unwrap();
         let after = a.find_user("ann").unwrap().unwrap().record.password_hash;
         assert!(after.contains("m=128,t=2"), "{after}");

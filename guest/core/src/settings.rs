@@ -12,7 +12,9 @@ pub(crate) fn check_lifetime(secs: u64) -> Result<()> {
     if (1..=MAX_LIFETIME).contains(&secs) {
         Ok(())
     } else {
-        Err(invalid(format!("token lifetime must be 1..={MAX_LIFETIME} seconds")))
+        Err(invalid(format!(
+            "token lifetime must be 1..={MAX_LIFETIME} seconds"
+        )))
     }
 }
 
@@ -29,7 +31,8 @@ impl<E: Env> Auth<E> {
     pub fn set_settings(&self, settings: Settings) -> Result<()> {
         password::hasher(&settings)?;
         check_lifetime(settings.default_token_lifetime)?;
-        self.env.commit(&[], &[Write::put(keys::settings(), settings.encode())])?;
+        self.env
+            .commit(&[], &[Write::put(keys::settings(), settings.encode())])?;
         Ok(())
     }
 }

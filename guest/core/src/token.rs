@@ -40,7 +40,9 @@ pub fn well_formed(token: &str) -> bool {
     let mut decoded = [0u8; 4];
     matches!(URL_SAFE_NO_PAD.decode_slice(checksum, &mut decoded), Ok(4))
         && u32::from_be_bytes(decoded) == crc32fast::hash(body.as_bytes())
-        && URL_SAFE_NO_PAD.decode(&body[PREFIX.len()..]).is_ok_and(|r| r.len() == RANDOM_BYTES)
+        && URL_SAFE_NO_PAD
+            .decode(&body[PREFIX.len()..])
+            .is_ok_and(|r| r.len() == RANDOM_BYTES)
 }
 
 /// What the store keeps in place of the token.

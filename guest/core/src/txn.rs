@@ -33,5 +33,7 @@ pub fn retry<T>(mut attempt: impl FnMut() -> Result<Attempt<T>>) -> Result<T> {
             return Ok(v);
         }
     }
-    Err(Error::Storage(format!("gave up after {MAX_ATTEMPTS} conflicting commits")))
+    Err(Error::Storage(format!(
+        "gave up after {MAX_ATTEMPTS} conflicting commits"
+    )))
 }

@@ -20,7 +20,9 @@ pub(crate) fn check_username(username: &str) -> Result<()> {
         return Err(invalid("username must not be empty"));
     }
     if username.len() > MAX_USERNAME_BYTES {
-        return Err(invalid(format!("username must be at most {MAX_USERNAME_BYTES} bytes")));
+        return Err(invalid(format!(
+            "username must be at most {MAX_USERNAME_BYTES} bytes"
+        )));
     }
     if username.chars().any(char::is_control) {
         return Err(invalid("username must not contain control characters"));
@@ -30,14 +32,20 @@ pub(crate) fn check_username(username: &str) -> Result<()> {
 
 fn check_permissions(permissions: &str) -> Result<()> {
     if permissions.len() > MAX_PERMISSIONS_BYTES {
-        return Err(invalid(format!("permissions must be at most {MAX_PERMISSIONS_BYTES} bytes")));
+        return Err(invalid(format!(
+            "permissions must be at most {MAX_PERMISSIONS_BYTES} bytes"
+        )));
     }
     Ok(())
 }
 
 impl From<&UserRecord> for User {
     fn from(r: &UserRecord) -> Self {
-        User { id: r.id, username: r.username.clone(), permissions: r.permissions.clone() }
+        User {
+            id: r.id,
+            username: r.username.clone(),
+            permissions: r.permissions.clone(),
+        }
     }
 }
 
@@ -66,7 +74,10 @@ impl<E: Env> Auth<E> {
     }
 
     pub(crate) fn user_id_by_name(&self, username: &str) -> Result<Option<u64>> {
-        self.env.get(&keys::name(username))?.map(|b| decode_id(&b)).transpose()
+        self.env
+            .get(&keys::name(username))?
+            .map(|b| decode_id(&b))
+            .transpose()
     }
 
     /// Every session-index entry of user `id`: (token digest, entry).
@@ -123,7 +134,9 @@ impl<E: Env> Auth<E> {
             }
             let counter = self.env.get(&counter_key)?;
             let last = counter.as_deref().map(decode_id).transpose()?.unwrap_or(0);
-            let id = last.checked_add(1).ok_or_else(|| Error::Storage("user ids exhausted".into()))?;
+            let id = last
+                .checked_add(1)
+                .ok_or_else(|| Error::Storage("user ids exhausted".into()))?;
             let record = UserRecord {
                 id,
                 generation: 0,
@@ -177,7 +190,11 @@ impl<E: Env> Auth<E> {
             .iter()
             .map(|(_, v)| UserRecord::decode(v).map(|r| User::from(&r)))
             .collect::<Result<Vec<_>>>()?;
-        let next = if more { users.last().map(|u| u.id) } else { None };
+        let next = if more {
+            users.last().map(|u| u.id)
+        } else {
+            None
+        };
         Ok(UserPage { users, next })
     }
 
@@ -189,13 +206,15 @@ impl<E: Env> Auth<E> {
         }
         let settings = self.settings()?;
         let password_hash = password::hash(&self.env, &settings, password)?;
-        self.rewrite_user(id, true, |r| r.password_hash = password_hash.clone()).map(|_| ())
+        self.rewrite_user(id, true, |r| r.password_hash = password_hash.clone())
+            .map(|_| ())
     }
 
     /// Replace a user's permissions string.
     pub fn set_permissions(&self, id: u64, permissions: &str) -> Result<()> {
         check_permissions(permissions)?;
-        self.rewrite_user(id, false, |r| r.permissions = permissions.to_owned()).map(|_| ())
+        self.rewrite_user(id, false, |r| r.permissions = permissions.to_owned())
+            .map(|_| ())
     }
 
     /// Apply `change` to user `id`'s record in one guarded commit; with
@@ -258,8 +277,12 @@ mod tests {
 
     pub(crate) fn auth() -> Auth<MemoryEnv> {
         let a = Auth::new(MemoryEnv::new());
-        a.set_settings(Settings { argon2_memory_kib: 64, argon2_iterations: 1, ..Settings::default() })
-            .unwrap();
+        a.set_settings(Settings {
+            argon2_memory_kib: 64,
+            argon2_iterations: 1,
+            ..Settings::default()
+        })
+        .unwrap();
         a
     }
 
@@ -280,11 +303,20 @@ mod tests {
         let a = auth();
         let before = a.env().len();
         for name in ["", "a\nb", "tab\t", &"x".repeat(257)] {
-            assert!(matches!(a.create_user(name, "pw", ""), Err(Error::InvalidInput(_))), "{name:?}");
+            assert!(
+                matches!(a.create_user(name, "pw", ""), Err(Error::InvalidInput(_))),
+                "{name:?}"
+            );
         }
-        assert!(matches!(a.create_user("ann", "", ""), Err(Error::InvalidInput(_))));
+        assert!(matches!(
+            a.create_user("ann", "", ""),
+            Err(Error::InvalidInput(_))
+        ));
         assert_eq!(a.env().len(), before);
-        assert!(a.create_user(&"é".repeat(128), "pw", "").is_ok(), "256 bytes is allowed");
+        assert!(
+            a.create_user(&"é".repeat(128), "pw", "").is_ok(),
+            "256 bytes is allowed"
+        );
     }
 
     #[test]

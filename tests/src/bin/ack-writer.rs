@@ -12,7 +12,9 @@ fn main() {
         .expect("open database");
     let mut out = std::io::stdout().lock();
     for i in 0.. {
-        let user = moth.new_user(&format!("user{i}"), "pw", "p").expect("create user");
+        let user = moth
+            .new_user(&format!("user{i}"), "pw", "p")
+            .expect("create user");
         writeln!(out, "{}", user.id).expect("stdout");
         out.flush().expect("stdout");
     }

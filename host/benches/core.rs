@@ -1,0 +1,179 @@
+//! The component against the same logic compiled natively, over the same
+//! sled database, in one run: `cargo bench -p moth-host --bench core`.
+//!
+//! Prints median and p99 per operation and the wasm/native ratio. Figures
+//! are for comparison within a run; absolute numbers move with the machine.
+
+use std::time::{Duration, Instant};
+
+use moth::{CacheDir, Durability, Options, Runtime, RuntimeOptions};
+use moth_core::Auth;
+
+struct Stats {
+    median: Duration,
+    p99: Duration,
+}
+
+fn measure(iters: usize, mut f: impl FnMut()) -> Stats {
+    for _ in 0..iters.min(100) / 10 + 1 {
+        f();
+    }
+    let mut samples: Vec<Duration> = (0..iters)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .collect();
+    samples.sort();
+    Stats {
+        median: samples[samples.len() / 2],
+        p99: samples[(samples.len() * 99 / 100).min(samples.len() - 1)],
+    }
+}
+
+fn fmt(d: Duration) -> String {
+    let ns = d.as_nanos();
+    if ns < 10_000 {
+        format!("{ns} ns")
+    } else if ns < 10_000_000 {
+        format!("{:.1} µs", ns as f64 / 1e3)
+    } else {
+        format!("{:.2} ms", ns as f64 / 1e6)
+    }
+}
+
+fn row(name: &str, wasm: &Stats, native: &Stats, target: f64) {
+    let ratio = wasm.median.as_secs_f64() / native.median.as_secs_f64();
+    let verdict = if ratio <= target { "met" } else { "not met" };
+    println!(
+        "| {name} | {} | {} | {} | {} | {ratio:.2}× | ≤ {target}× {verdict} |",
+        fmt(wasm.median),
+        fmt(wasm.p99),
+        fmt(native.median),
+        fmt(native.p99)
+    );
+}
+
+fn main() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let moth = Options::new()
+        .create(true)
+        .durability(Durability::Flush)
+        .sweep_interval(None)
+        .open(dir.path().join("bench.db"))
+        .expect("open");
+    let native = Auth::new(moth.env().clone());
+
+    moth.new_user("ann", "correct horse battery staple", "read")
+        .unwrap();
+    let token = moth
+        .login("ann", "correct horse battery staple", None)
+        .unwrap()
+        .token;
+
+    println!(
+        "moth {} — {} cores",
+        env!("CARGO_PKG_VERSION"),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!();
+    println!(
+        "| operation | wasm median | wasm p99 | native median | native p99 | wasm/native | target |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+
+    let w = measure(20_000, || {
+        moth.validate(&token).unwrap();
+    });
+    let n = measure(20_000, || {
+        native.validate(&token).unwrap();
+    });
+    row("validate", &w, &n, 2.0);
+
+    // Login with the default Argon2id costs (m=19 MiB, t=2, p=1). Each
+    // login commits a token, so this includes one durable flush.
+    let w = measure(30, || {
+        moth.login("ann", "correct horse battery staple", None)
+            .unwrap();
+    });
+    let n = measure(30, || {
+        native
+            .login("ann", "correct horse battery staple", None)
+            .unwrap();
+    });
+    row("login (Argon2id defaults)", &w, &n, 1.5);
+
+    let w = measure(30, || {
+        moth.password_valid("ann", "correct horse battery staple")
+            .unwrap();
+    });
+    let n = measure(30, || {
+        native
+            .password_valid("ann", "correct horse battery staple")
+            .unwrap();
+    });
+    row("password check (hash only)", &w, &n, 1.5);
+
+    println!();
+    println!("| start-up | median | p99 | target |");
+    println!("|---|---|---|---|");
+    let rt = Runtime::shared().unwrap();
+    let s = measure(2_000, || {
+        drop(rt.instantiate(moth.env().clone()).unwrap());
+    });
+    println!(
+        "| instantiate (on demand) | {} | {} | — |",
+        fmt(s.median),
+        fmt(s.p99)
+    );
+    let pooled = Runtime::new(&RuntimeOptions {
+        pooling_slots: Some(16),
+        ..RuntimeOptions::default()
+    })
+    .unwrap();
+    let s = measure(2_000, || {
+        drop(pooled.instantiate(moth.env().clone()).unwrap());
+    });
+    let verdict = if s.median <= Duration::from_micros(10) {
+        "met"
+    } else {
+        "not met"
+    };
+    println!(
+        "| instantiate (pooling allocator) | {} | {} | ≤ 10 µs {verdict} |",
+        fmt(s.median),
+        fmt(s.p99)
+    );
+    let cache = dir.path().join("cache");
+    let opts = RuntimeOptions {
+        cache: CacheDir::Path(cache),
+        ..RuntimeOptions::default()
+    };
+    Runtime::new(&opts).unwrap(); // fill the cache
+    let s = measure(20, || {
+        assert!(Runtime::new(&opts).unwrap().loaded_from_cache());
+    });
+    let verdict = if s.median <= Duration::from_millis(5) {
+        "met"
+    } else {
+        "not met"
+    };
+    println!(
+        "| cold start, precompiled artifact | {} | {} | ≤ 5 ms {verdict} |",
+        fmt(s.median),
+        fmt(s.p99)
+    );
+    let off = RuntimeOptions {
+        cache: CacheDir::Off,
+        ..RuntimeOptions::default()
+    };
+    let s = measure(5, || {
+        drop(Runtime::new(&off).unwrap());
+    });
+    println!(
+        "| cold start, compiling the component | {} | {} | — |",
+        fmt(s.median),
+        fmt(s.p99)
+    );
+}
