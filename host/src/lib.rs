@@ -24,10 +24,12 @@ pub mod clock;
 pub mod db;
 pub mod env;
 pub mod error;
+pub mod metrics;
 mod moth;
 mod pool;
 pub mod random;
 pub mod runtime;
+pub mod server;
 pub mod store;
 
 pub use db::{db_exists, make_db, reset_db};

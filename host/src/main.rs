@@ -1,1 +1,269 @@
-fn main() {}
+//! The `moth` command: create a database, serve the HTTP API, administer
+//! users and tokens directly on a database file.
+
+use std::io::{BufRead, IsTerminal};
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use moth::server::{self, ServerConfig};
+use moth::{Moth, Options};
+use serde_json::json;
+
+/// moth: a sandboxed authentication core (users, passwords, login tokens).
+#[derive(Parser)]
+#[command(version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct DbArg {
+    /// The database directory.
+    #[arg(short = 'f', long = "file", env = "MOTH_DB", default_value = "moth.db")]
+    file: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create an empty database; refuses to touch an existing one.
+    Create {
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Serve the HTTP API until SIGINT or SIGTERM.
+    Run {
+        #[command(flatten)]
+        db: DbArg,
+        /// TCP port.
+        #[arg(short, long, default_value_t = 8080)]
+        port: u16,
+        /// Address to bind. Anything but loopback needs --admin-key-file
+        /// (or --insecure-open).
+        #[arg(long, default_value = "127.0.0.1")]
+        host: IpAddr,
+        /// File holding the admin key (at least 16 characters): admin
+        /// routes then require `Authorization: Bearer <key>`.
+        #[arg(long)]
+        admin_key_file: Option<PathBuf>,
+        /// Allow a non-loopback address without an admin key.
+        #[arg(long)]
+        insecure_open: bool,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Manage tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Write the embedded moth:auth component (.wasm) for other hosts.
+    Component {
+        /// Output file.
+        #[arg(short, long, default_value = "moth.wasm")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; the password is read from a prompt or from stdin.
+    Add {
+        username: String,
+        /// The user's permissions string.
+        #[arg(long, default_value = "")]
+        perms: String,
+    },
+    /// List every user, one JSON object per line.
+    List,
+    /// Show one user.
+    Show { id: u64 },
+    /// Delete a user and revoke their tokens.
+    Del { id: u64 },
+    /// Set a new password (prompt or stdin); revokes the user's tokens.
+    Passwd { id: u64 },
+    /// Replace a user's permissions string.
+    Perms { id: u64, perms: String },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// How many live tokens a user has.
+    Count { id: u64 },
+    /// Revoke all of a user's tokens.
+    RevokeAll { id: u64 },
+    /// Delete every expired token now.
+    Sweep,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_level = if matches!(cli.command, Command::Run { .. }) {
+        "info"
+    } else {
+        "warn"
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| default_level.into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match execute(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("moth: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn open(path: &Path) -> anyhow::Result<Moth> {
+    if !moth::db_exists(path) {
+        bail!(
+            "no moth database at {} (create one with `moth create -f {}`)",
+            path.display(),
+            path.display()
+        );
+    }
+    // One-shot commands need no background sweeping.
+    Ok(Options::new().sweep_interval(None).open(path)?)
+}
+
+fn execute(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Create { db } => {
+            if db.file.exists() {
+                bail!(
+                    "{} already exists; refusing to overwrite it",
+                    db.file.display()
+                );
+            }
+            moth::make_db(&db.file)?;
+            println!("created {}", db.file.display());
+        }
+        Command::Run {
+            db,
+            port,
+            host,
+            admin_key_file,
+            insecure_open,
+        } => {
+            let admin_key = match admin_key_file {
+                Some(f) => Some(
+                    std::fs::read_to_string(&f)
+                        .with_context(|| format!("reading the admin key from {}", f.display()))?
+                        .trim()
+                        .to_owned(),
+                ),
+                None => None,
+            };
+            let config = ServerConfig {
+                addr: SocketAddr::new(host, port),
+                admin_key,
+                insecure_open,
+            };
+            config.check()?;
+            let moth = Options::new().open(&db.file).map_err(|e| match e {
+                moth::Error::NoDatabase(_) => anyhow::anyhow!(
+                    "no moth database at {} (create one with `moth create -f {}`)",
+                    db.file.display(),
+                    db.file.display()
+                ),
+                e => e.into(),
+            })?;
+            server::run(moth, config)?;
+        }
+        Command::User { command, db } => {
+            let moth = open(&db.file)?;
+            match command {
+                UserCommand::Add { username, perms } => {
+                    let password = read_password(true)?;
+                    print_user(&moth.new_user(&username, &password, &perms)?);
+                }
+                UserCommand::List => {
+                    for u in moth.users()? {
+                        print_user(&u);
+                    }
+                }
+                UserCommand::Show { id } => print_user(&moth.user(id)?),
+                UserCommand::Del { id } => {
+                    moth.delete_user(id)?;
+                    println!("{}", json!({ "deleted": true }));
+                }
+                UserCommand::Passwd { id } => {
+                    moth.user(id)?;
+                    let password = read_password(true)?;
+                    moth.set_password(id, &password)?;
+                    println!("{}", json!({ "updated": true }));
+                }
+                UserCommand::Perms { id, perms } => {
+                    moth.set_permissions(id, &perms)?;
+                    println!("{}", json!({ "updated": true }));
+                }
+            }
+        }
+        Command::Token { command, db } => {
+            let moth = open(&db.file)?;
+            match command {
+                TokenCommand::Count { id } => {
+                    println!("{}", json!({ "count": moth.token_count(id)? }))
+                }
+                TokenCommand::RevokeAll { id } => {
+                    let count = moth.delete_tokens(id)?;
+                    println!("{}", json!({ "deleted": count > 0, "count": count }));
+                }
+                TokenCommand::Sweep => println!("{}", json!({ "deleted": moth.sweep()? })),
+            }
+        }
+        Command::Component { out } => {
+            std::fs::write(&out, moth::runtime::COMPONENT)
+                .with_context(|| format!("writing {}", out.display()))?;
+            println!(
+                "wrote {} ({} bytes)",
+                out.display(),
+                moth::runtime::COMPONENT.len()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn print_user(u: &moth::User) {
+    println!(
+        "{}",
+        json!({ "id": u.id, "username": u.username, "permissions": u.permissions })
+    );
+}
+
+/// A password from an interactive prompt (typed twice, not echoed), or the
+/// first line of stdin when it is not a terminal. Never from argv, where
+/// other users could read it in the process list.
+fn read_password(confirm: bool) -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        if confirm && rpassword::prompt_password("Repeat password: ")? != first {
+            bail!("the passwords do not match");
+        }
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from stdin")?;
+    let password = line.strip_suffix('\n').unwrap_or(&line);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    Ok(password.to_owned())
+}

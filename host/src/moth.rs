@@ -12,6 +12,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::db;
 use crate::env::HostEnv;
 use crate::error::{Error, Result};
+use crate::metrics::GuestMetrics;
 use crate::pool::Pool;
 use crate::random::{OsRandom, Random};
 use crate::runtime::{Instance, Runtime};
@@ -131,6 +132,7 @@ struct Inner {
     env: HostEnv,
     pool: Pool<Instance>,
     db: sled::Db,
+    metrics: GuestMetrics,
     /// Dropped with `Inner`, which ends the sweeper thread at once.
     _stop_sweeper: Option<mpsc::Sender<()>>,
 }
@@ -175,6 +177,7 @@ impl Moth {
             env,
             pool: Pool::new(opts.max_instances),
             db,
+            metrics: GuestMetrics::default(),
             _stop_sweeper: opts.sweep_interval.map(|_| stop),
         });
         let moth = Moth { inner };
@@ -192,13 +195,17 @@ impl Moth {
     /// store is not.
     fn call<T>(
         &self,
+        op: &'static str,
         f: impl FnOnce(&mut Instance) -> wasmtime::Result<WitResult<T>>,
     ) -> Result<T> {
         let inner = &*self.inner;
         let mut instance = inner
             .pool
             .take(|| inner.runtime.instantiate(inner.env.clone()))?;
-        match f(&mut instance) {
+        let started = std::time::Instant::now();
+        let outcome = f(&mut instance);
+        inner.metrics.record(op, started.elapsed());
+        match outcome {
             Ok(result) => {
                 inner.pool.put(instance);
                 result.map_err(Error::from)
@@ -221,7 +228,7 @@ impl Moth {
         lifetime: Option<Duration>,
     ) -> Result<Session> {
         let lifetime = lifetime.map(|d| d.as_secs());
-        let s = self.call(|i| {
+        let s = self.call("login", |i| {
             i.auth
                 .moth_auth_users()
                 .call_login(&mut i.store, username, password, lifetime)
@@ -235,7 +242,9 @@ impl Moth {
 
     /// The user and expiry behind a live token.
     pub fn validate(&self, token: &str) -> Result<Validation> {
-        let v = self.call(|i| i.auth.moth_auth_users().call_validate(&mut i.store, token))?;
+        let v = self.call("validate", |i| {
+            i.auth.moth_auth_users().call_validate(&mut i.store, token)
+        })?;
         Ok(Validation {
             user: v.user.into(),
             expires: v.expires,
@@ -244,12 +253,14 @@ impl Moth {
 
     /// Delete a token.
     pub fn logout(&self, token: &str) -> Result<()> {
-        self.call(|i| i.auth.moth_auth_users().call_logout(&mut i.store, token))
+        self.call("logout", |i| {
+            i.auth.moth_auth_users().call_logout(&mut i.store, token)
+        })
     }
 
     /// Whether `password` is `username`'s, without logging in (MOTH's `passwordValid`).
     pub fn password_valid(&self, username: &str, password: &str) -> Result<bool> {
-        self.call(|i| {
+        self.call("check_password", |i| {
             i.auth
                 .moth_auth_users()
                 .call_check_password(&mut i.store, username, password)
@@ -258,7 +269,7 @@ impl Moth {
 
     /// Create a user (MOTH's `newuser`).
     pub fn new_user(&self, username: &str, password: &str, permissions: &str) -> Result<User> {
-        self.call(|i| {
+        self.call("create_user", |i| {
             i.auth
                 .moth_auth_users()
                 .call_create_user(&mut i.store, username, password, permissions)
@@ -268,12 +279,14 @@ impl Moth {
 
     /// Delete a user and revoke all their tokens (MOTH's `deluser`).
     pub fn delete_user(&self, id: u64) -> Result<()> {
-        self.call(|i| i.auth.moth_auth_users().call_delete_user(&mut i.store, id))
+        self.call("delete_user", |i| {
+            i.auth.moth_auth_users().call_delete_user(&mut i.store, id)
+        })
     }
 
     /// Set a new password and revoke all the user's tokens (MOTH's `newpass`).
     pub fn set_password(&self, id: u64, password: &str) -> Result<()> {
-        self.call(|i| {
+        self.call("set_password", |i| {
             i.auth
                 .moth_auth_users()
                 .call_set_password(&mut i.store, id, password)
@@ -282,7 +295,7 @@ impl Moth {
 
     /// Replace the user's permissions string (MOTH's `newperms`).
     pub fn set_permissions(&self, id: u64, permissions: &str) -> Result<()> {
-        self.call(|i| {
+        self.call("set_permissions", |i| {
             i.auth
                 .moth_auth_users()
                 .call_set_permissions(&mut i.store, id, permissions)
@@ -291,12 +304,14 @@ impl Moth {
 
     /// How many live tokens the user has (MOTH's `gettokens`).
     pub fn token_count(&self, id: u64) -> Result<u64> {
-        self.call(|i| i.auth.moth_auth_users().call_count_tokens(&mut i.store, id))
+        self.call("count_tokens", |i| {
+            i.auth.moth_auth_users().call_count_tokens(&mut i.store, id)
+        })
     }
 
     /// One page of users with ids above `after`, at most `limit` (1..=1000).
     pub fn users_page(&self, after: Option<u64>, limit: u32) -> Result<UserPage> {
-        let p = self.call(|i| {
+        let p = self.call("list_users", |i| {
             i.auth
                 .moth_auth_users()
                 .call_list_users(&mut i.store, after, limit)
@@ -323,13 +338,15 @@ impl Moth {
 
     /// The user with this id (MOTH's `getuser`).
     pub fn user(&self, id: u64) -> Result<User> {
-        self.call(|i| i.auth.moth_auth_users().call_get_user(&mut i.store, id))
-            .map(User::from)
+        self.call("get_user", |i| {
+            i.auth.moth_auth_users().call_get_user(&mut i.store, id)
+        })
+        .map(User::from)
     }
 
     /// Revoke all the user's tokens; returns how many were live (MOTH's `deltokens`).
     pub fn delete_tokens(&self, id: u64) -> Result<u64> {
-        self.call(|i| {
+        self.call("delete_tokens", |i| {
             i.auth
                 .moth_auth_users()
                 .call_delete_tokens(&mut i.store, id)
@@ -341,7 +358,9 @@ impl Moth {
         const BATCH: u32 = 1000;
         let mut total = 0;
         loop {
-            let n = self.call(|i| i.auth.moth_auth_users().call_sweep(&mut i.store, BATCH))?;
+            let n = self.call("sweep", |i| {
+                i.auth.moth_auth_users().call_sweep(&mut i.store, BATCH)
+            })?;
             total += n;
             if n < u64::from(BATCH) {
                 return Ok(total);
@@ -351,8 +370,10 @@ impl Moth {
 
     /// The settings in force.
     pub fn settings(&self) -> Result<Settings> {
-        self.call(|i| i.auth.moth_auth_users().call_get_settings(&mut i.store))
-            .map(Settings::from)
+        self.call("get_settings", |i| {
+            i.auth.moth_auth_users().call_get_settings(&mut i.store)
+        })
+        .map(Settings::from)
     }
 
     /// Store new settings (validated by the component).
@@ -365,7 +386,7 @@ impl Moth {
                 self.inner.runtime.max_instance_memory()
             )));
         }
-        self.call(|i| {
+        self.call("set_settings", |i| {
             i.auth
                 .moth_auth_users()
                 .call_set_settings(&mut i.store, s.into())
@@ -382,6 +403,11 @@ impl Moth {
     /// Bytes the database occupies on disk.
     pub fn size_on_disk(&self) -> u64 {
         self.inner.env.store.size_on_disk()
+    }
+
+    /// Latency of calls into the component, by operation.
+    pub fn guest_metrics(&self) -> &GuestMetrics {
+        &self.inner.metrics
     }
 
     /// How many component instances exist now.
