@@ -18,26 +18,23 @@ use serde_json::json;
 struct Cli {
     #[command(subcommand)]
     command: Command,
-}
-
-#[derive(clap::Args)]
-struct DbArg {
     /// The database directory.
-    #[arg(short = 'f', long = "file", env = "MOTH_DB", default_value = "moth.db")]
+    #[arg(
+        short = 'f',
+        long = "file",
+        env = "MOTH_DB",
+        default_value = "moth.db",
+        global = true
+    )]
     file: PathBuf,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Create an empty database; refuses to touch an existing one.
-    Create {
-        #[command(flatten)]
-        db: DbArg,
-    },
+    Create,
     /// Serve the HTTP API until SIGINT or SIGTERM.
     Run {
-        #[command(flatten)]
-        db: DbArg,
         /// TCP port.
         #[arg(short, long, default_value_t = 8080)]
         port: u16,
@@ -57,15 +54,11 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
-        #[command(flatten)]
-        db: DbArg,
     },
     /// Manage tokens.
     Token {
         #[command(subcommand)]
         command: TokenCommand,
-        #[command(flatten)]
-        db: DbArg,
     },
     /// Write the embedded moth:auth component (.wasm) for other hosts.
     Component {
@@ -120,7 +113,7 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    match execute(cli.command) {
+    match execute(cli.command, &cli.file) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("moth: error: {e:#}");
@@ -141,20 +134,19 @@ fn open(path: &Path) -> anyhow::Result<Moth> {
     Ok(Options::new().sweep_interval(None).open(path)?)
 }
 
-fn execute(command: Command) -> anyhow::Result<()> {
+fn execute(command: Command, file: &Path) -> anyhow::Result<()> {
     match command {
-        Command::Create { db } => {
-            if db.file.exists() {
+        Command::Create => {
+            if file.exists() {
                 bail!(
                     "{} already exists; refusing to overwrite it",
-                    db.file.display()
+                    file.display()
                 );
             }
-            moth::make_db(&db.file)?;
-            println!("created {}", db.file.display());
+            moth::make_db(file)?;
+            println!("created {}", file.display());
         }
         Command::Run {
-            db,
             port,
             host,
             admin_key_file,
@@ -175,18 +167,18 @@ fn execute(command: Command) -> anyhow::Result<()> {
                 insecure_open,
             };
             config.check()?;
-            let moth = Options::new().open(&db.file).map_err(|e| match e {
+            let moth = Options::new().open(file).map_err(|e| match e {
                 moth::Error::NoDatabase(_) => anyhow::anyhow!(
                     "no moth database at {} (create one with `moth create -f {}`)",
-                    db.file.display(),
-                    db.file.display()
+                    file.display(),
+                    file.display()
                 ),
                 e => e.into(),
             })?;
             server::run(moth, config)?;
         }
-        Command::User { command, db } => {
-            let moth = open(&db.file)?;
+        Command::User { command } => {
+            let moth = open(file)?;
             match command {
                 UserCommand::Add { username, perms } => {
                     let password = read_password(true)?;
@@ -214,8 +206,8 @@ fn execute(command: Command) -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Token { command, db } => {
-            let moth = open(&db.file)?;
+        Command::Token { command } => {
+            let moth = open(file)?;
             match command {
                 TokenCommand::Count { id } => {
                     println!("{}", json!({ "count": moth.token_count(id)? }))
@@ -241,10 +233,19 @@ fn execute(command: Command) -> anyhow::Result<()> {
 }
 
 fn print_user(u: &moth::User) {
-    println!(
-        "{}",
-        json!({ "id": u.id, "username": u.username, "permissions": u.permissions })
-    );
+    // A struct, not `json!`, keeps MOTH's key order.
+    #[derive(serde::Serialize)]
+    struct Out<'a> {
+        id: u64,
+        username: &'a str,
+        permissions: &'a str,
+    }
+    let out = Out {
+        id: u.id,
+        username: &u.username,
+        permissions: &u.permissions,
+    };
+    println!("{}", serde_json::to_string(&out).unwrap_or_default());
 }
 
 /// A password from an interactive prompt (typed twice, not echoed), or the

@@ -241,6 +241,9 @@ pub fn router(moth: Moth, config: &ServerConfig) -> Router {
     public
         .merge(admin)
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "Not found") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed")
+        })
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)

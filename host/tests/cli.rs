@@ -1,0 +1,155 @@
+//! The `moth` binary as a user runs it: create, add a user, serve, ask,
+//! stop with SIGTERM.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const MOTH: &str = env!("CARGO_BIN_EXE_moth");
+
+fn moth(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(MOTH)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn get(port: u16, path: &str, body: &str) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn create_add_run_request_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("auth.db");
+    let db = db.to_str().unwrap();
+
+    let out = moth(&["create", "-f", db], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let again = moth(&["create", "-f", db], "");
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        text(&again.stderr).contains("already exists"),
+        "{}",
+        text(&again.stderr)
+    );
+
+    let out = moth(
+        &["user", "add", "ann", "--perms", "admin", "-f", db],
+        "s3cret\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout).trim(),
+        r#"{"id":1,"username":"ann","permissions":"admin"}"#
+    );
+    let dup = moth(&["user", "add", "ann", "-f", db], "other\n");
+    assert_eq!(dup.status.code(), Some(1));
+    assert!(text(&dup.stderr).contains("User already exists"));
+    assert_eq!(
+        text(&moth(&["user", "list", "-f", db], "").stdout)
+            .lines()
+            .count(),
+        1
+    );
+    assert!(
+        moth(&["user", "perms", "1", "rw", "-f", db], "")
+            .status
+            .success()
+    );
+    assert!(
+        text(&moth(&["user", "show", "1", "-f", db], "").stdout).contains(r#""permissions":"rw""#)
+    );
+    let missing = moth(&["user", "show", "7", "-f", db], "");
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(text(&missing.stderr).contains("User does not exist"));
+    assert_eq!(
+        text(&moth(&["token", "count", "1", "-f", db], "").stdout).trim(),
+        r#"{"count":0}"#
+    );
+    assert!(
+        moth(&["user", "show", "x", "-f", db], "").status.code() == Some(2),
+        "ids are numbers"
+    );
+
+    let no_db = moth(
+        &["run", "-f", dir.path().join("absent").to_str().unwrap()],
+        "",
+    );
+    assert!(!no_db.status.success());
+    assert!(
+        text(&no_db.stderr).contains("no moth database"),
+        "{}",
+        text(&no_db.stderr)
+    );
+    let exposed = moth(&["run", "-f", db, "--host", "0.0.0.0"], "");
+    assert!(!exposed.status.success());
+    assert!(text(&exposed.stderr).contains("without an admin key"));
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new(MOTH)
+        .args(["run", "-f", db, "-p", &port.to_string()])
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut log = BufReader::new(server.stderr.take().unwrap());
+    let started = Instant::now();
+    let mut line = String::new();
+    while !line.contains("moth listening") {
+        line.clear();
+        assert!(log.read_line(&mut line).unwrap() > 0, "server exited early");
+        assert!(started.elapsed() < Duration::from_secs(30));
+    }
+    let reply = get(port, "/login", r#"{"username":"ann","password":"s3cret"}"#);
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    assert!(reply.contains(r#""token":"moth_"#), "{reply}");
+
+    Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    let status = server.wait().unwrap();
+    assert!(status.success(), "graceful shutdown exits 0: {status}");
+    let mut rest = String::new();
+    log.read_to_string(&mut rest).unwrap();
+    assert!(
+        !rest.contains("s3cret") && !line.contains("s3cret"),
+        "passwords never reach the log"
+    );
+
+    // The token minted over HTTP is on disk.
+    assert_eq!(
+        text(&moth(&["token", "count", "1", "-f", db], "").stdout).trim(),
+        r#"{"count":1}"#
+    );
+}
