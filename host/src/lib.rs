@@ -38,3 +38,8 @@ pub use moth::{Moth, Options};
 pub use moth_core::{Session, Settings, User, UserPage, Validation};
 pub use runtime::{CacheDir, Runtime, RuntimeOptions};
 pub use store::Durability;
+
+/// The README's Rust examples, compiled as doctests so they stay true.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -201,19 +201,8 @@ impl<E: Env> Auth<E> {
 #[cfg(test)]
 mod tests {
     use crate::env::Env;
-    use crate::memory::MemoryEnv;
-    use crate::{Auth, Error, Settings, keys};
-
-    fn auth() -> Auth<MemoryEnv> {
-        let a = Auth::new(MemoryEnv::new());
-        a.set_settings(Settings {
-            argon2_memory_kib: 64,
-            argon2_iterations: 1,
-            ..Settings::default()
-        })
-        .unwrap();
-        a
-    }
+    use crate::users::tests::auth;
+    use crate::{Error, Settings, keys};
 
     #[test]
     fn login_validate_logout() {

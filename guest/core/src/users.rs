@@ -271,10 +271,11 @@ impl<E: Env> Auth<E> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use crate::memory::MemoryEnv;
     use crate::{Auth, Error, Settings};
 
+    /// An in-memory `Auth` with cheap Argon2 costs.
     pub(crate) fn auth() -> Auth<MemoryEnv> {
         let a = Auth::new(MemoryEnv::new());
         a.set_settings(Settings {
