@@ -1,9 +1,8 @@
 //! Host side of the WIT world: the generated bindings and the three
 //! imports implemented over [`HostEnv`].
 
-use wasmtime::StoreLimits;
-
 use crate::env::HostEnv;
+use crate::runtime::MemoryCap;
 
 wasmtime::component::bindgen!({
     world: "auth",
@@ -17,8 +16,8 @@ pub use exports::moth::auth::users as types;
 pub struct HostState {
     /// The capabilities the instance's imports reach.
     pub env: HostEnv,
-    /// Memory caps for the instance.
-    pub limits: StoreLimits,
+    /// The instance's memory cap.
+    pub(crate) limits: MemoryCap,
 }
 
 fn store_error(e: moth_core::StoreError) -> StoreError {

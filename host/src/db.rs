@@ -10,8 +10,6 @@ use crate::error::{Error, Result};
 
 const MARKER_KEY: &[u8] = b"moth:format";
 const MARKER_VALUE: &[u8] = b"1";
-/// The key space of the (single) tenant this version serves.
-pub(crate) const AUTH_TREE: &str = "auth";
 
 /// Whether `path` holds a moth database. Does not open (or lock) it.
 pub fn db_exists(path: impl AsRef<Path>) -> bool {
@@ -47,7 +45,7 @@ fn create_new(path: &Path) -> Result<sled::Db> {
     Ok(db)
 }
 
-/// Delete every user and token in the database at `path`, keeping the
+/// Delete every tenant, user and token in the database at `path`, keeping the
 /// database itself; returns whether there was one to reset. The database
 /// must not be open elsewhere.
 pub fn reset_db(path: impl AsRef<Path>) -> Result<bool> {
@@ -61,6 +59,7 @@ pub fn reset_db(path: impl AsRef<Path>) -> Result<bool> {
             db.drop_tree(&name)?;
         }
     }
+    crate::tenant::clear(&db)?;
     db.flush()?;
     Ok(true)
 }

@@ -31,6 +31,22 @@ pub enum Error {
     /// discarded; the store is as it was before the call.
     #[error("component failure: {0}")]
     Component(String),
+    /// The call ran past its deadline and was stopped. The instance was
+    /// discarded; the store is as it was before the call.
+    #[error("the call exceeded its deadline of {0:?} and was stopped")]
+    Timeout(std::time::Duration),
+    /// The instance tried to grow its memory past the cap and was stopped.
+    #[error("the call exceeded the instance memory cap of {0} bytes and was stopped")]
+    MemoryLimit(usize),
+    /// Every instance was busy for longer than the configured wait.
+    #[error("moth is overloaded: no instance became free in time")]
+    Overloaded,
+    /// No tenant has that name.
+    #[error("Tenant does not exist")]
+    NoTenant,
+    /// A tenant of that name exists already.
+    #[error("Tenant already exists")]
+    TenantExists,
 }
 
 impl From<moth_core::Error> for Error {

@@ -31,6 +31,7 @@ pub mod random;
 pub mod runtime;
 pub mod server;
 pub mod store;
+pub mod tenant;
 
 pub use db::{db_exists, make_db, reset_db};
 pub use error::{Error, Result};

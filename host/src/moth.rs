@@ -1,8 +1,9 @@
 //! [`Moth`]: the typed API over the component, mirroring MOTH's class.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
 
 use moth_core::{Session, Settings, User, UserPage, Validation};
@@ -16,7 +17,8 @@ use crate::metrics::GuestMetrics;
 use crate::pool::Pool;
 use crate::random::{OsRandom, Random};
 use crate::runtime::{Instance, Runtime};
-use crate::store::{Durability, SledStore};
+use crate::store::{Durability, SledDb};
+use crate::tenant::{self, DEFAULT_TENANT};
 
 /// How to open a database. Build with [`Options::new`], finish with
 /// [`Options::open`].
@@ -26,6 +28,8 @@ pub struct Options {
     durability: Durability,
     settings: Option<Settings>,
     max_instances: usize,
+    instance_wait: Duration,
+    idle_instance_ttl: Duration,
     sweep_interval: Option<Duration>,
     runtime: Option<Arc<Runtime>>,
     clock: Arc<dyn Clock>,
@@ -40,6 +44,8 @@ impl Default for Options {
             durability: Durability::Flush,
             settings: None,
             max_instances: (2 * cores).max(4),
+            instance_wait: Duration::from_secs(5),
+            idle_instance_ttl: Duration::from_secs(60),
             sweep_interval: Some(Duration::from_secs(60)),
             runtime: None,
             clock: Arc::new(SystemClock),
@@ -55,6 +61,7 @@ impl std::fmt::Debug for Options {
             .field("durability", &self.durability)
             .field("settings", &self.settings)
             .field("max_instances", &self.max_instances)
+            .field("instance_wait", &self.instance_wait)
             .field("sweep_interval", &self.sweep_interval)
             .finish_non_exhaustive()
     }
@@ -94,6 +101,19 @@ impl Options {
         self
     }
 
+    /// How long a call waits for an instance when all `max_instances` are
+    /// busy before failing with [`Error::Overloaded`]. Default 5 s.
+    pub fn instance_wait(mut self, wait: Duration) -> Self {
+        self.instance_wait = wait;
+        self
+    }
+
+    /// How long an unused instance is kept for its tenant. Default 60 s.
+    pub fn idle_instance_ttl(mut self, ttl: Duration) -> Self {
+        self.idle_instance_ttl = ttl;
+        self
+    }
+
     /// How often a background thread deletes expired tokens; `None` to
     /// leave it to explicit [`Moth::sweep`] calls.
     pub fn sweep_interval(mut self, every: Option<Duration>) -> Self {
@@ -127,27 +147,42 @@ impl Options {
     }
 }
 
-struct Inner {
+/// What every tenant of one open database shares.
+struct Shared {
     runtime: Arc<Runtime>,
-    env: HostEnv,
     pool: Pool<Instance>,
-    db: sled::Db,
+    sled: SledDb,
     metrics: GuestMetrics,
-    /// Dropped with `Inner`, which ends the sweeper thread at once.
+    clock: Arc<dyn Clock>,
+    random: Arc<dyn Random>,
+    /// Open tenants, so a lookup per request costs no tree open.
+    tenants: RwLock<HashMap<String, Arc<Tenant>>>,
+    idle_instance_ttl: Duration,
+    /// Dropped with `Shared`, which ends the sweeper thread at once.
     _stop_sweeper: Option<mpsc::Sender<()>>,
 }
 
-/// A moth database served by the component: every method is one call into
-/// a pooled instance. Cheap to clone; safe to share across threads.
+/// One tenant: a name and the key space its calls are bound to.
+struct Tenant {
+    name: Arc<str>,
+    env: HostEnv,
+}
+
+/// A moth database served by the component, as seen by one tenant (the
+/// `default` one unless chosen with [`Moth::tenant`]). Every method is one
+/// call into a pooled instance bound to that tenant's key space. Cheap to
+/// clone; safe to share across threads.
 #[derive(Clone)]
 pub struct Moth {
-    inner: Arc<Inner>,
+    shared: Arc<Shared>,
+    tenant: Arc<Tenant>,
 }
 
 impl std::fmt::Debug for Moth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Moth")
-            .field("env", &self.inner.env)
+            .field("tenant", &self.tenant.name)
+            .field("env", &self.tenant.env)
             .finish_non_exhaustive()
     }
 }
@@ -166,28 +201,114 @@ impl Moth {
             Some(rt) => rt,
             None => Runtime::shared()?,
         };
-        let env = HostEnv {
-            store: SledStore::new(&db, db::AUTH_TREE, opts.durability)?,
+        let (stop, stopped) = mpsc::channel();
+        let shared = Arc::new(Shared {
+            runtime,
+            pool: Pool::new(opts.max_instances, opts.instance_wait),
+            sled: SledDb::new(db, opts.durability),
+            metrics: GuestMetrics::default(),
             clock: opts.clock,
             random: opts.random,
-        };
-        let (stop, stopped) = mpsc::channel();
-        let inner = Arc::new(Inner {
-            runtime,
-            env,
-            pool: Pool::new(opts.max_instances),
-            db,
-            metrics: GuestMetrics::default(),
+            tenants: RwLock::default(),
+            idle_instance_ttl: opts.idle_instance_ttl,
             _stop_sweeper: opts.sweep_interval.map(|_| stop),
         });
-        let moth = Moth { inner };
+        let moth = Moth {
+            tenant: shared.open_tenant(DEFAULT_TENANT)?,
+            shared,
+        };
         if let Some(s) = opts.settings {
             moth.set_settings(s)?;
         }
         if let Some(every) = opts.sweep_interval {
-            spawn_sweeper(Arc::downgrade(&moth.inner), every, stopped);
+            spawn_sweeper(Arc::downgrade(&moth.shared), every, stopped);
         }
         Ok(moth)
+    }
+
+    /// The tenant `name`'s view of the same database. Fails with
+    /// [`Error::NoTenant`] unless it was created with [`Moth::create_tenant`].
+    pub fn tenant(&self, name: &str) -> Result<Moth> {
+        if let Some(t) = self
+            .shared
+            .tenants
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+        {
+            return Ok(Moth {
+                shared: self.shared.clone(),
+                tenant: t.clone(),
+            });
+        }
+        tenant::check_name(name)?;
+        if !tenant::exists(self.shared.sled.db(), name)? {
+            return Err(Error::NoTenant);
+        }
+        Ok(Moth {
+            tenant: self.shared.open_tenant(name)?,
+            shared: self.shared.clone(),
+        })
+    }
+
+    /// Create tenant `name` with its own users, tokens and settings
+    /// (`settings`, or the defaults).
+    pub fn create_tenant(&self, name: &str, settings: Option<Settings>) -> Result<Moth> {
+        tenant::check_name(name)?;
+        if let Some(s) = &settings {
+            self.check_fits(s)?;
+        }
+        tenant::register(self.shared.sled.db(), name)?;
+        let moth = Moth {
+            tenant: self.shared.open_tenant(name)?,
+            shared: self.shared.clone(),
+        };
+        if let Some(s) = settings
+            && let Err(e) = moth.set_settings(s)
+        {
+            let _ = self.delete_tenant(name);
+            return Err(e);
+        }
+        Ok(moth)
+    }
+
+    /// Delete tenant `name` and all its data. Calls for it still in flight
+    /// fail; its instances are dropped. The `default` tenant cannot be deleted.
+    pub fn delete_tenant(&self, name: &str) -> Result<()> {
+        tenant::check_name(name)?;
+        if name == DEFAULT_TENANT {
+            return Err(Error::InvalidInput(
+                "the default tenant cannot be deleted".into(),
+            ));
+        }
+        if !tenant::unregister(self.shared.sled.db(), name)? {
+            return Err(Error::NoTenant);
+        }
+        let open = self
+            .shared
+            .tenants
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(name);
+        if let Some(t) = open {
+            t.env.store.retire();
+        }
+        self.shared.pool.forget_tenant(name);
+        self.shared.sled.db().drop_tree(tenant::tree_name(name))?;
+        self.shared.sled.db().flush()?;
+        Ok(())
+    }
+
+    /// Every tenant's name, `default` first.
+    pub fn tenants(&self) -> Result<Vec<String>> {
+        let mut names = vec![DEFAULT_TENANT.to_owned()];
+        names.extend(tenant::list(self.shared.sled.db())?);
+        Ok(names)
+    }
+
+    /// The name of the tenant this handle serves.
+    pub fn tenant_name(&self) -> &str {
+        &self.tenant.name
     }
 
     /// Run `f` on a pooled instance. A trap discards the instance: its
@@ -198,23 +319,33 @@ impl Moth {
         op: &'static str,
         f: impl FnOnce(&mut Instance) -> wasmtime::Result<WitResult<T>>,
     ) -> Result<T> {
-        let inner = &*self.inner;
-        let mut instance = inner
-            .pool
-            .take(|| inner.runtime.instantiate(inner.env.clone()))?;
+        let shared = &*self.shared;
+        let tenant = &self.tenant;
+        let mut instance = shared.pool.take(&tenant.name, || {
+            shared.runtime.instantiate(tenant.env.clone())
+        })?;
+        shared.runtime.arm_deadline(&mut instance.store);
         let started = std::time::Instant::now();
         let outcome = f(&mut instance);
-        inner.metrics.record(op, started.elapsed());
+        shared.metrics.record(op, started.elapsed());
         match outcome {
             Ok(result) => {
-                inner.pool.put(instance);
+                shared.pool.put(&tenant.name, instance);
                 result.map_err(Error::from)
             }
             Err(trap) => {
+                let error = if instance.store.data().limits.hit {
+                    Error::MemoryLimit(shared.runtime.max_instance_memory())
+                } else if trap.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::Interrupt)
+                {
+                    Error::Timeout(shared.runtime.call_deadline())
+                } else {
+                    Error::Component(format!("{trap:#}"))
+                };
                 drop(instance);
-                inner.pool.discard();
-                tracing::error!(error = %trap, "component call failed; instance discarded");
-                Err(Error::Component(format!("{trap:#}")))
+                shared.pool.discard();
+                tracing::error!(tenant = %tenant.name, op, error = %error, "component call failed; instance discarded");
+                Err(error)
             }
         }
     }
@@ -378,14 +509,7 @@ impl Moth {
 
     /// Store new settings (validated by the component).
     pub fn set_settings(&self, s: Settings) -> Result<()> {
-        let needed = u64::from(s.argon2_memory_kib) * 1024 + (4 << 20);
-        if needed > self.inner.runtime.max_instance_memory() as u64 {
-            return Err(Error::InvalidInput(format!(
-                "argon2 memory {} KiB does not fit the instance memory cap of {} bytes",
-                s.argon2_memory_kib,
-                self.inner.runtime.max_instance_memory()
-            )));
-        }
+        self.check_fits(&s)?;
         self.call("set_settings", |i| {
             i.auth
                 .moth_auth_users()
@@ -393,48 +517,91 @@ impl Moth {
         })
     }
 
-    /// Flush everything to disk (commits already are, under the default
-    /// durability).
-    pub fn flush(&self) -> Result<()> {
-        self.inner.db.flush()?;
+    /// Refuse Argon2 costs that could not run under the instance memory cap.
+    fn check_fits(&self, s: &Settings) -> Result<()> {
+        let cap = self.shared.runtime.max_instance_memory();
+        let needed = u64::from(s.argon2_memory_kib) * 1024 + (4 << 20);
+        if needed > cap as u64 {
+            return Err(Error::InvalidInput(format!(
+                "argon2 memory {} KiB does not fit the instance memory cap of {cap} bytes",
+                s.argon2_memory_kib
+            )));
+        }
         Ok(())
     }
 
-    /// Bytes the database occupies on disk.
+    /// Flush everything to disk (commits already are, under the default
+    /// durability).
+    pub fn flush(&self) -> Result<()> {
+        self.shared.sled.db().flush()?;
+        Ok(())
+    }
+
+    /// Bytes the whole database occupies on disk.
     pub fn size_on_disk(&self) -> u64 {
-        self.inner.env.store.size_on_disk()
+        self.shared.sled.db().size_on_disk().unwrap_or(0)
     }
 
     /// Latency of calls into the component, by operation.
     pub fn guest_metrics(&self) -> &GuestMetrics {
-        &self.inner.metrics
+        &self.shared.metrics
+    }
+
+    /// How many instances are idle in the pool now.
+    pub fn idle_instances(&self) -> usize {
+        self.shared.pool.idle()
     }
 
     /// How many component instances exist now.
     pub fn live_instances(&self) -> usize {
-        self.inner.pool.live()
+        self.shared.pool.live()
     }
 
     /// The capabilities this handle's instances use; with
     /// `moth_core::Auth::new(env)` they run the same logic natively.
     pub fn env(&self) -> &HostEnv {
-        &self.inner.env
+        &self.tenant.env
     }
 }
 
-fn spawn_sweeper(moth: Weak<Inner>, every: Duration, stop: mpsc::Receiver<()>) {
-    let spawned = std::thread::Builder::new()
-        .name("moth-sweeper".into())
-        .spawn(move || {
-            while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(every) {
-                let Some(inner) = moth.upgrade() else { return };
-                match (Moth { inner }).sweep() {
+impl Shared {
+    /// Open (or find open) tenant `name`'s key space.
+    fn open_tenant(&self, name: &str) -> Result<Arc<Tenant>> {
+        let mut tenants = self.tenants.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(t) = tenants.get(name) {
+            return Ok(t.clone());
+        }
+        let env = HostEnv {
+            store: self.sled.store(&tenant::tree_name(name))?,
+            clock: self.clock.clone(),
+            random: self.random.clone(),
+        };
+        let t = Arc::new(Tenant {
+            name: Arc::from(name),
+            env,
+        });
+        tenants.insert(name.to_owned(), t.clone());
+        Ok(t)
+    }
+}
+
+fn spawn_sweeper(shared: Weak<Shared>, every: Duration, stop: mpsc::Receiver<()>) {
+    let spawned = std::thread::Builder::new().name("moth-sweeper".into()).spawn(move || {
+        while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(every) {
+            let Some(shared) = shared.upgrade() else { return };
+            shared.pool.reap(shared.idle_instance_ttl);
+            let Ok(default) = shared.open_tenant(DEFAULT_TENANT) else { continue };
+            let root = Moth { shared, tenant: default };
+            for name in root.tenants().unwrap_or_default() {
+                let swept = root.tenant(&name).and_then(|m| m.sweep());
+                match swept {
                     Ok(0) => {}
-                    Ok(n) => tracing::debug!(deleted = n, "swept expired tokens"),
-                    Err(e) => tracing::warn!(error = %e, "sweeping expired tokens failed"),
+                    Ok(n) => tracing::debug!(tenant = %name, deleted = n, "swept expired tokens"),
+                    Err(e) => tracing::warn!(tenant = %name, error = %e, "sweeping expired tokens failed"),
                 }
             }
-        });
+        }
+    });
     if let Err(e) = spawned {
         tracing::warn!(error = %e, "could not start the sweeper; call Moth::sweep yourself");
     }

@@ -8,11 +8,12 @@
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimitsBuilder,
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store,
 };
 
 use crate::bindings::{Auth, AuthPre, HostState};
@@ -64,8 +65,14 @@ pub struct RuntimeOptions {
     /// allocation is rare and the pool's up-front reservations buy little.
     pub pooling_slots: Option<u32>,
     /// The most linear memory one instance may grow to, in bytes. It must
-    /// hold Argon2's memory cost plus about 2 MiB. Default 256 MiB.
+    /// hold Argon2's memory cost plus about 4 MiB. Default 256 MiB.
     pub max_instance_memory: usize,
+    /// How long one call may run before it is stopped. Default 10 s: far
+    /// above a login at the default Argon2 costs (about 60 ms).
+    pub call_deadline: Duration,
+    /// Run this component instead of the embedded one (for example a build
+    /// with fault injection, in tests).
+    pub component: Option<Arc<[u8]>>,
 }
 
 impl Default for RuntimeOptions {
@@ -74,7 +81,45 @@ impl Default for RuntimeOptions {
             cache: CacheDir::Default,
             pooling_slots: None,
             max_instance_memory: 256 << 20,
+            call_deadline: Duration::from_secs(10),
+            component: None,
         }
+    }
+}
+
+/// How often the epoch advances; deadlines are counted in these ticks.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Caps the memory of one instance, and remembers whether it said no so a
+/// refused growth can be reported as [`Error::MemoryLimit`].
+pub(crate) struct MemoryCap {
+    max: usize,
+    pub(crate) hit: bool,
+}
+
+impl ResourceLimiter for MemoryCap {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.max {
+            self.hit = true;
+            // An error (not `Ok(false)`) traps at once, instead of letting
+            // the guest's allocator turn the refusal into an abort later.
+            return Err(wasmtime::Error::msg("instance memory cap reached"));
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
     }
 }
 
@@ -84,6 +129,8 @@ pub struct Runtime {
     engine: Engine,
     pre: AuthPre<HostState>,
     max_instance_memory: usize,
+    deadline_ticks: u64,
+    call_deadline: Duration,
     loaded_from_cache: bool,
 }
 
@@ -122,6 +169,9 @@ impl Runtime {
         // moth's component is synchronous; turning the async machinery off
         // more than halves the cost of each call into it.
         config.concurrency_support(false);
+        // Deadlines: a ticker thread advances the epoch, and a call whose
+        // deadline passes traps at its next loop or function entry.
+        config.epoch_interruption(true);
         if let Some(slots) = opts.pooling_slots {
             let mut pool = PoolingAllocationConfig::default();
             pool.total_component_instances(slots)
@@ -132,8 +182,9 @@ impl Runtime {
             config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         }
         let engine = Engine::new(&config).map_err(component_error)?;
+        let bytes: &[u8] = opts.component.as_deref().unwrap_or(COMPONENT);
         let (component, loaded_from_cache) =
-            load_component(&engine, opts.cache.resolve().as_deref())?;
+            load_component(&engine, bytes, opts.cache.resolve().as_deref())?;
         let mut linker = Linker::<HostState>::new(&engine);
         Auth::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s).map_err(component_error)?;
         let pre = AuthPre::new(
@@ -142,12 +193,27 @@ impl Runtime {
                 .map_err(component_error)?,
         )
         .map_err(component_error)?;
+        spawn_ticker(&engine);
+        let ticks = opts.call_deadline.as_millis() / EPOCH_TICK.as_millis();
         Ok(Runtime {
             engine,
             pre,
             max_instance_memory: opts.max_instance_memory,
+            // One tick more: the current tick may be nearly over.
+            deadline_ticks: u64::try_from(ticks).unwrap_or(u64::MAX).max(1) + 1,
+            call_deadline: opts.call_deadline,
             loaded_from_cache,
         })
+    }
+
+    /// Arm `store`'s deadline for one call.
+    pub(crate) fn arm_deadline(&self, store: &mut Store<HostState>) {
+        store.set_epoch_deadline(self.deadline_ticks);
+    }
+
+    /// The per-call deadline.
+    pub fn call_deadline(&self) -> Duration {
+        self.call_deadline
     }
 
     /// The wasmtime engine.
@@ -173,21 +239,39 @@ impl Runtime {
     /// A fresh instance whose imports reach `env`. [`crate::Moth`] pools
     /// these; this is public so that instantiation can be measured.
     pub fn instantiate(&self, env: HostEnv) -> Result<Instance> {
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(self.max_instance_memory)
-            .instances(16)
-            .build();
+        let limits = MemoryCap {
+            max: self.max_instance_memory,
+            hit: false,
+        };
         let mut store = Store::new(&self.engine, HostState { env, limits });
         store.limiter(|s| &mut s.limits);
+        self.arm_deadline(&mut store);
         let auth = self.pre.instantiate(&mut store).map_err(component_error)?;
         Ok(Instance { store, auth })
     }
 }
 
-fn cache_key(engine: &Engine) -> String {
+/// Advance `engine`'s epoch every tick for as long as the engine lives.
+fn spawn_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    let spawned = std::thread::Builder::new()
+        .name("moth-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "no epoch ticker: call deadlines will not be enforced");
+    }
+}
+
+fn cache_key(engine: &Engine, bytes: &[u8]) -> String {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut h);
-    let digest = Sha256::digest(COMPONENT);
+    let digest = Sha256::digest(bytes);
     let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
     format!(
         "moth-{}-{hex}-{:016x}.cwasm",
@@ -196,8 +280,12 @@ fn cache_key(engine: &Engine) -> String {
     )
 }
 
-fn load_component(engine: &Engine, cache: Option<&Path>) -> Result<(Component, bool)> {
-    let path = cache.map(|dir| dir.join(cache_key(engine)));
+fn load_component(
+    engine: &Engine,
+    bytes: &[u8],
+    cache: Option<&Path>,
+) -> Result<(Component, bool)> {
+    let path = cache.map(|dir| dir.join(cache_key(engine, bytes)));
     if let Some(path) = path.as_deref().filter(|p| p.is_file()) {
         // SAFETY: the file was written by `Component::serialize` for an
         // engine with this compatibility hash (it is in the name), renamed
@@ -210,7 +298,7 @@ fn load_component(engine: &Engine, cache: Option<&Path>) -> Result<(Component, b
             }
         }
     }
-    let component = Component::new(engine, COMPONENT).map_err(component_error)?;
+    let component = Component::new(engine, bytes).map_err(component_error)?;
     if let Some(path) = path {
         if let Err(e) = store_artifact(&component, &path) {
             tracing::warn!(path = %path.display(), error = %e, "could not cache the compiled component");

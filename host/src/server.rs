@@ -11,7 +11,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, MatchedPath, RawQuery, Request, State};
+use axum::extract::{
+    DefaultBodyLimit, FromRequestParts, MatchedPath, RawPathParams, RawQuery, Request, State,
+};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -221,13 +224,13 @@ pub fn router(moth: Moth, config: &ServerConfig) -> Router {
             .map(|k| Sha256::digest(k.trim().as_bytes()).into()),
         http: HttpMetrics::default(),
     });
+    let admin = || middleware::from_fn_with_state(state.clone(), require_admin);
     let public = Router::new()
         .route("/login", get(login))
         .route("/validate", get(validate))
         .route("/passvalid", get(passvalid))
-        .route("/logout", delete(logout))
-        .route("/healthz", get(healthz));
-    let admin = Router::new()
+        .route("/logout", delete(logout));
+    let managed = Router::new()
         .route("/new", put(new_user))
         .route("/del", delete(del_user))
         .route("/setpass", patch(set_pass))
@@ -236,10 +239,20 @@ pub fn router(moth: Moth, config: &ServerConfig) -> Router {
         .route("/getusers", get(get_users))
         .route("/getuser", get(get_user))
         .route("/deltokens", delete(del_tokens))
-        .route("/metrics", get(metrics))
-        .route_layer(middleware::from_fn_with_state(state.clone(), require_admin));
-    public
-        .merge(admin)
+        .route_layer(admin());
+    // The same API for the default tenant (or X-Moth-Tenant) and under /t/{tenant}.
+    let api: Router<Arc<AppState>> = public.merge(managed);
+    let top = Router::new().route("/healthz", get(healthz)).merge(
+        Router::new()
+            .route("/metrics", get(metrics))
+            .route(
+                "/tenants",
+                get(list_tenants).put(create_tenant).delete(delete_tenant),
+            )
+            .route_layer(admin()),
+    );
+    top.merge(api.clone())
+        .nest("/t/{tenant}", api)
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "Not found") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed")
@@ -247,6 +260,50 @@ pub fn router(moth: Moth, config: &ServerConfig) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
+}
+
+/// The tenant a request is for: the `/t/{tenant}` path prefix, else the
+/// `X-Moth-Tenant` header, else `default`.
+struct Tenant(Moth);
+
+/// The header naming a request's tenant.
+pub const TENANT_HEADER: &str = "x-moth-tenant";
+
+impl FromRequestParts<Arc<AppState>> for Tenant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
+        let in_path = RawPathParams::from_request_parts(parts, state)
+            .await
+            .ok()
+            .and_then(|p| {
+                p.iter()
+                    .find(|(k, _)| *k == "tenant")
+                    .map(|(_, v)| v.to_owned())
+            });
+        let in_header = match parts.headers.get(TENANT_HEADER) {
+            Some(v) => Some(
+                v.to_str()
+                    .map_err(|_| ApiError::invalid("the tenant header is not text"))?
+                    .to_owned(),
+            ),
+            None => None,
+        };
+        let name = match (in_path, in_header) {
+            (Some(p), Some(h)) if p != h => {
+                return Err(ApiError::invalid(
+                    "the tenant in the path and in the header differ",
+                ));
+            }
+            (Some(p), _) => p,
+            (None, Some(h)) => h,
+            (None, None) => return Ok(Tenant(state.moth.clone())),
+        };
+        Ok(Tenant(state.moth.tenant(&name)?))
+    }
 }
 
 /// A failed request: a status and MOTH's message.
@@ -284,7 +341,14 @@ impl From<Error> for ApiError {
             }
             Error::UserExists => StatusCode::CONFLICT,
             Error::InvalidInput(why) => return ApiError::invalid(why),
-            Error::Storage(_) | Error::NoDatabase(_) | Error::Component(_) => {
+            Error::NoTenant => StatusCode::NOT_FOUND,
+            Error::TenantExists => StatusCode::CONFLICT,
+            Error::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+            // The call was stopped and its instance discarded; say why.
+            Error::Timeout(_) | Error::MemoryLimit(_) | Error::Component(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            Error::Storage(_) | Error::NoDatabase(_) => {
                 tracing::error!(error = %e, "request failed inside moth");
                 return ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -456,11 +520,10 @@ struct LoginBody {
     expires: u64,
 }
 
-async fn login(State(s): Shared, RawQuery(q): RawQuery, body: Bytes) -> ApiResult<LoginBody> {
+async fn login(Tenant(moth): Tenant, RawQuery(q): RawQuery, body: Bytes) -> ApiResult<LoginBody> {
     let p = Params::parse(q, &body)?;
     let (username, password) = (p.str("username")?, p.str("password")?);
     let lifetime = p.opt_u64("lifetime")?.map(Duration::from_secs);
-    let moth = s.moth.clone();
     let session = blocking(move || moth.login(&username, &password, lifetime)).await?;
     Ok(Json(LoginBody {
         token: session.token,
@@ -481,13 +544,12 @@ struct ValidateBody {
 }
 
 async fn validate(
-    State(s): Shared,
+    Tenant(moth): Tenant,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> ApiResult<ValidateBody> {
     let token = Params::parse(q, &body)?.token(&headers)?;
-    let moth = s.moth.clone();
     let v = blocking(move || moth.validate(&token)).await?;
     Ok(Json(ValidateBody {
         valid: true,
@@ -503,10 +565,13 @@ struct ValidBody {
     valid: bool,
 }
 
-async fn passvalid(State(s): Shared, RawQuery(q): RawQuery, body: Bytes) -> ApiResult<ValidBody> {
+async fn passvalid(
+    Tenant(moth): Tenant,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> ApiResult<ValidBody> {
     let p = Params::parse(q, &body)?;
     let (username, password) = (p.str("username")?, p.str("password")?);
-    let moth = s.moth.clone();
     let valid = blocking(move || moth.password_valid(&username, &password)).await?;
     Ok(Json(ValidBody { valid }))
 }
@@ -517,13 +582,12 @@ struct DeletedBody {
 }
 
 async fn logout(
-    State(s): Shared,
+    Tenant(moth): Tenant,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> ApiResult<DeletedBody> {
     let token = Params::parse(q, &body)?.token(&headers)?;
-    let moth = s.moth.clone();
     blocking(move || moth.logout(&token)).await?;
     Ok(Json(DeletedBody { deleted: true }))
 }
@@ -535,11 +599,14 @@ struct NewUserBody {
     permissions: String,
 }
 
-async fn new_user(State(s): Shared, RawQuery(q): RawQuery, body: Bytes) -> ApiResult<NewUserBody> {
+async fn new_user(
+    Tenant(moth): Tenant,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> ApiResult<NewUserBody> {
     let p = Params::parse(q, &body)?;
     let (username, password) = (p.str("username")?, p.str("password")?);
     let permissions = p.str("permissions")?;
-    let moth = s.moth.clone();
     let u = blocking(move || moth.new_user(&username, &password, &permissions)).await?;
     Ok(Json(NewUserBody {
         userid: u.id,
@@ -548,9 +615,12 @@ async fn new_user(State(s): Shared, RawQuery(q): RawQuery, body: Bytes) -> ApiRe
     }))
 }
 
-async fn del_user(State(s): Shared, RawQuery(q): RawQuery, body: Bytes) -> ApiResult<DeletedBody> {
+async fn del_user(
+    Tenant(moth): Tenant,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> ApiResult<DeletedBody> {
     let id = Params::parse(q, &body)?.u64("id")?;
-    let moth = s.moth.clone();
     blocking(move || moth.delete_user(id)).await?;
     Ok(Json(DeletedBody { deleted: true }))
 }
@@ -560,18 +630,24 @@ struct UpdatedBody {
     updated: bool,
 }
 
-async fn set_pass(State(s): Shared, RawQuery(q): RawQuery, body: Bytes) -> ApiResult<UpdatedBody> {
+async fn set_pass(
+    Tenant(moth): Tenant,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> ApiResult<UpdatedBody> {
     let p = Params::parse(q, &body)?;
     let (id, password) = (p.u64("id")?, p.str("password")?);
-    let moth = s.moth.clone();
     blocking(move || moth.set_password(id, &password)).await?;
     Ok(Json(UpdatedBody { updated: true }))
 }
 
-async fn set_perms(State(s): Shared, RawQuery(q): RawQuery, body: Bytes) -> ApiResult<UpdatedBody> {
+async fn set_perms(
+    Tenant(moth): Tenant,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> ApiResult<UpdatedBody> {
     let p = Params::parse(q, &body)?;
     let (id, permissions) = (p.u64("id")?, p.str("permissions")?);
-    let moth = s.moth.clone();
     blocking(move || moth.set_permissions(id, &permissions)).await?;
     Ok(Json(UpdatedBody { updated: true }))
 }
@@ -581,9 +657,12 @@ struct CountBody {
     count: u64,
 }
 
-async fn get_tokens(State(s): Shared, RawQuery(q): RawQuery, body: Bytes) -> ApiResult<CountBody> {
+async fn get_tokens(
+    Tenant(moth): Tenant,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> ApiResult<CountBody> {
     let id = Params::parse(q, &body)?.u64("id")?;
-    let moth = s.moth.clone();
     let count = blocking(move || moth.token_count(id)).await?;
     Ok(Json(CountBody { count }))
 }
@@ -606,19 +685,17 @@ impl From<crate::User> for UserBody {
 }
 
 async fn get_users(
-    State(s): Shared,
+    Tenant(moth): Tenant,
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> ApiResult<Vec<UserBody>> {
     Params::parse(q, &body)?;
-    let moth = s.moth.clone();
     let users = blocking(move || moth.users()).await?;
     Ok(Json(users.into_iter().map(UserBody::from).collect()))
 }
 
-async fn get_user(State(s): Shared, RawQuery(q): RawQuery, body: Bytes) -> ApiResult<UserBody> {
+async fn get_user(Tenant(moth): Tenant, RawQuery(q): RawQuery, body: Bytes) -> ApiResult<UserBody> {
     let id = Params::parse(q, &body)?.u64("id")?;
-    let moth = s.moth.clone();
     Ok(Json(blocking(move || moth.user(id)).await?.into()))
 }
 
@@ -629,17 +706,68 @@ struct DelTokensBody {
 }
 
 async fn del_tokens(
-    State(s): Shared,
+    Tenant(moth): Tenant,
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> ApiResult<DelTokensBody> {
     let id = Params::parse(q, &body)?.u64("id")?;
-    let moth = s.moth.clone();
     let count = blocking(move || moth.delete_tokens(id)).await?;
     Ok(Json(DelTokensBody {
         deleted: count > 0,
         count,
     }))
+}
+
+async fn list_tenants(State(s): Shared) -> ApiResult<Vec<String>> {
+    let moth = s.moth.clone();
+    Ok(Json(blocking(move || moth.tenants()).await?))
+}
+
+#[derive(Serialize)]
+struct TenantBody {
+    tenant: String,
+}
+
+async fn create_tenant(
+    State(s): Shared,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> ApiResult<TenantBody> {
+    let p = Params::parse(q, &body)?;
+    let name = p.str("name")?;
+    let d = crate::Settings::default();
+    let narrow = |key: &str, default: u32| -> Result<u32, ApiError> {
+        match p.opt_u64(key)? {
+            None => Ok(default),
+            Some(v) => {
+                u32::try_from(v).map_err(|_| ApiError::invalid(format!("{key} is too large")))
+            }
+        }
+    };
+    let settings = crate::Settings {
+        argon2_memory_kib: narrow("argon2_memory_kib", d.argon2_memory_kib)?,
+        argon2_iterations: narrow("argon2_iterations", d.argon2_iterations)?,
+        argon2_parallelism: narrow("argon2_parallelism", d.argon2_parallelism)?,
+        default_token_lifetime: p
+            .opt_u64("token_lifetime")?
+            .unwrap_or(d.default_token_lifetime),
+    };
+    let moth = s.moth.clone();
+    let created = blocking(move || moth.create_tenant(&name, Some(settings))).await?;
+    Ok(Json(TenantBody {
+        tenant: created.tenant_name().to_owned(),
+    }))
+}
+
+async fn delete_tenant(
+    State(s): Shared,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> ApiResult<DeletedBody> {
+    let name = Params::parse(q, &body)?.str("name")?;
+    let moth = s.moth.clone();
+    blocking(move || moth.delete_tenant(&name)).await?;
+    Ok(Json(DeletedBody { deleted: true }))
 }
 
 async fn healthz() -> Json<Value> {
@@ -680,5 +808,11 @@ async fn metrics(State(s): Shared) -> impl IntoResponse {
     out.push_str("# HELP moth_instances Live component instances.\n");
     out.push_str("# TYPE moth_instances gauge\n");
     out.push_str(&format!("moth_instances {}\n", s.moth.live_instances()));
+    out.push_str("# HELP moth_instances_idle Component instances idle in the pool.\n");
+    out.push_str("# TYPE moth_instances_idle gauge\n");
+    out.push_str(&format!(
+        "moth_instances_idle {}\n",
+        s.moth.idle_instances()
+    ));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }

@@ -1,6 +1,7 @@
 //! The `store` capability over sled: reads, ordered scans and guarded
 //! atomic commits that are durable before they are acknowledged.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 use moth_core::{Guard, StoreError, Write};
@@ -18,11 +19,17 @@ pub enum Durability {
     Buffered,
 }
 
-/// One key space in a sled database, as the component's store.
+/// One key space (one tenant's sled tree) as the component's store.
+///
+/// Every call of the component is bound to exactly one `SledStore`; it can
+/// reach no key outside its tree, whatever the guest asks for.
 #[derive(Clone)]
 pub struct SledStore {
     tree: sled::Tree,
     flusher: Arc<GroupFlush>,
+    /// Cleared when the tenant is deleted: handles still held by calls in
+    /// flight then fail instead of writing into a dropped tree.
+    alive: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for SledStore {
@@ -37,17 +44,53 @@ fn failure(e: impl std::fmt::Display) -> StoreError {
     StoreError::Failure(e.to_string())
 }
 
-impl SledStore {
-    /// The key space `tree` of `db`, committing with `durability`.
-    pub fn new(db: &sled::Db, tree: &str, durability: Durability) -> sled::Result<Self> {
+/// What every key space of one database shares: the database and its
+/// group-commit flusher.
+#[derive(Clone)]
+pub struct SledDb {
+    flusher: Arc<GroupFlush>,
+}
+
+impl SledDb {
+    /// Commit to `db` with `durability`.
+    pub fn new(db: sled::Db, durability: Durability) -> Self {
+        SledDb {
+            flusher: Arc::new(GroupFlush::new(db, durability)),
+        }
+    }
+
+    /// The underlying sled database.
+    pub fn db(&self) -> &sled::Db {
+        &self.flusher.db
+    }
+
+    /// The key space named `tree`.
+    pub fn store(&self, tree: &str) -> sled::Result<SledStore> {
         Ok(SledStore {
-            tree: db.open_tree(tree)?,
-            flusher: Arc::new(GroupFlush::new(db.clone(), durability)),
+            tree: self.flusher.db.open_tree(tree)?,
+            flusher: self.flusher.clone(),
+            alive: Arc::new(AtomicBool::new(true)),
         })
+    }
+}
+
+impl SledStore {
+    /// Make every later call on this store (and its clones) fail.
+    pub fn retire(&self) {
+        self.alive.store(false, Ordering::SeqCst);
+    }
+
+    fn check_alive(&self) -> Result<(), StoreError> {
+        if self.alive.load(Ordering::Relaxed) {
+            Ok(())
+        } else {
+            Err(StoreError::Failure("the tenant was deleted".into()))
+        }
     }
 
     /// The value under `key`.
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.check_alive()?;
         Ok(self.tree.get(key).map_err(failure)?.map(|v| v.to_vec()))
     }
 
@@ -58,6 +101,7 @@ impl SledStore {
         end: &[u8],
         limit: u32,
     ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+        self.check_alive()?;
         if start >= end {
             return Ok(Vec::new());
         }
@@ -71,6 +115,7 @@ impl SledStore {
     /// Apply `writes` atomically iff every guard holds, then make them
     /// durable (per [`Durability`]) before returning.
     pub fn commit(&self, guards: &[Guard], writes: &[Write]) -> Result<(), StoreError> {
+        self.check_alive()?;
         if writes.is_empty() && guards.is_empty() {
             return Ok(());
         }
@@ -100,9 +145,14 @@ impl SledStore {
         }
     }
 
-    /// Bytes the whole database occupies on disk.
-    pub fn size_on_disk(&self) -> u64 {
-        self.flusher.db.size_on_disk().unwrap_or(0)
+    /// How many keys this key space holds.
+    pub fn len(&self) -> usize {
+        self.tree.len()
+    }
+
+    /// Whether this key space is empty.
+    pub fn is_empty(&self) -> bool {
+        self.tree.is_empty()
     }
 }
 
