@@ -28,14 +28,19 @@ fn main() {
     }
     println!("cargo:rerun-if-env-changed=MOTH_GUEST_RUSTFLAGS");
 
-    let module = build_guest(root, &out_dir);
-    let component = componentize(&module);
-    fs::write(out_dir.join("moth.wasm"), component).expect("write moth.wasm");
+    let module = build_guest(root, &out_dir, &[]);
+    fs::write(out_dir.join("moth.wasm"), componentize(&module)).expect("write moth.wasm");
+    // The fault-injection variant only exists for the `testing` feature.
+    if env::var_os("CARGO_FEATURE_TESTING").is_some() {
+        let module = build_guest(root, &out_dir, &["--features", "fault-injection"]);
+        fs::write(out_dir.join("moth-faulty.wasm"), componentize(&module))
+            .expect("write moth-faulty.wasm");
+    }
 }
 
 /// Run a nested cargo for the guest. It gets its own target directory: the
 /// outer cargo holds the lock on the workspace's.
-fn build_guest(root: &Path, out_dir: &Path) -> Vec<u8> {
+fn build_guest(root: &Path, out_dir: &Path, extra: &[&str]) -> Vec<u8> {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let target_dir = out_dir.join("guest-target");
     // SIMD lets the compiler vectorise Argon2's block mixing; every host
@@ -54,6 +59,7 @@ fn build_guest(root: &Path, out_dir: &Path) -> Vec<u8> {
             "guest",
             "--locked",
         ])
+        .args(extra)
         .arg("--target-dir")
         .arg(&target_dir)
         .env("CARGO_ENCODED_RUSTFLAGS", rustflags.replace(' ', "\x1f"));

@@ -117,6 +117,8 @@ impl Guest for Component {
         password: String,
         permissions: String,
     ) -> Result<types::User, types::Error> {
+        #[cfg(feature = "fault-injection")]
+        faults::inject(&username);
         auth()
             .create_user(&username, &password, &permissions)
             .map(user)
@@ -205,3 +207,30 @@ impl Guest for Component {
 }
 
 export!(Component);
+
+/// Misbehaviour on demand, for the host's fault-containment tests. Each
+/// fault strikes mid-operation: after the store has been read, before the
+/// commit.
+#[cfg(feature = "fault-injection")]
+mod faults {
+    pub fn inject(username: &str) {
+        if !username.starts_with("fault-") {
+            return;
+        }
+        let _ = super::auth().settings();
+        match username {
+            "fault-trap" => core::arch::wasm32::unreachable(),
+            "fault-loop" => loop {
+                core::hint::black_box(());
+            },
+            "fault-oom" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(vec![1; 1 << 20]);
+                    core::hint::black_box(&hoard);
+                }
+            }
+            _ => {}
+        }
+    }
+}

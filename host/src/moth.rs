@@ -14,11 +14,12 @@ use crate::db;
 use crate::env::HostEnv;
 use crate::error::{Error, Result};
 use crate::metrics::GuestMetrics;
-use crate::pool::Pool;
+use crate::pool::{Pool, TenantKey};
 use crate::random::{OsRandom, Random};
 use crate::runtime::{Instance, Runtime};
 use crate::store::{Durability, SledDb};
 use crate::tenant::{self, DEFAULT_TENANT};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// How to open a database. Build with [`Options::new`], finish with
 /// [`Options::open`].
@@ -164,9 +165,13 @@ struct Shared {
 
 /// One tenant: a name and the key space its calls are bound to.
 struct Tenant {
+    /// Unique per opening, never reused (see [`TenantKey`]).
+    key: TenantKey,
     name: Arc<str>,
     env: HostEnv,
 }
+
+static NEXT_TENANT_KEY: AtomicU64 = AtomicU64::new(1);
 
 /// A moth database served by the component, as seen by one tenant (the
 /// `default` one unless chosen with [`Moth::tenant`]). Every method is one
@@ -292,8 +297,8 @@ impl Moth {
             .remove(name);
         if let Some(t) = open {
             t.env.store.retire();
+            self.shared.pool.forget_tenant(t.key);
         }
-        self.shared.pool.forget_tenant(name);
         self.shared.sled.db().drop_tree(tenant::tree_name(name))?;
         self.shared.sled.db().flush()?;
         Ok(())
@@ -321,7 +326,7 @@ impl Moth {
     ) -> Result<T> {
         let shared = &*self.shared;
         let tenant = &self.tenant;
-        let mut instance = shared.pool.take(&tenant.name, || {
+        let mut instance = shared.pool.take(tenant.key, || {
             shared.runtime.instantiate(tenant.env.clone())
         })?;
         shared.runtime.arm_deadline(&mut instance.store);
@@ -330,7 +335,7 @@ impl Moth {
         shared.metrics.record(op, started.elapsed());
         match outcome {
             Ok(result) => {
-                shared.pool.put(&tenant.name, instance);
+                shared.pool.put(tenant.key, instance);
                 result.map_err(Error::from)
             }
             Err(trap) => {
@@ -576,7 +581,9 @@ impl Shared {
             clock: self.clock.clone(),
             random: self.random.clone(),
         };
+        let key = NEXT_TENANT_KEY.fetch_add(1, Ordering::Relaxed);
         let t = Arc::new(Tenant {
+            key,
             name: Arc::from(name),
             env,
         });

@@ -9,7 +9,7 @@
 //! waits, up to a limit, for one to come back.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
@@ -22,8 +22,12 @@ pub(crate) struct Pool<T> {
     wait: Duration,
 }
 
+/// Identifies one opened tenant. A tenant deleted and created again gets a
+/// new key, so no instance bound to the old key space is ever reused.
+pub(crate) type TenantKey = u64;
+
 struct Idle<T> {
-    tenant: Arc<str>,
+    tenant: TenantKey,
     since: Instant,
     item: T,
 }
@@ -56,11 +60,11 @@ impl<T> Pool<T> {
     /// Take an idle item of `tenant`, or create one with `make` while under
     /// the bound (evicting another tenant's idle item if need be), or wait
     /// for one to come back; fail with [`Error::Overloaded`] after the wait.
-    pub fn take(&self, tenant: &Arc<str>, make: impl FnOnce() -> Result<T>) -> Result<T> {
+    pub fn take(&self, tenant: TenantKey, make: impl FnOnce() -> Result<T>) -> Result<T> {
         let deadline = Instant::now() + self.wait;
         let mut st = self.lock();
         loop {
-            if let Some(pos) = st.idle.iter().rposition(|i| i.tenant == *tenant) {
+            if let Some(pos) = st.idle.iter().rposition(|i| i.tenant == tenant) {
                 let idle = st.idle.remove(pos).expect("position is in range");
                 return Ok(idle.item);
             }
@@ -88,9 +92,9 @@ impl<T> Pool<T> {
     }
 
     /// Give a healthy item of `tenant` back.
-    pub fn put(&self, tenant: &Arc<str>, item: T) {
+    pub fn put(&self, tenant: TenantKey, item: T) {
         self.lock().idle.push_back(Idle {
-            tenant: tenant.clone(),
+            tenant,
             since: Instant::now(),
             item,
         });
@@ -128,8 +132,8 @@ impl<T> Pool<T> {
     }
 
     /// Drop every idle item of `tenant`.
-    pub fn forget_tenant(&self, tenant: &str) -> usize {
-        self.drop_idle(|i| &*i.tenant == tenant)
+    pub fn forget_tenant(&self, tenant: TenantKey) -> usize {
+        self.drop_idle(|i| i.tenant == tenant)
     }
 
     /// How many items exist now.
@@ -147,22 +151,22 @@ impl<T> Pool<T> {
 mod tests {
     use super::*;
 
-    fn t(name: &str) -> Arc<str> {
-        Arc::from(name)
+    fn t(name: &str) -> TenantKey {
+        name.bytes().map(u64::from).sum()
     }
 
     #[test]
     fn items_are_reused_only_by_their_tenant() {
         let pool = Pool::new(4, Duration::from_millis(10));
-        let a = pool.take(&t("a"), || Ok(1)).unwrap();
-        pool.put(&t("a"), a);
+        let a = pool.take(t("a"), || Ok(1)).unwrap();
+        pool.put(t("a"), a);
         assert_eq!(
-            pool.take(&t("b"), || Ok(2)).unwrap(),
+            pool.take(t("b"), || Ok(2)).unwrap(),
             2,
             "b gets a new item, not a's"
         );
         assert_eq!(
-            pool.take(&t("a"), || Ok(3)).unwrap(),
+            pool.take(t("a"), || Ok(3)).unwrap(),
             1,
             "a gets its own back"
         );
@@ -172,9 +176,9 @@ mod tests {
     #[test]
     fn at_the_bound_idle_items_of_others_are_evicted() {
         let pool = Pool::new(1, Duration::from_millis(10));
-        let a = pool.take(&t("a"), || Ok(1)).unwrap();
-        pool.put(&t("a"), a);
-        assert_eq!(pool.take(&t("b"), || Ok(2)).unwrap(), 2);
+        let a = pool.take(t("a"), || Ok(1)).unwrap();
+        pool.put(t("a"), a);
+        assert_eq!(pool.take(t("b"), || Ok(2)).unwrap(), 2);
         assert_eq!(pool.live(), 1);
         assert_eq!(pool.idle(), 0);
     }
@@ -182,38 +186,38 @@ mod tests {
     #[test]
     fn when_everything_is_lent_callers_wait_then_fail() {
         let pool = Pool::new(1, Duration::from_millis(50));
-        let held = pool.take(&t("a"), || Ok(1)).unwrap();
+        let held = pool.take(t("a"), || Ok(1)).unwrap();
         let started = Instant::now();
         assert!(matches!(
-            pool.take(&t("a"), || Ok(2)),
+            pool.take(t("a"), || Ok(2)),
             Err(Error::Overloaded)
         ));
         assert!(started.elapsed() >= Duration::from_millis(50));
-        pool.put(&t("a"), held);
-        assert_eq!(pool.take(&t("a"), || Ok(3)).unwrap(), 1);
+        pool.put(t("a"), held);
+        assert_eq!(pool.take(t("a"), || Ok(3)).unwrap(), 1);
     }
 
     #[test]
     fn a_failed_make_frees_its_place() {
         let pool: Pool<u32> = Pool::new(1, Duration::from_millis(10));
         assert!(
-            pool.take(&t("a"), || Err(Error::Component("boom".into())))
+            pool.take(t("a"), || Err(Error::Component("boom".into())))
                 .is_err()
         );
         assert_eq!(pool.live(), 0);
-        assert_eq!(pool.take(&t("a"), || Ok(1)).unwrap(), 1);
+        assert_eq!(pool.take(t("a"), || Ok(1)).unwrap(), 1);
     }
 
     #[test]
     fn reaping_and_forgetting_free_places() {
         let pool = Pool::new(4, Duration::from_millis(10));
         for name in ["a", "b", "a"] {
-            let x = pool.take(&t(name), || Ok(0)).unwrap();
-            pool.put(&t(name), x);
+            let x = pool.take(t(name), || Ok(0)).unwrap();
+            pool.put(t(name), x);
         }
-        let y = pool.take(&t("c"), || Ok(0)).unwrap();
-        pool.put(&t("c"), y);
-        assert_eq!(pool.forget_tenant("a"), 1);
+        let y = pool.take(t("c"), || Ok(0)).unwrap();
+        pool.put(t("c"), y);
+        assert_eq!(pool.forget_tenant(t("a")), 1);
         assert_eq!(pool.reap(Duration::ZERO), 2);
         assert_eq!((pool.live(), pool.idle()), (0, 0));
     }

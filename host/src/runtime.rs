@@ -23,6 +23,12 @@ use crate::error::{Error, Result};
 /// The `moth:auth` component this host was built with.
 pub static COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/moth.wasm"));
 
+/// A build of the component that misbehaves on request (usernames
+/// `fault-trap`, `fault-loop`, `fault-oom` in `create-user`), for testing
+/// fault containment. Only with the `testing` feature.
+#[cfg(feature = "testing")]
+pub static FAULTY_COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/moth-faulty.wasm"));
+
 /// Where compiled artifacts are cached.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum CacheDir {

@@ -1,0 +1,240 @@
+//! Tenants: isolation, fault containment and overload, through the real
+//! component.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use moth::runtime::FAULTY_COMPONENT;
+use moth::{Error, Options, Runtime, RuntimeOptions, Settings};
+use moth_tests::{cheap_settings, open};
+
+#[test]
+fn tenants_do_not_see_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, _) = open(dir.path());
+    let a = root.create_tenant("acme", Some(cheap_settings())).unwrap();
+    let b = root.create_tenant("bravo", Some(cheap_settings())).unwrap();
+    assert_eq!(
+        root.create_tenant("acme", None).map(|_| ()),
+        Err(Error::TenantExists)
+    );
+    assert_eq!(root.tenant("nope").map(|_| ()), Err(Error::NoTenant));
+    assert!(matches!(
+        root.tenant("Bad Name"),
+        Err(Error::InvalidInput(_))
+    ));
+    assert_eq!(root.tenants().unwrap(), ["default", "acme", "bravo"]);
+
+    // The same username, the same ids, independent passwords.
+    let ua = a.new_user("ann", "pw-a", "a-perms").unwrap();
+    let ub = b.new_user("ann", "pw-b", "b-perms").unwrap();
+    assert_eq!((ua.id, ub.id), (1, 1));
+    assert_eq!(
+        a.login("ann", "pw-b", None).map(|_| ()),
+        Err(Error::InvalidPassword)
+    );
+    let ta = a.login("ann", "pw-a", None).unwrap().token;
+    let tb = b.login("ann", "pw-b", None).unwrap().token;
+
+    // A token minted in one tenant means nothing in another.
+    assert_eq!(b.validate(&ta), Err(Error::InvalidToken));
+    assert_eq!(a.validate(&tb), Err(Error::InvalidToken));
+    assert_eq!(root.validate(&ta), Err(Error::InvalidToken));
+    assert_eq!(a.validate(&ta).unwrap().user.permissions, "a-perms");
+    assert!(
+        root.users().unwrap().is_empty(),
+        "the default tenant is its own tenant"
+    );
+
+    // Per-tenant settings.
+    let slow = root
+        .create_tenant(
+            "slow",
+            Some(Settings {
+                default_token_lifetime: 60,
+                ..cheap_settings()
+            }),
+        )
+        .unwrap();
+    slow.new_user("ann", "pw", "").unwrap();
+    let s = slow.login("ann", "pw", None).unwrap();
+    assert_eq!(s.expires - slow.env().clock.now().0, 60);
+
+    // Deleting a tenant removes its data and nothing else.
+    root.delete_tenant("acme").unwrap();
+    assert_eq!(root.tenant("acme").map(|_| ()), Err(Error::NoTenant));
+    assert!(
+        a.validate(&ta).is_err(),
+        "a handle to a deleted tenant no longer works"
+    );
+    assert_eq!(b.validate(&tb).unwrap().user.permissions, "b-perms");
+    assert_eq!(root.delete_tenant("acme"), Err(Error::NoTenant));
+    assert!(matches!(
+        root.delete_tenant("default"),
+        Err(Error::InvalidInput(_))
+    ));
+    let again = root.create_tenant("acme", Some(cheap_settings())).unwrap();
+    assert!(
+        again.users().unwrap().is_empty(),
+        "a re-created tenant starts empty"
+    );
+}
+
+#[test]
+fn a_call_bound_to_one_tenant_cannot_reach_another_tenants_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, _) = open(dir.path());
+    let a = root.create_tenant("acme", Some(cheap_settings())).unwrap();
+    let b = root.create_tenant("bravo", Some(cheap_settings())).unwrap();
+    b.new_user("bob", "pw", "secret").unwrap();
+    let b_keys = b.env().store.len();
+
+    // Every key the guest could name, through A's store: only A's own.
+    let everything = a.env().store.scan(&[], &[0xff; 64], u32::MAX).unwrap();
+    let a_keys = a.env().store.len();
+    assert_eq!(everything.len(), a_keys);
+    assert!(
+        everything
+            .iter()
+            .all(|(_, v)| !String::from_utf8_lossy(v).contains("secret"))
+    );
+    assert_eq!(
+        a.env().store.get(&moth_core::keys::name("bob")).unwrap(),
+        None
+    );
+
+    // Work through A changes only A's key space.
+    a.new_user("ann", "pw", "").unwrap();
+    a.login("ann", "pw", None).unwrap();
+    assert!(a.env().store.len() > a_keys);
+    assert_eq!(b.env().store.len(), b_keys);
+}
+
+fn faulty_runtime() -> Arc<Runtime> {
+    Arc::new(
+        Runtime::new(&RuntimeOptions {
+            component: Some(FAULTY_COMPONENT.into()),
+            call_deadline: Duration::from_millis(300),
+            max_instance_memory: 64 << 20,
+            ..RuntimeOptions::default()
+        })
+        .unwrap(),
+    )
+}
+
+#[test]
+fn traps_runaway_loops_and_memory_hogs_fail_one_call_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Options::new()
+        .create(true)
+        .runtime(faulty_runtime())
+        .settings(cheap_settings())
+        .sweep_interval(None)
+        .open(dir.path().join("moth.db"))
+        .unwrap();
+    let victim = root
+        .create_tenant("victim", Some(cheap_settings()))
+        .unwrap();
+    let bystander = root
+        .create_tenant("bystander", Some(cheap_settings()))
+        .unwrap();
+    victim.new_user("ann", "pw", "").unwrap();
+    bystander.new_user("bob", "pw", "").unwrap();
+    let token = bystander.login("bob", "pw", None).unwrap().token;
+    let before = victim.env().store.scan(&[], &[0xff], u32::MAX).unwrap();
+
+    let stop = AtomicBool::new(false);
+    let bystander_calls = AtomicUsize::new(0);
+    let (trap, runaway, hog, runaway_took) = std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                while !stop.load(Ordering::Relaxed) {
+                    assert_eq!(bystander.validate(&token).unwrap().user.username, "bob");
+                    bystander_calls.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+        let trap = victim.new_user("fault-trap", "pw", "");
+        let started = Instant::now();
+        let runaway = victim.new_user("fault-loop", "pw", "");
+        let runaway_took = started.elapsed();
+        let hog = victim.new_user("fault-oom", "pw", "");
+        // Stop the bystanders before asserting, so a failure cannot hang the scope.
+        stop.store(true, Ordering::Relaxed);
+        (trap, runaway, hog, runaway_took)
+    });
+    match trap {
+        Err(Error::Component(msg)) => assert!(msg.contains("unreachable"), "{msg}"),
+        other => panic!("trap: {other:?}"),
+    }
+    assert_eq!(runaway, Err(Error::Timeout(Duration::from_millis(300))));
+    assert!(
+        runaway_took < Duration::from_secs(5),
+        "the loop was stopped by its deadline"
+    );
+    assert_eq!(hog, Err(Error::MemoryLimit(64 << 20)));
+    assert!(bystander_calls.load(Ordering::Relaxed) > 0);
+
+    // Nothing was written, and the tenant carries on.
+    assert_eq!(
+        victim.env().store.scan(&[], &[0xff], u32::MAX).unwrap(),
+        before
+    );
+    assert_eq!(victim.users().unwrap().len(), 1);
+    assert_eq!(victim.new_user("carl", "pw", "").unwrap().id, 2);
+    assert!(victim.login("ann", "pw", None).is_ok());
+}
+
+#[test]
+fn more_callers_than_instances_complete_or_fail_fast_never_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let moth = Options::new()
+        .create(true)
+        .max_instances(2)
+        .instance_wait(Duration::from_millis(20))
+        .sweep_interval(None)
+        .open(dir.path().join("moth.db"))
+        .unwrap();
+    // Default Argon2 costs: each login holds its instance for tens of ms.
+    moth.new_user("ann", "pw", "").unwrap();
+    let barrier = Barrier::new(8);
+    let started = Instant::now();
+    let results: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                s.spawn(|| {
+                    barrier.wait();
+                    moth.login("ann", "pw", None).map(|_| ())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(started.elapsed() < Duration::from_secs(20));
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    let overloaded = results
+        .iter()
+        .filter(|r| **r == Err(Error::Overloaded))
+        .count();
+    assert_eq!(ok + overloaded, 8, "{results:?}");
+    assert!(ok >= 2 && overloaded >= 1, "{results:?}");
+    assert!(moth.live_instances() <= 2);
+
+    // With room to wait, everyone gets through.
+    let dir2 = tempfile::tempdir().unwrap();
+    let patient = Options::new()
+        .create(true)
+        .max_instances(2)
+        .instance_wait(Duration::from_secs(60))
+        .sweep_interval(None)
+        .open(dir2.path().join("moth.db"))
+        .unwrap();
+    patient.new_user("ann", "pw", "").unwrap();
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| patient.login("ann", "pw", None).unwrap());
+        }
+    });
+    assert_eq!(patient.token_count(1), Ok(8));
+}
