@@ -27,6 +27,15 @@ struct Cli {
         global = true
     )]
     file: PathBuf,
+    /// The tenant that `user` and `token` commands act on.
+    #[arg(
+        short = 't',
+        long,
+        env = "MOTH_TENANT",
+        default_value = "default",
+        global = true
+    )]
+    tenant: String,
 }
 
 #[derive(Subcommand)]
@@ -60,6 +69,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Manage tenants: isolated sets of users, tokens and settings.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
     /// Write the embedded moth:auth component (.wasm) for other hosts.
     Component {
         /// Output file.
@@ -90,6 +104,27 @@ enum UserCommand {
 }
 
 #[derive(Subcommand)]
+enum TenantCommand {
+    /// Create a tenant.
+    Add {
+        name: String,
+        /// Token lifetime in seconds when login names none (default 3 days).
+        #[arg(long)]
+        token_lifetime: Option<u64>,
+        /// Argon2id memory cost in KiB (default 19456).
+        #[arg(long)]
+        argon2_memory_kib: Option<u32>,
+        /// Argon2id iterations (default 2).
+        #[arg(long)]
+        argon2_iterations: Option<u32>,
+    },
+    /// List tenants, `default` first.
+    List,
+    /// Delete a tenant and all its data.
+    Del { name: String },
+}
+
+#[derive(Subcommand)]
 enum TokenCommand {
     /// How many live tokens a user has.
     Count { id: u64 },
@@ -113,7 +148,7 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    match execute(cli.command, &cli.file) {
+    match execute(cli.command, &cli.file, &cli.tenant) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("moth: error: {e:#}");
@@ -122,7 +157,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn open(path: &Path) -> anyhow::Result<Moth> {
+fn open(path: &Path, tenant: &str) -> anyhow::Result<Moth> {
     if !moth::db_exists(path) {
         bail!(
             "no moth database at {} (create one with `moth create -f {}`)",
@@ -131,10 +166,15 @@ fn open(path: &Path) -> anyhow::Result<Moth> {
         );
     }
     // One-shot commands need no background sweeping.
-    Ok(Options::new().sweep_interval(None).open(path)?)
+    let moth = Options::new().sweep_interval(None).open(path)?;
+    if tenant == moth::tenant::DEFAULT_TENANT {
+        return Ok(moth);
+    }
+    moth.tenant(tenant)
+        .with_context(|| format!("tenant {tenant:?}"))
 }
 
-fn execute(command: Command, file: &Path) -> anyhow::Result<()> {
+fn execute(command: Command, file: &Path, tenant: &str) -> anyhow::Result<()> {
     match command {
         Command::Create => {
             if file.exists() {
@@ -178,7 +218,7 @@ fn execute(command: Command, file: &Path) -> anyhow::Result<()> {
             server::run(moth, config)?;
         }
         Command::User { command } => {
-            let moth = open(file)?;
+            let moth = open(file, tenant)?;
             match command {
                 UserCommand::Add { username, perms } => {
                     let password = read_password(true)?;
@@ -207,7 +247,7 @@ fn execute(command: Command, file: &Path) -> anyhow::Result<()> {
             }
         }
         Command::Token { command } => {
-            let moth = open(file)?;
+            let moth = open(file, tenant)?;
             match command {
                 TokenCommand::Count { id } => {
                     println!("{}", json!({ "count": moth.token_count(id)? }))
@@ -217,6 +257,36 @@ fn execute(command: Command, file: &Path) -> anyhow::Result<()> {
                     println!("{}", json!({ "deleted": count > 0, "count": count }));
                 }
                 TokenCommand::Sweep => println!("{}", json!({ "deleted": moth.sweep()? })),
+            }
+        }
+        Command::Tenant { command } => {
+            let moth = open(file, moth::tenant::DEFAULT_TENANT)?;
+            match command {
+                TenantCommand::Add {
+                    name,
+                    token_lifetime,
+                    argon2_memory_kib,
+                    argon2_iterations,
+                } => {
+                    let d = moth::Settings::default();
+                    let settings = moth::Settings {
+                        argon2_memory_kib: argon2_memory_kib.unwrap_or(d.argon2_memory_kib),
+                        argon2_iterations: argon2_iterations.unwrap_or(d.argon2_iterations),
+                        default_token_lifetime: token_lifetime.unwrap_or(d.default_token_lifetime),
+                        ..d
+                    };
+                    moth.create_tenant(&name, Some(settings))?;
+                    println!("{}", json!({ "tenant": name }));
+                }
+                TenantCommand::List => {
+                    for name in moth.tenants()? {
+                        println!("{}", json!({ "tenant": name }));
+                    }
+                }
+                TenantCommand::Del { name } => {
+                    moth.delete_tenant(&name)?;
+                    println!("{}", json!({ "deleted": true }));
+                }
             }
         }
         Command::Component { out } => {

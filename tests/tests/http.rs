@@ -572,3 +572,201 @@ fn many_clients_at_once() {
         }
     });
 }
+
+#[test]
+fn tenants_by_path_prefix_or_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = "an-admin-key-of-some-length";
+    let (h, _) = start(dir.path(), Some(key));
+    let a = h.addr();
+    let admin = format!("Bearer {key}");
+    fn with<'a>(admin: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+        let mut hs = vec![("Authorization", admin)];
+        hs.extend_from_slice(extra);
+        hs
+    }
+    let r = http(
+        a,
+        "PUT",
+        "/tenants",
+        &with(&admin, &[]),
+        r#"{"name":"acme","argon2_memory_kib":8,"argon2_iterations":1}"#,
+    );
+    assert_eq!(
+        (r.status, r.json()),
+        (200, json!({"tenant": "acme"})),
+        "{r:?}"
+    );
+    assert_eq!(
+        http(a, "PUT", "/tenants", &[], r#"{"name":"x"}"#).status,
+        401,
+        "tenant admin needs the key"
+    );
+    let r = http(
+        a,
+        "PUT",
+        "/tenants",
+        &with(&admin, &[]),
+        r#"{"name":"acme"}"#,
+    );
+    assert_error(&r, 409, "Tenant already exists");
+    assert!(
+        http(
+            a,
+            "PUT",
+            "/tenants",
+            &with(&admin, &[]),
+            r#"{"name":"Not OK"}"#
+        )
+        .status
+            == 400
+    );
+    assert_eq!(
+        http(a, "GET", "/tenants", &with(&admin, &[]), "").json(),
+        json!(["default", "acme"])
+    );
+
+    let ann = r#"{"username":"ann","password":"pw","permissions":"p"}"#;
+    assert_eq!(
+        http(a, "PUT", "/t/acme/new", &with(&admin, &[]), ann).status,
+        200
+    );
+    assert_eq!(
+        http(
+            a,
+            "PUT",
+            "/new",
+            &with(&admin, &[("X-Moth-Tenant", "acme")]),
+            ann
+        )
+        .status,
+        409,
+        "same tenant by header"
+    );
+    assert_eq!(
+        http(a, "PUT", "/new", &with(&admin, &[]), ann).status,
+        200,
+        "default tenant is separate"
+    );
+    let login = r#"{"username":"ann","password":"pw"}"#;
+    let token = http(a, "GET", "/t/acme/login", &[], login).json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = json!({ "token": token }).to_string();
+    assert_eq!(http(a, "GET", "/t/acme/validate", &[], &body).status, 200);
+    assert_eq!(
+        http(a, "GET", "/validate", &[("X-Moth-Tenant", "acme")], &body).status,
+        200
+    );
+    assert_error(
+        &http(a, "GET", "/validate", &[], &body),
+        401,
+        "Token does not exist",
+    );
+    assert_error(
+        &http(a, "GET", "/t/nope/validate", &[], &body),
+        404,
+        "Tenant does not exist",
+    );
+    assert_eq!(
+        http(
+            a,
+            "GET",
+            "/t/acme/validate",
+            &[("X-Moth-Tenant", "other")],
+            &body
+        )
+        .status,
+        400
+    );
+
+    let r = http(
+        a,
+        "DELETE",
+        "/tenants",
+        &with(&admin, &[]),
+        r#"{"name":"acme"}"#,
+    );
+    assert_eq!((r.status, r.json()), (200, json!({"deleted": true})));
+    assert_error(
+        &http(a, "GET", "/t/acme/validate", &[], &body),
+        404,
+        "Tenant does not exist",
+    );
+    assert_eq!(
+        http(a, "GET", "/getusers", &with(&admin, &[]), "")
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn a_fault_in_the_component_is_a_clear_500_and_the_server_keeps_serving() {
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = moth::Runtime::new(&moth::RuntimeOptions {
+        component: Some(moth::runtime::FAULTY_COMPONENT.into()),
+        call_deadline: Duration::from_millis(200),
+        ..moth::RuntimeOptions::default()
+    })
+    .unwrap();
+    let moth = moth::Options::new()
+        .create(true)
+        .runtime(std::sync::Arc::new(runtime))
+        .settings(moth_tests::cheap_settings())
+        .sweep_interval(None)
+        .open(dir.path().join("moth.db"))
+        .unwrap();
+    let h = server::spawn(
+        moth,
+        ServerConfig {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            ..ServerConfig::default()
+        },
+    )
+    .unwrap();
+    let r = call(
+        &h,
+        "PUT",
+        "/new",
+        json!({"username": "fault-trap", "password": "pw", "permissions": ""}),
+    );
+    assert_eq!(r.status, 500);
+    assert!(
+        r.json()["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("component failure"),
+        "{r:?}"
+    );
+    let r = call(
+        &h,
+        "PUT",
+        "/new",
+        json!({"username": "fault-loop", "password": "pw", "permissions": ""}),
+    );
+    assert_eq!(r.status, 500);
+    assert!(
+        r.json()["error"].as_str().unwrap().contains("deadline"),
+        "{r:?}"
+    );
+    let r = call(
+        &h,
+        "PUT",
+        "/new",
+        json!({"username": "ann", "password": "pw", "permissions": ""}),
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        call(&h, "GET", "/getusers", json!({}))
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
