@@ -552,6 +552,12 @@ impl Moth {
         &self.shared.metrics
     }
 
+    /// Drop pooled instances unused for `age` or more (the sweeper does this
+    /// with the idle-instance TTL); returns how many.
+    pub fn reap_idle_instances(&self, age: Duration) -> usize {
+        self.shared.pool.reap(age)
+    }
+
     /// How many instances are idle in the pool now.
     pub fn idle_instances(&self) -> usize {
         self.shared.pool.idle()

@@ -1,0 +1,145 @@
+//! Many tenants on one host: `cargo bench -p moth-host --features testing --bench tenants`.
+//!
+//! Creates `MOTH_BENCH_TENANTS` tenants (default 10 000) of 10 users each,
+//! then reports resident memory per idle and per active tenant and the
+//! latency of `validate` on a tenant that has a pooled instance (hot) and
+//! on one that does not (cold: an instance is made, evicting another).
+//! Users are hashed with cheap Argon2 costs and commits are buffered while
+//! loading, so the figures are about tenancy, not hashing or fsync.
+
+use std::time::{Duration, Instant};
+
+use moth::{Durability, Options, Settings};
+
+fn rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+fn mib(b: f64) -> String {
+    format!("{:.2} MiB", b / (1024.0 * 1024.0))
+}
+
+fn percentile(samples: &mut [Duration], p: usize) -> Duration {
+    samples.sort();
+    samples[(samples.len() * p / 100).min(samples.len() - 1)]
+}
+
+fn main() {
+    let tenants: usize = std::env::var("MOTH_BENCH_TENANTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let active = 64;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cheap = Settings {
+        argon2_memory_kib: 8,
+        argon2_iterations: 1,
+        ..Settings::default()
+    };
+    let root = Options::new()
+        .create(true)
+        .durability(Durability::Buffered)
+        .max_instances(active)
+        .sweep_interval(None)
+        .open(dir.path().join("tenants.db"))
+        .expect("open");
+    let base_rss = rss_bytes();
+
+    let started = Instant::now();
+    let mut tokens = Vec::with_capacity(tenants);
+    for t in 0..tenants {
+        let tenant = root
+            .create_tenant(&format!("t{t:05}"), Some(cheap))
+            .expect("create tenant");
+        for u in 0..10 {
+            tenant
+                .new_user(&format!("user{u}"), "pw", "")
+                .expect("create user");
+        }
+        tokens.push(tenant.login("user0", "pw", None).expect("login").token);
+    }
+    let load = started.elapsed();
+    root.flush().unwrap();
+
+    // Idle: no tenant holds an instance.
+    root.reap_idle_instances(Duration::ZERO);
+    let idle_rss = rss_bytes();
+
+    // Hot: the same tenant again and again (its instance stays pooled).
+    let hot_tenant = root.tenant("t00000").unwrap();
+    let mut hot: Vec<Duration> = (0..5_000)
+        .map(|_| {
+            let t = Instant::now();
+            hot_tenant.validate(&tokens[0]).unwrap();
+            t.elapsed()
+        })
+        .collect();
+
+    // Cold: a different tenant each call, never the last `active` ones, so
+    // every call makes an instance (and evicts the least recently used).
+    let mut cold: Vec<Duration> = (0..5_000)
+        .map(|i| {
+            let t = (i * 7919) % tenants;
+            let tenant = root.tenant(&format!("t{t:05}")).unwrap();
+            let start = Instant::now();
+            tenant.validate(&tokens[t]).unwrap();
+            start.elapsed()
+        })
+        .collect();
+
+    // Active: `active` tenants each holding an idle instance.
+    root.reap_idle_instances(Duration::ZERO);
+    let before_active = rss_bytes();
+    for t in 0..active.min(tenants) {
+        root.tenant(&format!("t{t:05}"))
+            .unwrap()
+            .validate(&tokens[t])
+            .unwrap();
+    }
+    let active_rss = rss_bytes();
+    let live = root.live_instances();
+
+    println!(
+        "moth tenants — {tenants} tenants × 10 users, {} cores",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!();
+    println!("| figure | value |");
+    println!("|---|---|");
+    println!(
+        "| load time (create tenants, users, one login each) | {:.1} s |",
+        load.as_secs_f64()
+    );
+    println!(
+        "| resident memory before loading | {} |",
+        mib(base_rss as f64)
+    );
+    println!(
+        "| resident memory, all tenants idle | {} |",
+        mib(idle_rss as f64)
+    );
+    println!(
+        "| memory per idle tenant | {:.1} KiB |",
+        (idle_rss.saturating_sub(base_rss)) as f64 / tenants as f64 / 1024.0
+    );
+    println!(
+        "| memory per active tenant (an idle pooled instance, {live} live) | {} |",
+        mib(active_rss.saturating_sub(before_active) as f64 / live.max(1) as f64)
+    );
+    println!("| database on disk | {} |", mib(root.size_on_disk() as f64));
+    println!(
+        "| validate, hot tenant: median / p99 | {:?} / {:?} |",
+        percentile(&mut hot, 50),
+        percentile(&mut hot, 99)
+    );
+    println!(
+        "| validate, cold tenant (instantiate + evict): median / p99 | {:?} / {:?} |",
+        percentile(&mut cold, 50),
+        percentile(&mut cold, 99)
+    );
+}
