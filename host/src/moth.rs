@@ -181,6 +181,9 @@ static NEXT_TENANT_KEY: AtomicU64 = AtomicU64::new(1);
 pub struct Moth {
     shared: Arc<Shared>,
     tenant: Arc<Tenant>,
+    /// When set, calls fail with [`Error::Overloaded`] at once instead of
+    /// queueing for an instance (see [`Moth::no_wait`]).
+    no_wait: bool,
 }
 
 impl std::fmt::Debug for Moth {
@@ -221,6 +224,7 @@ impl Moth {
         let moth = Moth {
             tenant: shared.open_tenant(DEFAULT_TENANT)?,
             shared,
+            no_wait: false,
         };
         if let Some(s) = opts.settings {
             moth.set_settings(s)?;
@@ -244,6 +248,7 @@ impl Moth {
             return Ok(Moth {
                 shared: self.shared.clone(),
                 tenant: t.clone(),
+                no_wait: false,
             });
         }
         tenant::check_name(name)?;
@@ -253,6 +258,7 @@ impl Moth {
         Ok(Moth {
             tenant: self.shared.open_tenant(name)?,
             shared: self.shared.clone(),
+            no_wait: false,
         })
     }
 
@@ -267,6 +273,7 @@ impl Moth {
         let moth = Moth {
             tenant: self.shared.open_tenant(name)?,
             shared: self.shared.clone(),
+            no_wait: false,
         };
         if let Some(s) = settings
             && let Err(e) = moth.set_settings(s)
@@ -311,6 +318,16 @@ impl Moth {
         Ok(names)
     }
 
+    /// This handle, but failing with [`Error::Overloaded`] at once when no
+    /// instance is free instead of queueing. Lets an async server run short
+    /// calls inline and hand only the rest to a blocking pool.
+    pub fn no_wait(&self) -> Moth {
+        Moth {
+            no_wait: true,
+            ..self.clone()
+        }
+    }
+
     /// The name of the tenant this handle serves.
     pub fn tenant_name(&self) -> &str {
         &self.tenant.name
@@ -326,7 +343,12 @@ impl Moth {
     ) -> Result<T> {
         let shared = &*self.shared;
         let tenant = &self.tenant;
-        let mut instance = shared.pool.take(tenant.key, || {
+        let wait = if self.no_wait {
+            Duration::ZERO
+        } else {
+            shared.pool.wait()
+        };
+        let mut instance = shared.pool.take_within(tenant.key, wait, || {
             shared.runtime.instantiate(tenant.env.clone())
         })?;
         shared.runtime.arm_deadline(&mut instance.store);
@@ -604,7 +626,7 @@ fn spawn_sweeper(shared: Weak<Shared>, every: Duration, stop: mpsc::Receiver<()>
             let Some(shared) = shared.upgrade() else { return };
             shared.pool.reap(shared.idle_instance_ttl);
             let Ok(default) = shared.open_tenant(DEFAULT_TENANT) else { continue };
-            let root = Moth { shared, tenant: default };
+            let root = Moth { shared, tenant: default, no_wait: false };
             for name in root.tenants().unwrap_or_default() {
                 let swept = root.tenant(&name).and_then(|m| m.sweep());
                 match swept {

@@ -59,9 +59,14 @@ impl<T> Pool<T> {
 
     /// Take an idle item of `tenant`, or create one with `make` while under
     /// the bound (evicting another tenant's idle item if need be), or wait
-    /// for one to come back; fail with [`Error::Overloaded`] after the wait.
-    pub fn take(&self, tenant: TenantKey, make: impl FnOnce() -> Result<T>) -> Result<T> {
-        let deadline = Instant::now() + self.wait;
+    /// for one to come back; fail with [`Error::Overloaded`] after `wait`.
+    pub fn take_within(
+        &self,
+        tenant: TenantKey,
+        wait: Duration,
+        make: impl FnOnce() -> Result<T>,
+    ) -> Result<T> {
+        let deadline = Instant::now() + wait;
         let mut st = self.lock();
         loop {
             if let Some(pos) = st.idle.iter().rposition(|i| i.tenant == tenant) {
@@ -136,6 +141,11 @@ impl<T> Pool<T> {
         self.drop_idle(|i| i.tenant == tenant)
     }
 
+    /// How long [`Pool::take_within`] callers wait by default.
+    pub fn wait(&self) -> Duration {
+        self.wait
+    }
+
     /// How many items exist now.
     pub fn live(&self) -> usize {
         self.lock().live
@@ -158,15 +168,15 @@ mod tests {
     #[test]
     fn items_are_reused_only_by_their_tenant() {
         let pool = Pool::new(4, Duration::from_millis(10));
-        let a = pool.take(t("a"), || Ok(1)).unwrap();
+        let a = pool.take_within(t("a"), pool.wait(), || Ok(1)).unwrap();
         pool.put(t("a"), a);
         assert_eq!(
-            pool.take(t("b"), || Ok(2)).unwrap(),
+            pool.take_within(t("b"), pool.wait(), || Ok(2)).unwrap(),
             2,
             "b gets a new item, not a's"
         );
         assert_eq!(
-            pool.take(t("a"), || Ok(3)).unwrap(),
+            pool.take_within(t("a"), pool.wait(), || Ok(3)).unwrap(),
             1,
             "a gets its own back"
         );
@@ -176,9 +186,9 @@ mod tests {
     #[test]
     fn at_the_bound_idle_items_of_others_are_evicted() {
         let pool = Pool::new(1, Duration::from_millis(10));
-        let a = pool.take(t("a"), || Ok(1)).unwrap();
+        let a = pool.take_within(t("a"), pool.wait(), || Ok(1)).unwrap();
         pool.put(t("a"), a);
-        assert_eq!(pool.take(t("b"), || Ok(2)).unwrap(), 2);
+        assert_eq!(pool.take_within(t("b"), pool.wait(), || Ok(2)).unwrap(), 2);
         assert_eq!(pool.live(), 1);
         assert_eq!(pool.idle(), 0);
     }
@@ -186,36 +196,36 @@ mod tests {
     #[test]
     fn when_everything_is_lent_callers_wait_then_fail() {
         let pool = Pool::new(1, Duration::from_millis(50));
-        let held = pool.take(t("a"), || Ok(1)).unwrap();
+        let held = pool.take_within(t("a"), pool.wait(), || Ok(1)).unwrap();
         let started = Instant::now();
         assert!(matches!(
-            pool.take(t("a"), || Ok(2)),
+            pool.take_within(t("a"), pool.wait(), || Ok(2)),
             Err(Error::Overloaded)
         ));
         assert!(started.elapsed() >= Duration::from_millis(50));
         pool.put(t("a"), held);
-        assert_eq!(pool.take(t("a"), || Ok(3)).unwrap(), 1);
+        assert_eq!(pool.take_within(t("a"), pool.wait(), || Ok(3)).unwrap(), 1);
     }
 
     #[test]
     fn a_failed_make_frees_its_place() {
         let pool: Pool<u32> = Pool::new(1, Duration::from_millis(10));
         assert!(
-            pool.take(t("a"), || Err(Error::Component("boom".into())))
+            pool.take_within(t("a"), pool.wait(), || Err(Error::Component("boom".into())))
                 .is_err()
         );
         assert_eq!(pool.live(), 0);
-        assert_eq!(pool.take(t("a"), || Ok(1)).unwrap(), 1);
+        assert_eq!(pool.take_within(t("a"), pool.wait(), || Ok(1)).unwrap(), 1);
     }
 
     #[test]
     fn reaping_and_forgetting_free_places() {
         let pool = Pool::new(4, Duration::from_millis(10));
         for name in ["a", "b", "a"] {
-            let x = pool.take(t(name), || Ok(0)).unwrap();
+            let x = pool.take_within(t(name), pool.wait(), || Ok(0)).unwrap();
             pool.put(t(name), x);
         }
-        let y = pool.take(t("c"), || Ok(0)).unwrap();
+        let y = pool.take_within(t("c"), pool.wait(), || Ok(0)).unwrap();
         pool.put(t("c"), y);
         assert_eq!(pool.forget_tenant(t("a")), 1);
         assert_eq!(pool.reap(Duration::ZERO), 2);

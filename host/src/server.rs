@@ -460,6 +460,19 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 /// Run a moth call on the blocking pool: Argon2 takes tens of milliseconds
 /// and must not stall the async workers.
+/// Run a short moth call (no Argon2: microseconds) on this worker thread
+/// when an instance is free at once; otherwise queue it on the blocking
+/// pool like any other call, so waiting never stalls the async workers.
+async fn quick<T: Send + 'static>(
+    moth: Moth,
+    f: impl Fn(&Moth) -> crate::Result<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    match f(&moth.no_wait()) {
+        Err(Error::Overloaded) => blocking(move || f(&moth)).await,
+        other => other.map_err(ApiError::from),
+    }
+}
+
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> crate::Result<T> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -550,7 +563,7 @@ async fn validate(
     body: Bytes,
 ) -> ApiResult<ValidateBody> {
     let token = Params::parse(q, &body)?.token(&headers)?;
-    let v = blocking(move || moth.validate(&token)).await?;
+    let v = quick(moth, move |m| m.validate(&token)).await?;
     Ok(Json(ValidateBody {
         valid: true,
         userid: v.user.id,
@@ -588,7 +601,7 @@ async fn logout(
     body: Bytes,
 ) -> ApiResult<DeletedBody> {
     let token = Params::parse(q, &body)?.token(&headers)?;
-    blocking(move || moth.logout(&token)).await?;
+    quick(moth, move |m| m.logout(&token)).await?;
     Ok(Json(DeletedBody { deleted: true }))
 }
 
@@ -648,7 +661,7 @@ async fn set_perms(
 ) -> ApiResult<UpdatedBody> {
     let p = Params::parse(q, &body)?;
     let (id, permissions) = (p.u64("id")?, p.str("permissions")?);
-    blocking(move || moth.set_permissions(id, &permissions)).await?;
+    quick(moth, move |m| m.set_permissions(id, &permissions)).await?;
     Ok(Json(UpdatedBody { updated: true }))
 }
 
@@ -663,7 +676,7 @@ async fn get_tokens(
     body: Bytes,
 ) -> ApiResult<CountBody> {
     let id = Params::parse(q, &body)?.u64("id")?;
-    let count = blocking(move || moth.token_count(id)).await?;
+    let count = quick(moth, move |m| m.token_count(id)).await?;
     Ok(Json(CountBody { count }))
 }
 
@@ -696,7 +709,7 @@ async fn get_users(
 
 async fn get_user(Tenant(moth): Tenant, RawQuery(q): RawQuery, body: Bytes) -> ApiResult<UserBody> {
     let id = Params::parse(q, &body)?.u64("id")?;
-    Ok(Json(blocking(move || moth.user(id)).await?.into()))
+    Ok(Json(quick(moth, move |m| m.user(id)).await?.into()))
 }
 
 #[derive(Serialize)]
