@@ -62,7 +62,13 @@ fn build_guest(root: &Path, out_dir: &Path, extra: &[&str]) -> Vec<u8> {
         .args(extra)
         .arg("--target-dir")
         .arg(&target_dir)
-        .env("CARGO_ENCODED_RUSTFLAGS", rustflags.replace(' ', "\x1f"));
+        .env(
+            "CARGO_ENCODED_RUSTFLAGS",
+            rustflags
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join("\x1f"),
+        );
     for inherited in [
         "RUSTFLAGS",
         "CARGO_BUILD_RUSTFLAGS",
