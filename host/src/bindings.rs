@@ -1,6 +1,10 @@
 //! Host side of the WIT world: the generated bindings and the three
 //! imports implemented over [`HostEnv`].
 
+// The generated items carry the WIT's documentation where it has any; the
+// rest (constructors, accessors) are wasmtime's and undocumented.
+#![allow(missing_docs)]
+
 use crate::env::HostEnv;
 use crate::runtime::MemoryCap;
 

@@ -19,6 +19,8 @@
 //! # Ok::<(), moth::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod bindings;
 pub mod clock;
 pub mod db;

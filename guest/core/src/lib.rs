@@ -20,6 +20,8 @@
 //! # Ok::<(), moth_core::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod env;
 pub mod error;
 pub mod keys;
