@@ -511,6 +511,14 @@ impl Moth {
         })
     }
 
+    /// Delete up to `limit` (1..=10000) expired tokens, oldest first;
+    /// returns how many.
+    pub fn sweep_batch(&self, limit: u32) -> Result<u64> {
+        self.call("sweep", |i| {
+            i.auth.moth_auth_users().call_sweep(&mut i.store, limit)
+        })
+    }
+
     /// Delete every expired token now; returns how many.
     pub fn sweep(&self) -> Result<u64> {
         const BATCH: u32 = 1000;
