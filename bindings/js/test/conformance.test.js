@@ -1,0 +1,92 @@
+// The shared scenario (tests/conformance/scenario.json) through Node.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { Moth, MothError, ManualClock, MemoryStore } from '../src/index.js';
+
+const scenario = JSON.parse(readFileSync(new URL('../../../tests/conformance/scenario.json', import.meta.url), 'utf8'));
+
+const settingsIn = (s) => ({
+  argon2MemoryKib: s['argon2-memory-kib'],
+  argon2Iterations: s['argon2-iterations'],
+  argon2Parallelism: s['argon2-parallelism'],
+  defaultTokenLifetime: s['default-token-lifetime'],
+});
+const settingsOut = (s) => ({
+  'argon2-memory-kib': s.argon2MemoryKib,
+  'argon2-iterations': s.argon2Iterations,
+  'argon2-parallelism': s.argon2Parallelism,
+  'default-token-lifetime': s.defaultTokenLifetime,
+});
+
+function call(moth, op, a) {
+  switch (op) {
+    case 'create-user': return moth.createUser(a.username, a.password, a.permissions);
+    case 'delete-user': return moth.deleteUser(a.id) ?? null;
+    case 'get-user': return moth.getUser(a.id);
+    case 'list-users': return moth.listUsers({ after: a.after, limit: a.limit });
+    case 'set-password': return moth.setPassword(a.id, a.password) ?? null;
+    case 'set-permissions': return moth.setPermissions(a.id, a.permissions) ?? null;
+    case 'check-password': return moth.checkPassword(a.username, a.password);
+    case 'login': return moth.login(a.username, a.password, a.lifetime);
+    case 'validate': return moth.validate(a.token);
+    case 'logout': return moth.logout(a.token) ?? null;
+    case 'count-tokens': return moth.countTokens(a.id);
+    case 'delete-tokens': return moth.deleteTokens(a.id);
+    case 'sweep': return moth.sweep(a.limit);
+    case 'get-settings': return settingsOut(moth.getSettings());
+    case 'set-settings': return moth.setSettings(settingsIn(a.settings)) ?? null;
+    default: throw new Error(`unknown operation ${op}`);
+  }
+}
+
+function matches(expected, actual) {
+  if (expected === '*') return true;
+  if (Array.isArray(expected)) {
+    return Array.isArray(actual) && expected.length === actual.length && expected.every((e, i) => matches(e, actual[i]));
+  }
+  if (expected !== null && typeof expected === 'object') {
+    if (actual === null || typeof actual !== 'object') return false;
+    const keys = Object.keys(expected);
+    return keys.length === Object.keys(actual).length && keys.every((k) => k in actual && matches(expected[k], actual[k]));
+  }
+  return expected === actual;
+}
+
+function substitute(v, saved) {
+  if (typeof v === 'string' && v.startsWith('$')) return saved[v.slice(1)];
+  if (Array.isArray(v)) return v.map((x) => substitute(x, saved));
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, substitute(x, saved)]));
+  return v;
+}
+
+test('the shared scenario passes through the Node host', async () => {
+  const clock = new ManualClock(scenario.clock);
+  const store = new MemoryStore();
+  const moth = await Moth.open({ store, clock, settings: settingsIn(scenario.settings) });
+  const saved = {};
+  scenario.steps.forEach((step, i) => {
+    const args = substitute(step.args, saved);
+    if (step.op === 'advance-clock') return clock.advance(args.seconds);
+    if (step.op === 'fail-store') {
+      const fail = () => { throw { tag: 'failure', val: 'store taken away' }; };
+      store.get = store.scan = store.commit = fail;
+      return;
+    }
+    let got;
+    let err;
+    try {
+      got = call(moth, step.op, args);
+    } catch (e) {
+      if (!(e instanceof MothError)) throw e;
+      err = e;
+    }
+    if ('error' in step.expect) {
+      assert.equal(err?.code, step.expect.error, `step ${i} ${step.op}: got ${JSON.stringify(got)}`);
+    } else {
+      assert.equal(err, undefined, `step ${i} ${step.op}: ${err}`);
+      assert.ok(matches(step.expect.ok, got), `step ${i} ${step.op}: ${JSON.stringify(got)} vs ${JSON.stringify(step.expect.ok)}`);
+      if (step.save) saved[step.save] = got.token;
+    }
+  });
+});
