@@ -1,0 +1,109 @@
+"""The shared scenario (tests/conformance/scenario.json) through Python."""
+
+import json
+from pathlib import Path
+
+from moth import ManualClock, MemoryStore, Moth, MothError, Settings
+
+SCENARIO = json.loads((Path(__file__).parents[3] / "tests" / "conformance" / "scenario.json").read_text())
+
+
+def settings_in(s):
+    return Settings(s["argon2-memory-kib"], s["argon2-iterations"], s["argon2-parallelism"], s["default-token-lifetime"])
+
+
+def user(u):
+    return {"id": u.id, "username": u.username, "permissions": u.permissions}
+
+
+def call(moth, op, a):
+    if op == "create-user":
+        return user(moth.create_user(a["username"], a["password"], a["permissions"]))
+    if op == "delete-user":
+        return moth.delete_user(a["id"])
+    if op == "get-user":
+        return user(moth.get_user(a["id"]))
+    if op == "list-users":
+        page = moth.list_users(a["after"], a["limit"])
+        return {"users": [user(u) for u in page.users], "next": page.next}
+    if op == "set-password":
+        return moth.set_password(a["id"], a["password"])
+    if op == "set-permissions":
+        return moth.set_permissions(a["id"], a["permissions"])
+    if op == "check-password":
+        return moth.check_password(a["username"], a["password"])
+    if op == "login":
+        s = moth.login(a["username"], a["password"], a["lifetime"])
+        return {"token": s.token, "user": user(s.user), "expires": s.expires}
+    if op == "validate":
+        v = moth.validate(a["token"])
+        return {"user": user(v.user), "expires": v.expires}
+    if op == "logout":
+        return moth.logout(a["token"])
+    if op == "count-tokens":
+        return moth.count_tokens(a["id"])
+    if op == "delete-tokens":
+        return moth.delete_tokens(a["id"])
+    if op == "sweep":
+        return moth.sweep(a["limit"])
+    if op == "get-settings":
+        s = moth.get_settings()
+        return {"argon2-memory-kib": s.argon2_memory_kib, "argon2-iterations": s.argon2_iterations,
+                "argon2-parallelism": s.argon2_parallelism, "default-token-lifetime": s.default_token_lifetime}
+    if op == "set-settings":
+        return moth.set_settings(settings_in(a["settings"]))
+    raise AssertionError(f"unknown operation {op}")
+
+
+def matches(expected, actual):
+    if expected == "*":
+        return True
+    if isinstance(expected, dict):
+        return isinstance(actual, dict) and expected.keys() == actual.keys() and all(
+            matches(v, actual[k]) for k, v in expected.items())
+    if isinstance(expected, list):
+        return isinstance(actual, list) and len(expected) == len(actual) and all(
+            matches(e, x) for e, x in zip(expected, actual))
+    return type(expected) is type(actual) and expected == actual
+
+
+def substitute(v, saved):
+    if isinstance(v, str) and v.startswith("$"):
+        return saved[v[1:]]
+    if isinstance(v, dict):
+        return {k: substitute(x, saved) for k, x in v.items()}
+    if isinstance(v, list):
+        return [substitute(x, saved) for x in v]
+    return v
+
+
+class BrokenStore:
+    def _fail(self, *args):
+        raise OSError("store taken away")
+
+    get = scan = commit = _fail
+
+
+def test_the_shared_scenario_passes_through_the_python_host():
+    clock = ManualClock(SCENARIO["clock"])
+    moth = Moth.open(MemoryStore(), clock=clock, settings=settings_in(SCENARIO["settings"]))
+    saved = {}
+    for i, step in enumerate(SCENARIO["steps"]):
+        op, args = step["op"], substitute(step["args"], saved)
+        if op == "advance-clock":
+            clock.advance(args["seconds"])
+            continue
+        if op == "fail-store":
+            moth.kv = BrokenStore()
+            continue
+        try:
+            got, err = call(moth, op, args), None
+        except MothError as e:
+            got, err = None, e
+        if "error" in step["expect"]:
+            assert err is not None and err.code == step["expect"]["error"], f"step {i} {op}: {got!r} {err!r}"
+        else:
+            assert err is None, f"step {i} {op}: {err!r}"
+            assert matches(step["expect"]["ok"], got), f"step {i} {op}: {got!r} vs {step['expect']['ok']!r}"
+            if "save" in step:
+                saved[step["save"]] = got["token"]
