@@ -1,0 +1,26 @@
+// Transpile the component with jco, then make one cheap fix to its output.
+//   MOTH_WASM=path/to/moth.wasm npm run build   (default: ./moth.wasm)
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+
+const wasm = process.env.MOTH_WASM || 'moth.wasm';
+execFileSync(
+  'npx',
+  ['jco', 'transpile', wasm, '-o', 'generated', '--instantiation', 'async', '--name', 'moth', '--quiet'],
+  { stdio: 'inherit' },
+);
+
+// jco's debug logger reads process.env.JCO_DEBUG on every call into and
+// out of the component; environment reads are slow in Node, and that one
+// line was most of the time of a `validate`. Read it once, at load.
+const path = 'generated/moth.js';
+const js = readFileSync(path, 'utf8');
+const check = 'if (!globalThis?.process?.env?.JCO_DEBUG) { return; }';
+if (!js.includes(check)) {
+  throw new Error(`jco's output changed: cannot find "${check}"; revisit scripts/build.js`);
+}
+writeFileSync(
+  path,
+  'const JCO_DEBUG_ONCE = Boolean(globalThis?.process?.env?.JCO_DEBUG);\n' +
+    js.replaceAll(check, 'if (!JCO_DEBUG_ONCE) { return; }'),
+);
