@@ -101,3 +101,15 @@ pub fn http(
         body: body.to_owned(),
     }
 }
+
+/// Run `f(thread_index)` on `n` threads at once and concatenate what they return.
+pub fn on_threads<T: Send>(n: usize, f: impl Fn(usize) -> Vec<T> + Sync) -> Vec<T> {
+    std::thread::scope(|s| {
+        let f = &f;
+        let handles: Vec<_> = (0..n).map(|i| s.spawn(move || f(i))).collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    })
+}

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::sync::Barrier;
 
 use moth::Error;
-use moth_tests::open;
+use moth_tests::{on_threads, open};
 
 #[test]
 fn eight_threads_racing_for_one_username_yield_exactly_one_user() {
@@ -38,20 +38,9 @@ fn eight_threads_racing_for_one_username_yield_exactly_one_user() {
 fn concurrent_creation_of_distinct_users_gives_unique_increasing_ids() {
     let dir = tempfile::tempdir().unwrap();
     let (moth, _) = open(dir.path());
-    let ids: Vec<u64> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..8)
-            .map(|t| {
-                let moth = &moth;
-                s.spawn(move || {
-                    (0..50)
-                        .map(|i| moth.new_user(&format!("t{t}-{i}"), "pw", "").unwrap().id)
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap())
+    let ids: Vec<u64> = on_threads(8, |t| {
+        (0..50)
+            .map(|i| moth.new_user(&format!("t{t}-{i}"), "pw", "").unwrap().id)
             .collect()
     });
     let unique: HashSet<_> = ids.iter().copied().collect();
@@ -68,19 +57,9 @@ fn eight_threads_times_500_logins_are_all_valid_and_counted() {
     let dir = tempfile::tempdir().unwrap();
     let (moth, _) = open(dir.path());
     let ann = moth.new_user("ann", "pw", "").unwrap();
-    let tokens: Vec<String> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..8)
-            .map(|_| {
-                s.spawn(|| {
-                    (0..500)
-                        .map(|_| moth.login("ann", "pw", None).unwrap().token)
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap())
+    let tokens: Vec<String> = on_threads(8, |_| {
+        (0..500)
+            .map(|_| moth.login("ann", "pw", None).unwrap().token)
             .collect()
     });
     assert_eq!(tokens.iter().collect::<HashSet<_>>().len(), 4000);
