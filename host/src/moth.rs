@@ -519,6 +519,20 @@ impl Moth {
         })
     }
 
+    /// Whether any token of this tenant has expired and awaits sweeping.
+    ///
+    /// Read natively from the expiry index (moth-core's key layout), so the
+    /// sweeper spends no instance — and evicts no warm one — on the many
+    /// tenants with nothing to sweep.
+    pub fn has_expired_tokens(&self) -> bool {
+        let (start, end) = moth_core::keys::expired_by(self.tenant.env.clock.now().0);
+        self.tenant
+            .env
+            .store
+            .scan(&start, &end, 1)
+            .is_ok_and(|due| !due.is_empty())
+    }
+
     /// Delete every expired token now; returns how many.
     pub fn sweep(&self) -> Result<u64> {
         const BATCH: u32 = 1000;
@@ -636,7 +650,7 @@ fn spawn_sweeper(shared: Weak<Shared>, every: Duration, stop: mpsc::Receiver<()>
             let Ok(default) = shared.open_tenant(DEFAULT_TENANT) else { continue };
             let root = Moth { shared, tenant: default, no_wait: false };
             for name in root.tenants().unwrap_or_default() {
-                let swept = root.tenant(&name).and_then(|m| m.sweep());
+                let swept = root.tenant(&name).and_then(|m| if m.has_expired_tokens() { m.sweep() } else { Ok(0) });
                 match swept {
                     Ok(0) => {}
                     Ok(n) => tracing::debug!(tenant = %name, deleted = n, "swept expired tokens"),

@@ -224,3 +224,45 @@ fn database_utilities() {
     ));
     assert!(stranger.join("file").exists());
 }
+
+#[test]
+fn the_sweeper_finds_expired_tokens_without_calling_the_component() {
+    let dir = tempfile::tempdir().unwrap();
+    let (moth, clock) = open(dir.path());
+    moth.new_user("ann", "pw", "").unwrap();
+    assert!(!moth.has_expired_tokens());
+    moth.login("ann", "pw", Some(Duration::from_secs(5)))
+        .unwrap();
+    assert!(!moth.has_expired_tokens());
+    clock.advance(5);
+    assert!(moth.has_expired_tokens());
+    assert_eq!(moth.sweep(), Ok(1));
+    assert!(!moth.has_expired_tokens());
+}
+
+#[test]
+fn the_background_sweeper_deletes_expired_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = std::sync::Arc::new(moth::clock::ManualClock::at(1_700_000_000));
+    let moth = Options::new()
+        .create(true)
+        .settings(cheap_settings())
+        .sweep_interval(Some(Duration::from_millis(20)))
+        .clock(clock.clone())
+        .open(dir.path().join("moth.db"))
+        .unwrap();
+    let acme = moth.create_tenant("acme", Some(cheap_settings())).unwrap();
+    acme.new_user("ann", "pw", "").unwrap();
+    acme.login("ann", "pw", Some(Duration::from_secs(5)))
+        .unwrap();
+    clock.advance(5);
+    let started = std::time::Instant::now();
+    while acme.has_expired_tokens() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the sweeper never came"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(acme.sweep(), Ok(0), "already swept");
+}
