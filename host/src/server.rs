@@ -702,8 +702,18 @@ async fn get_users(
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> ApiResult<Vec<UserBody>> {
-    Params::parse(q, &body)?;
-    let users = blocking(move || moth.users()).await?;
+    let p = Params::parse(q, &body)?;
+    let after = p.opt_u64("after")?;
+    // MOTH returns every user; `limit` asks for one page instead (the
+    // response stays an array, so MOTH clients are unaffected).
+    let users = match p.opt_u64("limit")? {
+        None => blocking(move || moth.users()).await?,
+        Some(limit) => {
+            let limit =
+                u32::try_from(limit).map_err(|_| ApiError::invalid("limit must be 1..=1000"))?;
+            blocking(move || moth.users_page(after, limit)).await?.users
+        }
+    };
     Ok(Json(users.into_iter().map(UserBody::from).collect()))
 }
 

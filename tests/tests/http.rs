@@ -135,6 +135,23 @@ fn all_twelve_routes_with_moth_shapes() {
         json!([{"id": 1, "username": "ann", "permissions": "read"}, {"id": 2, "username": "bob", "permissions": ""}])
     );
     assert_eq!(keys(&r.json()[0]), ["id", "username", "permissions"]);
+    let page = call(&h, "GET", "/getusers", json!({"after": 1, "limit": 5}));
+    assert_eq!(
+        page.json(),
+        json!([{"id": 2, "username": "bob", "permissions": ""}])
+    );
+    assert_eq!(
+        call(&h, "GET", "/getusers", json!({"limit": 1}))
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        call(&h, "GET", "/getusers", json!({"limit": 0})).status,
+        400
+    );
 
     let r = call(&h, "DELETE", "/logout", json!({ "token": token }));
     assert_eq!((r.status, r.json()), (200, json!({"deleted": true})));
