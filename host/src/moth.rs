@@ -19,7 +19,7 @@ use crate::random::{OsRandom, Random};
 use crate::runtime::{Instance, Runtime};
 use crate::store::{Durability, SledDb};
 use crate::tenant::{self, DEFAULT_TENANT};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// How to open a database. Build with [`Options::new`], finish with
 /// [`Options::open`].
@@ -169,6 +169,24 @@ struct Tenant {
     key: TenantKey,
     name: Arc<str>,
     env: HostEnv,
+    /// Calls under way, so deletion can wait for them before dropping the tree.
+    in_flight: AtomicUsize,
+}
+
+/// Counts a call as under way for as long as it lives.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn enter(n: &'a AtomicUsize) -> Self {
+        n.fetch_add(1, Ordering::SeqCst);
+        InFlight(n)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 static NEXT_TENANT_KEY: AtomicU64 = AtomicU64::new(1);
@@ -303,7 +321,18 @@ impl Moth {
             .unwrap_or_else(|p| p.into_inner())
             .remove(name);
         if let Some(t) = open {
+            // Retired, every store call of the tenant fails from now on; a
+            // commit already inside sled is waited for, so nothing writes
+            // into the tree while it is dropped. Calls end by their
+            // deadline at the latest.
             t.env.store.retire();
+            self.shared.pool.forget_tenant(t.key);
+            let give_up = std::time::Instant::now()
+                + self.shared.runtime.call_deadline()
+                + self.shared.pool.wait();
+            while t.in_flight.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < give_up {
+                std::thread::sleep(Duration::from_millis(1));
+            }
             self.shared.pool.forget_tenant(t.key);
         }
         self.shared.sled.db().drop_tree(tenant::tree_name(name))?;
@@ -343,6 +372,12 @@ impl Moth {
     ) -> Result<T> {
         let shared = &*self.shared;
         let tenant = &self.tenant;
+        // Counted before the check, so a deletion that saw no call in
+        // flight cannot miss one that then passes the check.
+        let _in_flight = InFlight::enter(&tenant.in_flight);
+        if !tenant.env.store.is_alive() {
+            return Err(Error::NoTenant);
+        }
         let wait = if self.no_wait {
             Duration::ZERO
         } else {
@@ -636,6 +671,7 @@ impl Shared {
             key,
             name: Arc::from(name),
             env,
+            in_flight: AtomicUsize::new(0),
         });
         tenants.insert(name.to_owned(), t.clone());
         Ok(t)

@@ -30,6 +30,8 @@ pub struct SledStore {
     /// Cleared when the tenant is deleted: handles still held by calls in
     /// flight then fail instead of writing into a dropped tree.
     alive: Arc<AtomicBool>,
+    /// Set by tests to make every call fail as a broken backend would.
+    failing: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for SledStore {
@@ -70,6 +72,7 @@ impl SledDb {
             tree: self.flusher.db.open_tree(tree)?,
             flusher: self.flusher.clone(),
             alive: Arc::new(AtomicBool::new(true)),
+            failing: Arc::new(AtomicBool::new(false)),
         })
     }
 }
@@ -80,7 +83,22 @@ impl SledStore {
         self.alive.store(false, Ordering::SeqCst);
     }
 
+    /// Whether [`SledStore::retire`] has not been called.
+    pub fn is_alive(&self) -> bool {
+        self.alive.load(Ordering::SeqCst)
+    }
+
+    /// Make every later call fail (`true`) or work again (`false`), as a
+    /// broken backend would. For tests.
+    #[cfg(feature = "testing")]
+    pub fn fail_all(&self, fail: bool) {
+        self.failing.store(fail, Ordering::SeqCst);
+    }
+
     fn check_alive(&self) -> Result<(), StoreError> {
+        if self.failing.load(Ordering::Relaxed) {
+            return Err(StoreError::Failure("injected store failure".into()));
+        }
         if self.alive.load(Ordering::Relaxed) {
             Ok(())
         } else {

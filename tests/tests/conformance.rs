@@ -161,7 +161,7 @@ fn the_shared_scenario_passes_through_the_rust_host() {
         let args = substitute(&step["args"], &saved);
         match op {
             "advance-clock" => clock.advance(args["seconds"].as_u64().unwrap()),
-            "fail-store" => moth.env().store.retire(),
+            "fail-store" => moth.env().store.fail_all(true),
             _ => {
                 let got = call(&moth, op, &args);
                 let expect = &step["expect"];

@@ -238,3 +238,50 @@ fn more_callers_than_instances_complete_or_fail_fast_never_hang() {
     });
     assert_eq!(patient.token_count(1), Ok(8));
 }
+
+#[test]
+fn deleting_a_tenant_under_load_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, _) = open(dir.path());
+    let busy = root.create_tenant("busy", Some(cheap_settings())).unwrap();
+    busy.new_user("ann", "pw", "").unwrap();
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        for _ in 0..3 {
+            s.spawn(|| {
+                while !stop.load(Ordering::Relaxed) {
+                    // Before deletion these succeed; after it they fail
+                    // cleanly (storage), never panic or hang.
+                    match busy.login("ann", "pw", None) {
+                        Ok(_) | Err(Error::Storage(_)) | Err(Error::NoTenant) => {}
+                        Err(e) => panic!("unexpected: {e:?}"),
+                    }
+                }
+            });
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        root.delete_tenant("busy").unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        stop.store(true, Ordering::Relaxed);
+    });
+    assert_eq!(
+        busy.validate("moth_x").map(|_| ()),
+        Err(Error::NoTenant),
+        "old handles fail cleanly"
+    );
+    let again = root.create_tenant("busy", Some(cheap_settings())).unwrap();
+    let keys: Vec<Vec<u8>> = again
+        .env()
+        .store
+        .scan(&[], &[0xff], u32::MAX)
+        .unwrap()
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(
+        keys,
+        [moth_core::keys::settings()],
+        "only the new tenant's settings: nothing of the old one survived"
+    );
+    assert!(again.users().unwrap().is_empty());
+}
