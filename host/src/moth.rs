@@ -326,13 +326,14 @@ impl Moth {
             // into the tree while it is dropped. Calls end by their
             // deadline at the latest.
             t.env.store.retire();
-            self.shared.pool.forget_tenant(t.key);
             let give_up = std::time::Instant::now()
                 + self.shared.runtime.call_deadline()
                 + self.shared.pool.wait();
             while t.in_flight.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < give_up {
                 std::thread::sleep(Duration::from_millis(1));
             }
+            // Once, after the wait: a call returns its instance to the pool
+            // before it stops counting as in flight, so this drops them all.
             self.shared.pool.forget_tenant(t.key);
         }
         self.shared.sled.db().drop_tree(tenant::tree_name(name))?;
