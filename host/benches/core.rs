@@ -63,9 +63,9 @@ fn main() {
         .sweep_interval(None)
         .open(dir.path().join("bench.db"))
         .expect("open");
-    let native = Auth::new(moth.env().clone());
+    let native = Auth::new(moth.capabilities().clone());
 
-    moth.new_user("ann", "correct horse battery staple", "read")
+    moth.create_user("ann", "correct horse battery staple", "read")
         .unwrap();
     let token = moth
         .login("ann", "correct horse battery staple", None)
@@ -105,12 +105,12 @@ fn main() {
     row("login (Argon2id defaults)", &w, &n, 1.5);
 
     let w = measure(30, || {
-        moth.password_valid("ann", "correct horse battery staple")
+        moth.check_password("ann", "correct horse battery staple")
             .unwrap();
     });
     let n = measure(30, || {
         native
-            .password_valid("ann", "correct horse battery staple")
+            .check_password("ann", "correct horse battery staple")
             .unwrap();
     });
     row("password check (hash only)", &w, &n, 1.5);
@@ -120,7 +120,10 @@ fn main() {
     println!("|---|---|---|---|");
     let rt = Runtime::shared().unwrap();
     let s = measure(2_000, || {
-        drop(rt.instantiate(moth.env().clone()).unwrap());
+        drop(
+            rt.instantiate_unpooled(moth.capabilities().clone())
+                .unwrap(),
+        );
     });
     println!(
         "| instantiate (on demand) | {} | {} | — |",
@@ -133,7 +136,11 @@ fn main() {
     })
     .unwrap();
     let s = measure(2_000, || {
-        drop(pooled.instantiate(moth.env().clone()).unwrap());
+        drop(
+            pooled
+                .instantiate_unpooled(moth.capabilities().clone())
+                .unwrap(),
+        );
     });
     let verdict = if s.median <= Duration::from_micros(10) {
         "met"

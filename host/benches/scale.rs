@@ -94,7 +94,7 @@ fn main() {
                 .sweep_interval(None)
                 .open(&path)
                 .expect("open");
-            let native = Auth::new(filler.env().clone());
+            let native = Auth::new(filler.capabilities().clone());
             if filled == 0 {
                 native.create_user("filler", "pw", "").expect("filler");
             }
@@ -112,7 +112,7 @@ fn main() {
         let create: Vec<Duration> = (0..200)
             .map(|i| {
                 let t = Instant::now();
-                moth.new_user(&format!("{base}{i}"), "pw", "").unwrap();
+                moth.create_user(&format!("{base}{i}"), "pw", "").unwrap();
                 t.elapsed()
             })
             .collect();
@@ -156,7 +156,7 @@ fn main() {
             .sweep_interval(None)
             .open(&p)
             .expect("open");
-        let native = Auth::new(m.env().clone());
+        let native = Auth::new(m.capabilities().clone());
         native.create_user("base", "pw", "").unwrap();
         m.flush().unwrap();
         let before = m.size_on_disk();
@@ -183,13 +183,13 @@ fn main() {
         .open(&p)
         .unwrap();
     let counting = Counting {
-        inner: m.env().clone(),
+        inner: m.capabilities().clone(),
         gets: Cell::new(0),
         scans: Cell::new(0),
         commits: Cell::new(0),
     };
     let auth = Auth::new(counting);
-    let count = |name: &str, f: &dyn Fn(&Auth<Counting<moth::env::HostEnv>>)| {
+    let count = |name: &str, f: &dyn Fn(&Auth<Counting<moth::Capabilities>>)| {
         let e = auth.env();
         e.gets.set(0);
         e.scans.set(0);

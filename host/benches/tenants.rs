@@ -58,7 +58,7 @@ fn main() {
             .expect("create tenant");
         for u in 0..10 {
             tenant
-                .new_user(&format!("user{u}"), "pw", "")
+                .create_user(&format!("user{u}"), "pw", "")
                 .expect("create user");
         }
         tokens.push(tenant.login("user0", "pw", None).expect("login").token);
@@ -95,10 +95,10 @@ fn main() {
     // Active: `active` tenants each holding an idle instance.
     root.reap_idle_instances(Duration::ZERO);
     let before_active = rss_bytes();
-    for t in 0..active.min(tenants) {
+    for (t, token) in tokens.iter().enumerate().take(active.min(tenants)) {
         root.tenant(&format!("t{t:05}"))
             .unwrap()
-            .validate(&tokens[t])
+            .validate(token)
             .unwrap();
     }
     let active_rss = rss_bytes();

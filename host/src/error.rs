@@ -1,40 +1,66 @@
-//! The host's typed error, mirroring MOTH's exceptions.
+//! The host's typed error: what a [`crate::Moth`] call can fail with.
+//!
+//! The first variants mirror the WIT `error` variant (the conversion is in
+//! `convert.rs`); the rest are the host's own. Display texts are MOTH's
+//! exception messages where MOTH has one (the CLI prints them) and plain
+//! descriptions otherwise; the HTTP layer owns its wire messages
+//! (`server/error.rs`), so rewording an error here changes no HTTP contract.
+
+use std::path::PathBuf;
+use std::time::Duration;
 
 /// Why a [`crate::Moth`] call failed.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
-    /// No user has that id or username (MOTH's `NoUserError`).
+    /// No user has that id or username.
     #[error("User does not exist")]
     NoUser,
-    /// The password does not match (MOTH's `InvalidPasswordError`).
+    /// The password does not match.
     #[error("Invalid password")]
     InvalidPassword,
-    /// The token is malformed, unknown or revoked (MOTH's `InvalidTokenError`).
+    /// The token is malformed, unknown or revoked.
     #[error("Token does not exist")]
     InvalidToken,
-    /// The token has expired and was deleted (MOTH's `TokenExpiredError`).
+    /// The token has expired and was deleted.
     #[error("Token expired")]
     TokenExpired,
-    /// The username is taken (MOTH's `UserExistsError`).
+    /// The username is taken.
     #[error("User already exists")]
     UserExists,
     /// An argument is out of range; the text says which.
     #[error("invalid input: {0}")]
     InvalidInput(String),
-    /// The store failed; nothing was partly written.
+    /// The component reported a store failure; nothing was partly written.
+    /// (The cause crossed the component boundary as text.)
     #[error("storage failure: {0}")]
     Storage(String),
+    /// The database failed in an operation of the host itself (opening it,
+    /// the tenant registry, flushing).
+    #[error("database failure")]
+    Database(#[from] sled::Error),
+    /// Another process holds the database open.
+    #[error("the database at {} is in use by another process", .0.display())]
+    DatabaseBusy(PathBuf),
+    /// The database was written by a moth with another on-disk format.
+    #[error("the database at {} has format {found:?}, which this moth does not support", .path.display())]
+    UnsupportedFormat {
+        /// Where the database is.
+        path: PathBuf,
+        /// The format marker found in it.
+        found: String,
+    },
     /// The database does not exist, or is not a moth database.
-    #[error("no moth database at {0}")]
-    NoDatabase(String),
-    /// The component trapped or could not be instantiated. The instance was
-    /// discarded; the store is as it was before the call.
-    #[error("component failure: {0}")]
-    Component(String),
+    #[error("no moth database at {}", .0.display())]
+    NoDatabase(PathBuf),
+    /// The component trapped or could not be compiled or instantiated. A
+    /// trapped instance is discarded; the store is as it was before the call.
+    #[error("component failure")]
+    Component(#[source] wasmtime::Error),
     /// The call ran past its deadline and was stopped. The instance was
     /// discarded; the store is as it was before the call.
     #[error("the call exceeded its deadline of {0:?} and was stopped")]
-    Timeout(std::time::Duration),
+    Timeout(Duration),
     /// The instance tried to grow its memory past the cap and was stopped.
     #[error("the call exceeded the instance memory cap of {0} bytes and was stopped")]
     MemoryLimit(usize),
@@ -49,24 +75,12 @@ pub enum Error {
     TenantExists,
 }
 
-impl From<moth_core::Error> for Error {
-    fn from(e: moth_core::Error) -> Self {
-        use moth_core::Error as E;
-        match e {
-            E::NoUser => Error::NoUser,
-            E::InvalidPassword => Error::InvalidPassword,
-            E::UserExists => Error::UserExists,
-            E::InvalidToken => Error::InvalidToken,
-            E::TokenExpired => Error::TokenExpired,
-            E::InvalidInput(m) => Error::InvalidInput(m),
-            E::Storage(m) => Error::Storage(m),
-        }
-    }
-}
-
-impl From<sled::Error> for Error {
-    fn from(e: sled::Error) -> Self {
-        Error::Storage(e.to_string())
+/// Errors compare by kind and text: enough to assert on results, and
+/// sources (sled, wasmtime) cannot be compared otherwise.
+impl PartialEq for Error {
+    fn eq(&self, other: &Self) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other)
+            && self.to_string() == other.to_string()
     }
 }
 

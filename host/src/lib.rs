@@ -4,13 +4,14 @@
 //! touch nothing but a key-value store, a clock and a random source. This
 //! crate supplies those three over sled, the OS clock and the OS CSPRNG,
 //! embeds the component (built from `guest/` at compile time), pools its
-//! instances, and offers [`Moth`]: a typed API mirroring MOTH's class.
+//! instances, and offers [`Moth`]: a typed API whose operations carry the
+//! WIT's names.
 //!
 //! ```no_run
 //! use moth::{Moth, Options};
 //!
 //! let moth = Options::new().create(true).open("moth.db")?;
-//! let ann = moth.new_user("ann", "correct horse battery staple", "admin")?;
+//! let ann = moth.create_user("ann", "correct horse battery staple", "admin")?;
 //! let session = moth.login("ann", "correct horse battery staple", None)?;
 //! let who = moth.validate(&session.token)?;
 //! assert_eq!(who.user, ann);
@@ -18,29 +19,44 @@
 //! assert_eq!(moth.validate(&session.token), Err(moth::Error::InvalidToken));
 //! # Ok::<(), moth::Error>(())
 //! ```
+//!
+//! Modules are private; everything public is re-exported here, except the
+//! HTTP server, which is [`server`].
 
 #![warn(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links)]
 
-pub mod bindings;
-pub mod clock;
-pub mod db;
-pub mod env;
-pub mod error;
-pub mod metrics;
-mod moth;
+mod api;
+mod bindings;
+mod caps;
+mod convert;
+mod error;
+mod handle;
+mod imports;
+mod metrics;
+mod options;
 mod pool;
-pub mod random;
-pub mod runtime;
+mod runtime;
 pub mod server;
-pub mod store;
-pub mod tenant;
+mod settings;
+mod store;
+mod sweeper;
+mod tenants;
 
-pub use db::{db_exists, make_db, reset_db};
+pub use caps::{Capabilities, Clock, OsRandom, Random, SystemClock};
+#[cfg(feature = "testing")]
+pub use caps::{ManualClock, SeededRandom};
 pub use error::{Error, Result};
-pub use moth::{Moth, Options};
-pub use moth_core::{Session, Settings, User, UserPage, Validation};
-pub use runtime::{CacheDir, Runtime, RuntimeOptions};
-pub use store::Durability;
+pub use handle::Moth;
+pub use metrics::{GuestMetrics, Histogram, HistogramSet};
+pub use moth_core::{Session, Settings, SweepOutcome, User, UserPage, Validation};
+pub use options::Options;
+#[cfg(feature = "testing")]
+pub use runtime::FAULTY_COMPONENT;
+pub use runtime::{COMPONENT, CacheDir, Instance, Runtime, RuntimeOptions};
+pub use settings::SettingsOverrides;
+pub use store::{Durability, SledStore, db_exists, make_db, reset_db};
+pub use tenants::{DEFAULT_TENANT, MAX_TENANT_NAME_LEN};
 
 /// The README's Rust examples, compiled as doctests so they stay true.
 #[doc = include_str!("../../README.md")]

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use moth::server::{self, ServerConfig};
-use moth::{Moth, Options};
+use moth::{DEFAULT_TENANT, Moth, Options, SettingsOverrides};
 use serde_json::json;
 
 /// moth: a sandboxed authentication core (users, passwords, login tokens).
@@ -108,15 +108,8 @@ enum TenantCommand {
     /// Create a tenant.
     Add {
         name: String,
-        /// Token lifetime in seconds when login names none (default 3 days).
-        #[arg(long)]
-        token_lifetime: Option<u64>,
-        /// Argon2id memory cost in KiB (default 19456).
-        #[arg(long)]
-        argon2_memory_kib: Option<u32>,
-        /// Argon2id iterations (default 2).
-        #[arg(long)]
-        argon2_iterations: Option<u32>,
+        #[command(flatten)]
+        settings: SettingsOverrides,
     },
     /// List tenants, `default` first.
     List,
@@ -167,7 +160,7 @@ fn open(path: &Path, tenant: &str) -> anyhow::Result<Moth> {
     }
     // One-shot commands need no background sweeping.
     let moth = Options::new().sweep_interval(None).open(path)?;
-    if tenant == moth::tenant::DEFAULT_TENANT {
+    if tenant == DEFAULT_TENANT {
         return Ok(moth);
     }
     moth.tenant(tenant)
@@ -222,20 +215,20 @@ fn execute(command: Command, file: &Path, tenant: &str) -> anyhow::Result<()> {
             match command {
                 UserCommand::Add { username, perms } => {
                     let password = read_password(true)?;
-                    print_user(&moth.new_user(&username, &password, &perms)?);
+                    print_user(&moth.create_user(&username, &password, &perms)?);
                 }
                 UserCommand::List => {
-                    for u in moth.users()? {
+                    for u in moth.all_users()? {
                         print_user(&u);
                     }
                 }
-                UserCommand::Show { id } => print_user(&moth.user(id)?),
+                UserCommand::Show { id } => print_user(&moth.get_user(id)?),
                 UserCommand::Del { id } => {
                     moth.delete_user(id)?;
                     println!("{}", json!({ "deleted": true }));
                 }
                 UserCommand::Passwd { id } => {
-                    moth.user(id)?;
+                    moth.get_user(id)?;
                     let password = read_password(true)?;
                     moth.set_password(id, &password)?;
                     println!("{}", json!({ "updated": true }));
@@ -250,31 +243,20 @@ fn execute(command: Command, file: &Path, tenant: &str) -> anyhow::Result<()> {
             let moth = open(file, tenant)?;
             match command {
                 TokenCommand::Count { id } => {
-                    println!("{}", json!({ "count": moth.token_count(id)? }))
+                    println!("{}", json!({ "count": moth.count_tokens(id)? }))
                 }
                 TokenCommand::RevokeAll { id } => {
                     let count = moth.delete_tokens(id)?;
                     println!("{}", json!({ "deleted": count > 0, "count": count }));
                 }
-                TokenCommand::Sweep => println!("{}", json!({ "deleted": moth.sweep()? })),
+                TokenCommand::Sweep => println!("{}", json!({ "deleted": moth.sweep_all()? })),
             }
         }
         Command::Tenant { command } => {
-            let moth = open(file, moth::tenant::DEFAULT_TENANT)?;
+            let moth = open(file, DEFAULT_TENANT)?;
             match command {
-                TenantCommand::Add {
-                    name,
-                    token_lifetime,
-                    argon2_memory_kib,
-                    argon2_iterations,
-                } => {
-                    let d = moth::Settings::default();
-                    let settings = moth::Settings {
-                        argon2_memory_kib: argon2_memory_kib.unwrap_or(d.argon2_memory_kib),
-                        argon2_iterations: argon2_iterations.unwrap_or(d.argon2_iterations),
-                        default_token_lifetime: token_lifetime.unwrap_or(d.default_token_lifetime),
-                        ..d
-                    };
+                TenantCommand::Add { name, settings } => {
+                    let settings = settings.apply(moth::Settings::default());
                     moth.create_tenant(&name, Some(settings))?;
                     println!("{}", json!({ "tenant": name }));
                 }
@@ -290,32 +272,18 @@ fn execute(command: Command, file: &Path, tenant: &str) -> anyhow::Result<()> {
             }
         }
         Command::Component { out } => {
-            std::fs::write(&out, moth::runtime::COMPONENT)
+            std::fs::write(&out, moth::COMPONENT)
                 .with_context(|| format!("writing {}", out.display()))?;
-            println!(
-                "wrote {} ({} bytes)",
-                out.display(),
-                moth::runtime::COMPONENT.len()
-            );
+            println!("wrote {} ({} bytes)", out.display(), moth::COMPONENT.len());
         }
     }
     Ok(())
 }
 
+/// One user as a JSON line, in MOTH's shape (the same as `GET /getuser`).
 fn print_user(u: &moth::User) {
-    // A struct, not `json!`, keeps MOTH's key order.
-    #[derive(serde::Serialize)]
-    struct Out<'a> {
-        id: u64,
-        username: &'a str,
-        permissions: &'a str,
-    }
-    let out = Out {
-        id: u.id,
-        username: &u.username,
-        permissions: &u.permissions,
-    };
-    println!("{}", serde_json::to_string(&out).unwrap_or_default());
+    let body = moth::server::UserBody::from(u.clone());
+    println!("{}", serde_json::to_string(&body).unwrap_or_default());
 }
 
 /// A password from an interactive prompt (typed twice, not echoed), or the

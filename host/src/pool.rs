@@ -211,8 +211,10 @@ mod tests {
     fn a_failed_make_frees_its_place() {
         let pool: Pool<u32> = Pool::new(1, Duration::from_millis(10));
         assert!(
-            pool.take_within(t("a"), pool.wait(), || Err(Error::Component("boom".into())))
-                .is_err()
+            pool.take_within(t("a"), pool.wait(), || Err(Error::Component(
+                wasmtime::Error::msg("boom")
+            )))
+            .is_err()
         );
         assert_eq!(pool.live(), 0);
         assert_eq!(pool.take_within(t("a"), pool.wait(), || Ok(1)).unwrap(), 1);

@@ -2,9 +2,15 @@
 //! stop with SIGTERM.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+// The raw HTTP client of moth-tests, included by path: moth-tests depends
+// on this crate, so this test cannot depend on it.
+#[allow(dead_code)]
+#[path = "../../tests/src/http.rs"]
+mod http;
 
 const MOTH: &str = env!("CARGO_BIN_EXE_moth");
 
@@ -28,19 +34,6 @@ fn moth(args: &[&str], stdin: &str) -> Output {
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
-}
-
-fn get(port: u16, path: &str, body: &str) -> String {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out
 }
 
 #[test]
@@ -130,9 +123,19 @@ fn create_add_run_request_shutdown() {
         assert!(log.read_line(&mut line).unwrap() > 0, "server exited early");
         assert!(started.elapsed() < Duration::from_secs(30));
     }
-    let reply = get(port, "/login", r#"{"username":"ann","password":"s3cret"}"#);
-    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
-    assert!(reply.contains(r#""token":"moth_"#), "{reply}");
+    let reply = http::http(
+        SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+        "GET",
+        "/login",
+        &[],
+        r#"{"username":"ann","password":"s3cret"}"#,
+    );
+    assert_eq!(
+        (reply.version.as_str(), reply.status),
+        ("HTTP/1.1", 200),
+        "{reply:?}"
+    );
+    assert!(reply.body.contains(r#""token":"moth_"#), "{reply:?}");
 
     Command::new("kill")
         .args(["-TERM", &server.id().to_string()])

@@ -1,10 +1,13 @@
 //! Helpers shared by the end-to-end tests.
 
+pub mod http;
+
 use std::path::Path;
 use std::sync::Arc;
 
-use moth::clock::ManualClock;
-use moth::{Moth, Options, Settings};
+use moth::{ManualClock, Moth, Options, Settings};
+
+pub use http::{Reply, http};
 
 /// Argon2 costs low enough for tests that log in thousands of times. One
 /// test (`defaults.rs`) runs with the real defaults.
@@ -30,76 +33,21 @@ pub fn open(dir: &Path) -> (Moth, Arc<ManualClock>) {
     (moth, clock)
 }
 
-/// A response as the tests see it.
-#[derive(Debug)]
-pub struct Reply {
-    /// The status code.
-    pub status: u16,
-    /// Header lines, names lower-cased.
-    pub headers: Vec<(String, String)>,
-    /// The body as text.
-    pub body: String,
+/// Every key and value in `moth`'s tenant store, in key order: what the
+/// guest could reach, read without knowing its key layout. Call it only
+/// while nothing writes to that tenant.
+pub fn dump(moth: &Moth) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let store = &moth.capabilities().store;
+    let all = store
+        .scan(&[], &[0xff; 64], u32::MAX)
+        .expect("scan the tenant store");
+    assert_eq!(all.len(), store.len(), "the scan saw every key");
+    all
 }
 
-impl Reply {
-    /// The body parsed as JSON.
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
-    }
-
-    /// A header's value.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// Send one HTTP/1.1 request and read the whole reply. Written out by hand
-/// so tests can send what real clients would not: GET with a body,
-/// malformed JSON, odd methods.
-pub fn http(
-    addr: std::net::SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> Reply {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
-        .unwrap();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
-    stream.write_all(req.as_bytes()).expect("send");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read reply");
-    let text = String::from_utf8(raw).expect("utf-8 reply");
-    let (head, body) = text.split_once("\r\n\r\n").expect("header end");
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    Reply {
-        status,
-        headers,
-        body: body.to_owned(),
-    }
+/// Whether `needle` occurs in `haystack`.
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// Run `f(thread_index)` on `n` threads at once and concatenate what they return.

@@ -1,4 +1,5 @@
-//! The component's shape: its imports are the sandbox.
+//! The component's shape: its imports are the sandbox, its exports the
+//! interfaces of the `moth:auth` WIT world.
 
 use moth::Runtime;
 
@@ -14,23 +15,30 @@ fn the_component_imports_exactly_store_clock_and_random() {
     assert_eq!(
         imports,
         [
-            "moth:auth/store@0.1.0",
+            "moth:auth/store@0.2.0",
             "wasi:clocks/wall-clock@0.2.0",
             "wasi:random/random@0.2.0"
         ]
     );
-    let exports: Vec<String> = ty
+    let mut exports: Vec<String> = ty
         .exports(rt.engine())
         .map(|(name, _)| name.to_string())
         .collect();
-    assert!(
-        exports.contains(&"moth:auth/users@0.1.0".to_string()),
-        "{exports:?}"
+    exports.sort();
+    assert_eq!(
+        exports,
+        [
+            "moth:auth/sessions@0.2.0",
+            "moth:auth/settings@0.2.0",
+            "moth:auth/types@0.2.0",
+            "moth:auth/users@0.2.0"
+        ],
+        "one interface per capability, plus the shared types"
     );
 }
 
 #[test]
 fn the_component_is_a_component_not_a_core_module() {
     // Component binary preamble: magic, then version 0x0d and layer 0x01.
-    assert_eq!(&moth::runtime::COMPONENT[..8], b"\0asm\x0d\0\x01\0");
+    assert_eq!(&moth::COMPONENT[..8], b"\0asm\x0d\0\x01\0");
 }

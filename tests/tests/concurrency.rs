@@ -18,7 +18,7 @@ fn eight_threads_racing_for_one_username_yield_exactly_one_user() {
                 .map(|_| {
                     s.spawn(|| {
                         barrier.wait();
-                        moth.new_user(&name, "pw", "")
+                        moth.create_user(&name, "pw", "")
                     })
                 })
                 .collect();
@@ -31,7 +31,7 @@ fn eight_threads_racing_for_one_username_yield_exactly_one_user() {
             .count();
         assert_eq!((ok, exists), (1, 7), "{results:?}");
     }
-    assert_eq!(moth.users().unwrap().len(), 5);
+    assert_eq!(moth.all_users().unwrap().len(), 5);
 }
 
 #[test]
@@ -40,7 +40,7 @@ fn concurrent_creation_of_distinct_users_gives_unique_increasing_ids() {
     let (moth, _) = open(dir.path());
     let ids: Vec<u64> = on_threads(8, |t| {
         (0..50)
-            .map(|i| moth.new_user(&format!("t{t}-{i}"), "pw", "").unwrap().id)
+            .map(|i| moth.create_user(&format!("t{t}-{i}"), "pw", "").unwrap().id)
             .collect()
     });
     let unique: HashSet<_> = ids.iter().copied().collect();
@@ -56,27 +56,27 @@ fn concurrent_creation_of_distinct_users_gives_unique_increasing_ids() {
 fn eight_threads_times_500_logins_are_all_valid_and_counted() {
     let dir = tempfile::tempdir().unwrap();
     let (moth, _) = open(dir.path());
-    let ann = moth.new_user("ann", "pw", "").unwrap();
+    let ann = moth.create_user("ann", "pw", "").unwrap();
     let tokens: Vec<String> = on_threads(8, |_| {
         (0..500)
             .map(|_| moth.login("ann", "pw", None).unwrap().token)
             .collect()
     });
     assert_eq!(tokens.iter().collect::<HashSet<_>>().len(), 4000);
-    assert_eq!(moth.token_count(ann.id), Ok(4000));
+    assert_eq!(moth.count_tokens(ann.id), Ok(4000));
     for t in &tokens {
         assert_eq!(moth.validate(t).unwrap().user.id, ann.id);
     }
     assert!(moth.live_instances() <= 16);
     assert_eq!(moth.delete_tokens(ann.id), Ok(4000));
-    assert_eq!(moth.token_count(ann.id), Ok(0));
+    assert_eq!(moth.count_tokens(ann.id), Ok(0));
 }
 
 #[test]
 fn a_password_change_racing_logins_leaves_no_live_old_token() {
     let dir = tempfile::tempdir().unwrap();
     let (moth, _) = open(dir.path());
-    let ann = moth.new_user("ann", "old", "").unwrap();
+    let ann = moth.create_user("ann", "old", "").unwrap();
     let tokens: Vec<String> = std::thread::scope(|s| {
         let loggers: Vec<_> = (0..4)
             .map(|_| {
@@ -97,5 +97,5 @@ fn a_password_change_racing_logins_leaves_no_live_old_token() {
     for t in &tokens {
         assert_eq!(moth.validate(t), Err(Error::InvalidToken));
     }
-    assert_eq!(moth.token_count(ann.id), Ok(0));
+    assert_eq!(moth.count_tokens(ann.id), Ok(0));
 }

@@ -24,6 +24,6 @@ fn acknowledged_users_survive_kill_9() {
     child.wait().unwrap();
     let moth = Moth::open(&path).unwrap();
     for id in acked {
-        assert!(moth.user(id).is_ok(), "acknowledged user {id} was lost");
+        assert!(moth.get_user(id).is_ok(), "acknowledged user {id} was lost");
     }
 }

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 fn start(
     dir: &std::path::Path,
     admin_key: Option<&str>,
-) -> (ServerHandle, std::sync::Arc<moth::clock::ManualClock>) {
+) -> (ServerHandle, std::sync::Arc<moth::ManualClock>) {
     let (moth, clock) = open(dir);
     let config = ServerConfig {
         addr: "127.0.0.1:0".parse().unwrap(),
@@ -726,7 +726,7 @@ fn a_fault_in_the_component_is_a_clear_500_and_the_server_keeps_serving() {
     use std::time::Duration;
     let dir = tempfile::tempdir().unwrap();
     let runtime = moth::Runtime::new(&moth::RuntimeOptions {
-        component: Some(moth::runtime::FAULTY_COMPONENT.into()),
+        component: Some(moth::FAULTY_COMPONENT.into()),
         call_deadline: Duration::from_millis(200),
         ..moth::RuntimeOptions::default()
     })

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use moth::{Error, Moth, Options};
+use moth::{Error, Moth, Options, SweepOutcome};
 use moth_tests::{cheap_settings, open};
 
 #[test]
@@ -11,12 +11,12 @@ fn a_user_from_creation_to_deletion() {
     let dir = tempfile::tempdir().unwrap();
     let (moth, clock) = open(dir.path());
 
-    let ann = moth.new_user("ann", "s3cret", "read").unwrap();
+    let ann = moth.create_user("ann", "s3cret", "read").unwrap();
     assert_eq!(
         (ann.id, ann.username.as_str(), ann.permissions.as_str()),
         (1, "ann", "read")
     );
-    assert_eq!(moth.new_user("ann", "x", ""), Err(Error::UserExists));
+    assert_eq!(moth.create_user("ann", "x", ""), Err(Error::UserExists));
 
     // Login and validate.
     let s = moth.login("ann", "s3cret", None).unwrap();
@@ -28,7 +28,7 @@ fn a_user_from_creation_to_deletion() {
     );
     let v = moth.validate(&s.token).unwrap();
     assert_eq!(v.user, ann);
-    assert_eq!(moth.token_count(ann.id), Ok(1));
+    assert_eq!(moth.count_tokens(ann.id), Ok(1));
 
     // Permissions changes show at once, and leave the password alone.
     moth.set_permissions(ann.id, "read,write").unwrap();
@@ -36,16 +36,16 @@ fn a_user_from_creation_to_deletion() {
         moth.validate(&s.token).unwrap().user.permissions,
         "read,write"
     );
-    assert_eq!(moth.password_valid("ann", "s3cret"), Ok(true));
-    assert_eq!(moth.password_valid("ann", "wrong"), Ok(false));
-    assert_eq!(moth.password_valid("nobody", "s3cret"), Err(Error::NoUser));
+    assert_eq!(moth.check_password("ann", "s3cret"), Ok(true));
+    assert_eq!(moth.check_password("ann", "wrong"), Ok(false));
+    assert_eq!(moth.check_password("nobody", "s3cret"), Err(Error::NoUser));
 
     // A password change revokes every token.
     let s2 = moth.login("ann", "s3cret", None).unwrap();
     moth.set_password(ann.id, "n3w").unwrap();
     assert_eq!(moth.validate(&s.token), Err(Error::InvalidToken));
     assert_eq!(moth.validate(&s2.token), Err(Error::InvalidToken));
-    assert_eq!(moth.token_count(ann.id), Ok(0));
+    assert_eq!(moth.count_tokens(ann.id), Ok(0));
     assert_eq!(
         moth.login("ann", "s3cret", None).map(|_| ()),
         Err(Error::InvalidPassword)
@@ -70,17 +70,17 @@ fn a_user_from_creation_to_deletion() {
         })
         .collect();
     let lasting = moth.login("ann", "n3w", None).unwrap();
-    assert_eq!(moth.token_count(ann.id), Ok(4));
+    assert_eq!(moth.count_tokens(ann.id), Ok(4));
     clock.advance(10);
-    assert_eq!(moth.token_count(ann.id), Ok(1));
-    assert_eq!(moth.sweep(), Ok(3));
-    assert_eq!(moth.sweep(), Ok(0));
+    assert_eq!(moth.count_tokens(ann.id), Ok(1));
+    assert_eq!(moth.sweep_all(), Ok(3));
+    assert_eq!(moth.sweep_all(), Ok(0));
     for s in &unseen {
         assert_eq!(moth.validate(&s.token), Err(Error::InvalidToken));
     }
 
     // Logout.
-    let bob = moth.new_user("bob", "pw", "").unwrap();
+    let bob = moth.create_user("bob", "pw", "").unwrap();
     let b = moth.login("bob", "pw", None).unwrap();
     moth.logout(&b.token).unwrap();
     assert_eq!(moth.logout(&b.token), Err(Error::InvalidToken));
@@ -96,41 +96,41 @@ fn a_user_from_creation_to_deletion() {
     assert!(moth.validate(&lasting.token).is_ok());
     moth.delete_user(ann.id).unwrap();
     assert_eq!(moth.validate(&lasting.token), Err(Error::InvalidToken));
-    assert_eq!(moth.user(ann.id), Err(Error::NoUser));
+    assert_eq!(moth.get_user(ann.id), Err(Error::NoUser));
     assert_eq!(moth.delete_user(ann.id), Err(Error::NoUser));
     assert_eq!(
         moth.login("ann", "n3w", None).map(|_| ()),
         Err(Error::NoUser)
     );
-    let ann2 = moth.new_user("ann", "pw", "").unwrap();
+    let ann2 = moth.create_user("ann", "pw", "").unwrap();
     assert_eq!(ann2.id, 3);
-    assert_eq!(moth.users().unwrap(), vec![bob, ann2]);
+    assert_eq!(moth.all_users().unwrap(), vec![bob, ann2]);
 }
 
 #[test]
 fn bad_input_is_refused_with_a_reason_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (moth, _) = open(dir.path());
-    let size_users = || moth.users().unwrap().len();
+    let size_users = || moth.all_users().unwrap().len();
     for (name, pw) in [
         ("", "pw"),
         ("a\u{0}b", "pw"),
         ("ann", ""),
         ("ann", &"x".repeat(1025)),
     ] {
-        match moth.new_user(name, pw, "") {
+        match moth.create_user(name, pw, "") {
             Err(Error::InvalidInput(why)) => assert!(!why.is_empty()),
             other => panic!("{name:?}: {other:?}"),
         }
     }
     assert_eq!(size_users(), 0);
-    moth.new_user("ann", "pw", "").unwrap();
+    moth.create_user("ann", "pw", "").unwrap();
     assert!(matches!(
         moth.login("ann", "pw", Some(Duration::ZERO)),
         Err(Error::InvalidInput(_))
     ));
     assert!(matches!(
-        moth.users_page(None, 0),
+        moth.list_users(None, 0),
         Err(Error::InvalidInput(_))
     ));
     for token in ["", "moth_", "not a token", &"moth_".repeat(1000)] {
@@ -152,7 +152,7 @@ fn bad_input_is_refused_with_a_reason_and_writes_nothing() {
         matches!(moth.set_settings(huge), Err(Error::InvalidInput(_))),
         "must fit the memory cap"
     );
-    assert_eq!(moth.settings(), Ok(cheap_settings()));
+    assert_eq!(moth.get_settings(), Ok(cheap_settings()));
 }
 
 #[test]
@@ -160,15 +160,15 @@ fn users_are_listed_in_pages() {
     let dir = tempfile::tempdir().unwrap();
     let (moth, _) = open(dir.path());
     for i in 0..2500 {
-        moth.new_user(&format!("u{i:04}"), "pw", "").unwrap();
+        moth.create_user(&format!("u{i:04}"), "pw", "").unwrap();
     }
-    let page = moth.users_page(Some(10), 5).unwrap();
+    let page = moth.list_users(Some(10), 5).unwrap();
     assert_eq!(
         page.users.iter().map(|u| u.id).collect::<Vec<_>>(),
         [11, 12, 13, 14, 15]
     );
     assert_eq!(page.next, Some(15));
-    let all = moth.users().unwrap();
+    let all = moth.all_users().unwrap();
     assert_eq!(all.len(), 2500);
     assert!(all.windows(2).all(|w| w[0].id < w[1].id));
 }
@@ -179,19 +179,19 @@ fn everything_is_still_there_after_reopening() {
     let path = dir.path().join("moth.db");
     let (token, ann, clock) = {
         let (moth, clock) = open(dir.path());
-        let ann = moth.new_user("ann", "pw", "admin").unwrap();
-        moth.new_user("bob", "pw", "").unwrap();
+        let ann = moth.create_user("ann", "pw", "admin").unwrap();
+        moth.create_user("bob", "pw", "").unwrap();
         (moth.login("ann", "pw", None).unwrap().token, ann, clock)
     };
     let moth = Options::new().clock(clock).open(&path).unwrap();
     assert_eq!(moth.validate(&token).unwrap().user, ann);
-    assert_eq!(moth.users().unwrap().len(), 2);
+    assert_eq!(moth.all_users().unwrap().len(), 2);
     assert_eq!(
-        moth.settings(),
+        moth.get_settings(),
         Ok(cheap_settings()),
         "settings are stored with the data"
     );
-    assert_eq!(moth.new_user("carl", "pw", "").unwrap().id, 3);
+    assert_eq!(moth.create_user("carl", "pw", "").unwrap().id, 3);
 }
 
 #[test]
@@ -199,7 +199,7 @@ fn database_utilities() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("moth.db");
     assert!(!moth::db_exists(&path));
-    assert!(matches!(Moth::open(&path), Err(Error::NoDatabase(_))));
+    assert!(matches!(Moth::open(&path), Err(Error::NoDatabase(p)) if p == path));
     assert_eq!(moth::make_db(&path), Ok(true));
     assert!(moth::db_exists(&path));
     assert_eq!(moth::make_db(&path), Ok(false));
@@ -208,11 +208,11 @@ fn database_utilities() {
             .settings(cheap_settings())
             .open(&path)
             .unwrap();
-        moth.new_user("ann", "pw", "").unwrap();
+        moth.create_user("ann", "pw", "").unwrap();
     }
     assert_eq!(moth::reset_db(&path), Ok(true));
     let moth = Moth::open(&path).unwrap();
-    assert_eq!(moth.users(), Ok(vec![]));
+    assert_eq!(moth.all_users(), Ok(vec![]));
     assert_eq!(moth::reset_db(dir.path().join("absent")), Ok(false));
 
     let stranger = dir.path().join("stranger");
@@ -226,24 +226,107 @@ fn database_utilities() {
 }
 
 #[test]
-fn the_sweeper_finds_expired_tokens_without_calling_the_component() {
+fn the_sweeper_knows_when_a_sweep_is_due_without_calling_the_component() {
     let dir = tempfile::tempdir().unwrap();
     let (moth, clock) = open(dir.path());
-    moth.new_user("ann", "pw", "").unwrap();
-    assert!(!moth.has_expired_tokens());
-    moth.login("ann", "pw", Some(Duration::from_secs(5)))
+    let t0 = clock.secs();
+    moth.create_user("ann", "pw", "").unwrap();
+    assert!(moth.sweep_due(), "never swept since it was opened");
+    assert_eq!(moth.sweep_all(), Ok(0));
+    assert!(!moth.sweep_due(), "nothing stored expires");
+
+    // A login lowers the earliest known expiry to its own.
+    let s = moth
+        .login("ann", "pw", Some(Duration::from_secs(5)))
         .unwrap();
-    assert!(!moth.has_expired_tokens());
-    clock.advance(5);
-    assert!(moth.has_expired_tokens());
-    assert_eq!(moth.sweep(), Ok(1));
-    assert!(!moth.has_expired_tokens());
+    assert_eq!(s.expires, t0 + 5);
+    assert!(!moth.sweep_due());
+    clock.advance(4);
+    assert!(!moth.sweep_due());
+    clock.advance(1);
+    assert!(moth.sweep_due());
+    assert_eq!(moth.sweep_all(), Ok(1));
+    assert!(!moth.sweep_due());
+
+    // A failed login mints nothing and changes nothing.
+    assert_eq!(
+        moth.login("ann", "wrong", Some(Duration::from_secs(1)))
+            .map(|_| ()),
+        Err(Error::InvalidPassword)
+    );
+    clock.advance(1);
+    assert!(!moth.sweep_due());
+
+    // A sweep reports the earliest expiry left, and is not due before it.
+    let now = clock.secs();
+    for lifetime in [10, 10, 20] {
+        moth.login("ann", "pw", Some(Duration::from_secs(lifetime)))
+            .unwrap();
+    }
+    let lasting = moth.login("ann", "pw", None).unwrap();
+    clock.advance(10);
+    assert!(moth.sweep_due());
+    assert_eq!(
+        moth.sweep(1),
+        Ok(SweepOutcome {
+            deleted: 1,
+            next_expiry: Some(now + 10)
+        }),
+        "one expired token is left behind a full batch"
+    );
+    assert!(moth.sweep_due(), "what is left is already expired");
+    assert_eq!(
+        moth.sweep(100),
+        Ok(SweepOutcome {
+            deleted: 1,
+            next_expiry: Some(now + 20)
+        })
+    );
+    assert!(!moth.sweep_due());
+
+    // A later login that expires sooner than anything stored lowers it again.
+    moth.login("ann", "pw", Some(Duration::from_secs(1)))
+        .unwrap();
+    clock.advance(1);
+    assert!(
+        moth.sweep_due(),
+        "a login's expiry counts, not only the sweep's"
+    );
+    assert_eq!(
+        moth.sweep(100),
+        Ok(SweepOutcome {
+            deleted: 1,
+            next_expiry: Some(now + 20)
+        })
+    );
+    assert!(!moth.sweep_due());
+    clock.advance(9);
+    assert!(moth.sweep_due());
+    assert_eq!(moth.sweep_all(), Ok(1));
+    assert!(!moth.sweep_due());
+    assert_eq!(moth.count_tokens(1), Ok(1));
+    assert_eq!(
+        moth.validate(&lasting.token).unwrap().expires,
+        lasting.expires
+    );
+    assert_eq!(
+        moth.sweep(100),
+        Ok(SweepOutcome {
+            deleted: 0,
+            next_expiry: Some(lasting.expires)
+        })
+    );
+
+    // Each tenant keeps its own account.
+    let acme = moth.create_tenant("acme", Some(cheap_settings())).unwrap();
+    assert!(acme.sweep_due(), "a new tenant was never swept");
+    assert!(!moth.sweep_due());
 }
 
 #[test]
 fn the_background_sweeper_deletes_expired_tokens() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = std::sync::Arc::new(moth::clock::ManualClock::at(1_700_000_000));
+    let clock = std::sync::Arc::new(moth::ManualClock::at(1_700_000_000));
     let moth = Options::new()
         .create(true)
         .settings(cheap_settings())
@@ -252,17 +335,25 @@ fn the_background_sweeper_deletes_expired_tokens() {
         .open(dir.path().join("moth.db"))
         .unwrap();
     let acme = moth.create_tenant("acme", Some(cheap_settings())).unwrap();
-    acme.new_user("ann", "pw", "").unwrap();
+    acme.create_user("ann", "pw", "").unwrap();
+    let store = &acme.capabilities().store;
+    let without_tokens = store.len();
     acme.login("ann", "pw", Some(Duration::from_secs(5)))
         .unwrap();
+    let with_token = store.len();
+    assert!(with_token > without_tokens, "the token is stored");
     clock.advance(5);
+    // Wait for what the sweeper really does: delete the token's keys.
     let started = std::time::Instant::now();
-    while acme.has_expired_tokens() {
+    while store.len() != without_tokens {
         assert!(
             started.elapsed() < Duration::from_secs(10),
-            "the sweeper never came"
+            "the sweeper never came: {} keys, {without_tokens} expected",
+            store.len()
         );
         std::thread::sleep(Duration::from_millis(10));
     }
-    assert_eq!(acme.sweep(), Ok(0), "already swept");
+    assert_eq!(acme.sweep_all(), Ok(0), "already swept");
+    assert_eq!(store.len(), without_tokens);
+    assert_eq!(acme.count_tokens(1), Ok(0));
 }

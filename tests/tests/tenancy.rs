@@ -5,9 +5,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use moth::runtime::FAULTY_COMPONENT;
+use moth::FAULTY_COMPONENT;
 use moth::{Error, Options, Runtime, RuntimeOptions, Settings};
-use moth_tests::{cheap_settings, open};
+use moth_tests::{cheap_settings, contains, dump, open};
 
 #[test]
 fn tenants_do_not_see_each_other() {
@@ -27,8 +27,8 @@ fn tenants_do_not_see_each_other() {
     assert_eq!(root.tenants().unwrap(), ["default", "acme", "bravo"]);
 
     // The same username, the same ids, independent passwords.
-    let ua = a.new_user("ann", "pw-a", "a-perms").unwrap();
-    let ub = b.new_user("ann", "pw-b", "b-perms").unwrap();
+    let ua = a.create_user("ann", "pw-a", "a-perms").unwrap();
+    let ub = b.create_user("ann", "pw-b", "b-perms").unwrap();
     assert_eq!((ua.id, ub.id), (1, 1));
     assert_eq!(
         a.login("ann", "pw-b", None).map(|_| ()),
@@ -43,7 +43,7 @@ fn tenants_do_not_see_each_other() {
     assert_eq!(root.validate(&ta), Err(Error::InvalidToken));
     assert_eq!(a.validate(&ta).unwrap().user.permissions, "a-perms");
     assert!(
-        root.users().unwrap().is_empty(),
+        root.all_users().unwrap().is_empty(),
         "the default tenant is its own tenant"
     );
 
@@ -57,9 +57,9 @@ fn tenants_do_not_see_each_other() {
             }),
         )
         .unwrap();
-    slow.new_user("ann", "pw", "").unwrap();
+    slow.create_user("ann", "pw", "").unwrap();
     let s = slow.login("ann", "pw", None).unwrap();
-    assert_eq!(s.expires - slow.env().clock.now().0, 60);
+    assert_eq!(s.expires - slow.capabilities().clock.now().0, 60);
 
     // Deleting a tenant removes its data and nothing else.
     root.delete_tenant("acme").unwrap();
@@ -76,7 +76,7 @@ fn tenants_do_not_see_each_other() {
     ));
     let again = root.create_tenant("acme", Some(cheap_settings())).unwrap();
     assert!(
-        again.users().unwrap().is_empty(),
+        again.all_users().unwrap().is_empty(),
         "a re-created tenant starts empty"
     );
 }
@@ -87,28 +87,57 @@ fn a_call_bound_to_one_tenant_cannot_reach_another_tenants_keys() {
     let (root, _) = open(dir.path());
     let a = root.create_tenant("acme", Some(cheap_settings())).unwrap();
     let b = root.create_tenant("bravo", Some(cheap_settings())).unwrap();
-    b.new_user("bob", "pw", "secret").unwrap();
-    let b_keys = b.env().store.len();
+    let a_before = dump(&a);
+    b.create_user("bob", "pw", "secret").unwrap();
+    let b_all = dump(&b);
+    let b_keys = b_all.len();
 
-    // Every key the guest could name, through A's store: only A's own.
-    let everything = a.env().store.scan(&[], &[0xff; 64], u32::MAX).unwrap();
-    let a_keys = a.env().store.len();
+    // Every key the guest could name, through A's store: only A's own,
+    // untouched by B's new user, with no trace of bob.
+    let everything = dump(&a);
+    let a_keys = a.capabilities().store.len();
     assert_eq!(everything.len(), a_keys);
+    assert_eq!(everything, a_before, "work in B changed nothing A can see");
     assert!(
         everything
             .iter()
-            .all(|(_, v)| !String::from_utf8_lossy(v).contains("secret"))
+            .all(|(k, v)| !contains(k, b"bob") && !contains(v, b"bob") && !contains(v, b"secret")),
+        "{everything:?}"
     );
-    assert_eq!(
-        a.env().store.get(&moth_core::keys::name("bob")).unwrap(),
-        None
+    // Each of B's keys, asked for through A's store, yields A's own value
+    // under that key (such as A's settings), never B's.
+    assert!(
+        b_all
+            .iter()
+            .any(|(k, _)| !everything.iter().any(|(ak, _)| ak == k)),
+        "bob's records live under keys A does not have"
     );
+    for (key, _) in &b_all {
+        let own = everything
+            .iter()
+            .find(|(ak, _)| ak == key)
+            .map(|(_, v)| v.clone());
+        assert_eq!(a.capabilities().store.get(key).unwrap(), own, "{key:?}");
+    }
 
     // Work through A changes only A's key space.
-    a.new_user("ann", "pw", "").unwrap();
+    a.create_user("ann", "pw", "").unwrap();
     a.login("ann", "pw", None).unwrap();
-    assert!(a.env().store.len() > a_keys);
-    assert_eq!(b.env().store.len(), b_keys);
+    assert!(a.capabilities().store.len() > a_keys);
+    assert_eq!(b.capabilities().store.len(), b_keys);
+    assert_eq!(dump(&b), b_all);
+}
+
+/// An error and every source under it, one after another.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }
 
 fn faulty_runtime() -> Arc<Runtime> {
@@ -139,10 +168,10 @@ fn traps_runaway_loops_and_memory_hogs_fail_one_call_and_change_nothing() {
     let bystander = root
         .create_tenant("bystander", Some(cheap_settings()))
         .unwrap();
-    victim.new_user("ann", "pw", "").unwrap();
-    bystander.new_user("bob", "pw", "").unwrap();
+    victim.create_user("ann", "pw", "").unwrap();
+    bystander.create_user("bob", "pw", "").unwrap();
     let token = bystander.login("bob", "pw", None).unwrap().token;
-    let before = victim.env().store.scan(&[], &[0xff], u32::MAX).unwrap();
+    let before = dump(&victim);
 
     let stop = AtomicBool::new(false);
     let bystander_calls = AtomicUsize::new(0);
@@ -155,17 +184,20 @@ fn traps_runaway_loops_and_memory_hogs_fail_one_call_and_change_nothing() {
                 }
             });
         }
-        let trap = victim.new_user("fault-trap", "pw", "");
+        let trap = victim.create_user("fault-trap", "pw", "");
         let started = Instant::now();
-        let runaway = victim.new_user("fault-loop", "pw", "");
+        let runaway = victim.create_user("fault-loop", "pw", "");
         let runaway_took = started.elapsed();
-        let hog = victim.new_user("fault-oom", "pw", "");
+        let hog = victim.create_user("fault-oom", "pw", "");
         // Stop the bystanders before asserting, so a failure cannot hang the scope.
         stop.store(true, Ordering::Relaxed);
         (trap, runaway, hog, runaway_took)
     });
     match trap {
-        Err(Error::Component(msg)) => assert!(msg.contains("unreachable"), "{msg}"),
+        Err(e @ Error::Component(_)) => {
+            let why = error_chain(&e);
+            assert!(why.contains("unreachable"), "{why}");
+        }
         other => panic!("trap: {other:?}"),
     }
     assert_eq!(runaway, Err(Error::Timeout(Duration::from_millis(300))));
@@ -177,12 +209,9 @@ fn traps_runaway_loops_and_memory_hogs_fail_one_call_and_change_nothing() {
     assert!(bystander_calls.load(Ordering::Relaxed) > 0);
 
     // Nothing was written, and the tenant carries on.
-    assert_eq!(
-        victim.env().store.scan(&[], &[0xff], u32::MAX).unwrap(),
-        before
-    );
-    assert_eq!(victim.users().unwrap().len(), 1);
-    assert_eq!(victim.new_user("carl", "pw", "").unwrap().id, 2);
+    assert_eq!(dump(&victim), before);
+    assert_eq!(victim.all_users().unwrap().len(), 1);
+    assert_eq!(victim.create_user("carl", "pw", "").unwrap().id, 2);
     assert!(victim.login("ann", "pw", None).is_ok());
 }
 
@@ -197,7 +226,7 @@ fn more_callers_than_instances_complete_or_fail_fast_never_hang() {
         .open(dir.path().join("moth.db"))
         .unwrap();
     // Default Argon2 costs: each login holds its instance for tens of ms.
-    moth.new_user("ann", "pw", "").unwrap();
+    moth.create_user("ann", "pw", "").unwrap();
     let barrier = Barrier::new(8);
     let started = Instant::now();
     let results: Vec<_> = std::thread::scope(|s| {
@@ -230,13 +259,13 @@ fn more_callers_than_instances_complete_or_fail_fast_never_hang() {
         .sweep_interval(None)
         .open(dir2.path().join("moth.db"))
         .unwrap();
-    patient.new_user("ann", "pw", "").unwrap();
+    patient.create_user("ann", "pw", "").unwrap();
     std::thread::scope(|s| {
         for _ in 0..8 {
             s.spawn(|| patient.login("ann", "pw", None).unwrap());
         }
     });
-    assert_eq!(patient.token_count(1), Ok(8));
+    assert_eq!(patient.count_tokens(1), Ok(8));
 }
 
 #[test]
@@ -244,7 +273,7 @@ fn deleting_a_tenant_under_load_leaves_nothing_behind() {
     let dir = tempfile::tempdir().unwrap();
     let (root, _) = open(dir.path());
     let busy = root.create_tenant("busy", Some(cheap_settings())).unwrap();
-    busy.new_user("ann", "pw", "").unwrap();
+    busy.create_user("ann", "pw", "").unwrap();
     let stop = AtomicBool::new(false);
     std::thread::scope(|s| {
         for _ in 0..3 {
@@ -270,18 +299,17 @@ fn deleting_a_tenant_under_load_leaves_nothing_behind() {
         "old handles fail cleanly"
     );
     let again = root.create_tenant("busy", Some(cheap_settings())).unwrap();
-    let keys: Vec<Vec<u8>> = again
-        .env()
-        .store
-        .scan(&[], &[0xff], u32::MAX)
-        .unwrap()
-        .into_iter()
-        .map(|(k, _)| k)
-        .collect();
+    let fresh = root.create_tenant("fresh", Some(cheap_settings())).unwrap();
+    let left = dump(&again);
     assert_eq!(
-        keys,
-        [moth_core::keys::settings()],
-        "only the new tenant's settings: nothing of the old one survived"
+        left,
+        dump(&fresh),
+        "exactly what a never-used tenant holds: nothing of the old one survived"
     );
-    assert!(again.users().unwrap().is_empty());
+    assert!(
+        left.iter()
+            .all(|(k, v)| !contains(k, b"ann") && !contains(v, b"ann")),
+        "{left:?}"
+    );
+    assert!(again.all_users().unwrap().is_empty());
 }

@@ -59,24 +59,62 @@ const secureRandom = {
 
 const generated = new URL('../generated/', import.meta.url);
 
-function big(n, what) {
-  if (typeof n === 'bigint') return n;
-  if (!Number.isSafeInteger(n) || n < 0) throw new MothError('invalid-input', `${what} must be a non-negative integer`);
-  return BigInt(n);
-}
+// The component's exports, one object per WIT interface (jco names each
+// exported interface by its short name).
+const INTERFACES = ['users', 'sessions', 'settings'];
 
-const user = (u) => ({ id: Number(u.id), username: u.username, permissions: u.permissions });
+// WIT values <-> Node values. The only place they are converted: u64s
+// (BigInts) become Numbers, `option` none (undefined) becomes null.
+const toWit = {
+  u64(n, what) {
+    if (typeof n === 'bigint') return n;
+    if (!Number.isSafeInteger(n) || n < 0) throw new MothError('invalid-input', `${what} must be a non-negative integer`);
+    return BigInt(n);
+  },
+  optionalU64(n, what) {
+    return n === undefined || n === null ? undefined : toWit.u64(n, what);
+  },
+  settings(s) {
+    return {
+      argon2MemoryKib: s.argon2MemoryKib,
+      argon2Iterations: s.argon2Iterations,
+      argon2Parallelism: s.argon2Parallelism,
+      defaultTokenLifetime: toWit.u64(s.defaultTokenLifetime, 'defaultTokenLifetime'),
+    };
+  },
+};
+
+const fromWit = {
+  number: (n) => Number(n),
+  optionalNumber: (n) => (n === undefined ? null : Number(n)),
+  error: (payload) => new MothError(payload.tag, payload.val),
+  user: (u) => ({ id: Number(u.id), username: u.username, permissions: u.permissions }),
+  userPage: (p) => ({ users: p.users.map(fromWit.user), next: fromWit.optionalNumber(p.next) }),
+  session: (s) => ({ token: s.token, user: fromWit.user(s.user), expires: Number(s.expires) }),
+  validation: (v) => ({ user: fromWit.user(v.user), expires: Number(v.expires) }),
+  sweepOutcome: (o) => ({ deleted: Number(o.deleted), nextExpiry: fromWit.optionalNumber(o.nextExpiry) }),
+  settings: (s) => ({
+    argon2MemoryKib: s.argon2MemoryKib,
+    argon2Iterations: s.argon2Iterations,
+    argon2Parallelism: s.argon2Parallelism,
+    defaultTokenLifetime: Number(s.defaultTokenLifetime),
+  }),
+  none: () => undefined,
+  same: (v) => v,
+};
 
 export class Moth {
-  #users;
+  #exports;
 
-  constructor(users) {
-    this.#users = users;
+  constructor(exports) {
+    this.#exports = exports;
   }
 
   /**
    * Load the component over `store` (a MemoryStore, a FileStore, or any
-   * object with get/scan/commit). `clock` is for tests.
+   * object with get/scan/commit). `clock` is for tests. `settings`, when
+   * given, are stored first (all four fields; start from `getSettings()`
+   * to change one).
    */
   static async open({ store = new MemoryStore(), clock = systemClock, settings } = {}) {
     // jco destructures the import objects, so methods are bound here (and
@@ -94,68 +132,81 @@ export class Moth {
       async (path) => WebAssembly.compile(await readFile(new URL(path, generated))),
       imports,
     );
-    const moth = new Moth(root.users);
+    for (const name of INTERFACES) {
+      if (!root[name]) throw new Error(`the component exports no moth:auth/${name}: rebuild moth.wasm and rerun npm run build`);
+    }
+    const moth = new Moth(root);
     if (settings) moth.setSettings(settings);
     return moth;
   }
 
-  #call(f) {
+  // Call `name` of exported interface `iface` and convert its ok value
+  // with `out`; a WIT error becomes a MothError.
+  #call(iface, name, out, ...args) {
+    let v;
     try {
-      return f(this.#users);
+      v = this.#exports[iface][name](...args);
     } catch (e) {
-      if (e && e.payload && typeof e.payload.tag === 'string') throw new MothError(e.payload.tag, e.payload.val);
+      if (e && e.payload && typeof e.payload.tag === 'string') throw fromWit.error(e.payload);
       throw e;
     }
+    return out(v);
   }
 
+  // moth:auth/users
   createUser(username, password, permissions = '') {
-    return user(this.#call((u) => u.createUser(username, password, permissions)));
+    return this.#call('users', 'createUser', fromWit.user, username, password, permissions);
   }
   deleteUser(id) {
-    this.#call((u) => u.deleteUser(big(id, 'id')));
+    this.#call('users', 'deleteUser', fromWit.none, toWit.u64(id, 'id'));
   }
   getUser(id) {
-    return user(this.#call((u) => u.getUser(big(id, 'id'))));
+    return this.#call('users', 'getUser', fromWit.user, toWit.u64(id, 'id'));
   }
   listUsers({ after, limit = 100 } = {}) {
-    const page = this.#call((u) => u.listUsers(after === undefined || after === null ? undefined : big(after, 'after'), limit));
-    return { users: page.users.map(user), next: page.next === undefined ? null : Number(page.next) };
+    return this.#call('users', 'listUsers', fromWit.userPage, toWit.optionalU64(after, 'after'), limit);
   }
   setPassword(id, password) {
-    this.#call((u) => u.setPassword(big(id, 'id'), password));
+    this.#call('users', 'setPassword', fromWit.none, toWit.u64(id, 'id'), password);
   }
   setPermissions(id, permissions) {
-    this.#call((u) => u.setPermissions(big(id, 'id'), permissions));
+    this.#call('users', 'setPermissions', fromWit.none, toWit.u64(id, 'id'), permissions);
   }
   checkPassword(username, password) {
-    return this.#call((u) => u.checkPassword(username, password));
+    return this.#call('users', 'checkPassword', fromWit.same, username, password);
   }
+
+  // moth:auth/sessions
   login(username, password, lifetime) {
-    const lt = lifetime === undefined || lifetime === null ? undefined : big(lifetime, 'lifetime');
-    const s = this.#call((u) => u.login(username, password, lt));
-    return { token: s.token, user: user(s.user), expires: Number(s.expires) };
+    return this.#call('sessions', 'login', fromWit.session, username, password, toWit.optionalU64(lifetime, 'lifetime'));
   }
   validate(token) {
-    const v = this.#call((u) => u.validate(token));
-    return { user: user(v.user), expires: Number(v.expires) };
+    return this.#call('sessions', 'validate', fromWit.validation, token);
   }
   logout(token) {
-    this.#call((u) => u.logout(token));
+    this.#call('sessions', 'logout', fromWit.none, token);
   }
   countTokens(id) {
-    return Number(this.#call((u) => u.countTokens(big(id, 'id'))));
+    return this.#call('sessions', 'countTokens', fromWit.number, toWit.u64(id, 'id'));
   }
   deleteTokens(id) {
-    return Number(this.#call((u) => u.deleteTokens(big(id, 'id'))));
+    return this.#call('sessions', 'deleteTokens', fromWit.number, toWit.u64(id, 'id'));
   }
+  /**
+   * Delete up to `limit` expired tokens: `{ deleted, nextExpiry }`, where
+   * nextExpiry is the earliest expiry (Unix seconds) among the tokens
+   * left, or null when none are left.
+   */
   sweep(limit = 1000) {
-    return Number(this.#call((u) => u.sweep(limit)));
+    return this.#call('sessions', 'sweep', fromWit.sweepOutcome, limit);
   }
+
+  // moth:auth/settings
+  /** The settings in force: the stored ones, else the component's defaults. */
   getSettings() {
-    const s = this.#call((u) => u.getSettings());
-    return { ...s, defaultTokenLifetime: Number(s.defaultTokenLifetime) };
+    return this.#call('settings', 'getSettings', fromWit.settings);
   }
-  setSettings(s) {
-    this.#call((u) => u.setSettings({ ...s, defaultTokenLifetime: big(s.defaultTokenLifetime, 'defaultTokenLifetime') }));
+  setSettings(settings) {
+    this.#call('settings', 'setSettings', fromWit.none, toWit.settings(settings));
   }
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Moth, MothError, FileStore } from '../src/index.js';
+import { Moth, MothError, FileStore, ManualClock } from '../src/index.js';
 
 const cheap = { argon2MemoryKib: 8, argon2Iterations: 1, argon2Parallelism: 1, defaultTokenLifetime: 3600 };
 
@@ -29,4 +29,26 @@ test('errors are MothErrors with the WIT code; the real default clock and random
   assert.match(a.token, /^moth_[A-Za-z0-9_-]{49}$/);
   const now = Math.floor(Date.now() / 1000);
   assert.ok(Math.abs(a.expires - (now + 3600)) <= 2);
+});
+
+test('settings come from the component: a fresh store reports its defaults, and one field changes alone', async () => {
+  const moth = await Moth.open();
+  const defaults = moth.getSettings();
+  // The defaults documented in wit/settings.wit, as the component reports them.
+  assert.deepEqual(defaults, { argon2MemoryKib: 19456, argon2Iterations: 2, argon2Parallelism: 1, defaultTokenLifetime: 259200 });
+  moth.setSettings({ ...defaults, defaultTokenLifetime: 60 });
+  assert.deepEqual(moth.getSettings(), { ...defaults, defaultTokenLifetime: 60 });
+});
+
+test('sweep reports what it deleted and when the next token expires', async () => {
+  const clock = new ManualClock(1_000_000);
+  const moth = await Moth.open({ clock, settings: cheap });
+  assert.deepEqual(moth.sweep(), { deleted: 0, nextExpiry: null });
+  moth.createUser('ann', 'pw');
+  moth.login('ann', 'pw', 10);
+  moth.login('ann', 'pw', 20);
+  clock.advance(10);
+  assert.deepEqual(moth.sweep(), { deleted: 1, nextExpiry: 1_000_020 });
+  clock.advance(10);
+  assert.deepEqual(moth.sweep(), { deleted: 1, nextExpiry: null });
 });

@@ -6,36 +6,34 @@ import { Moth, MothError, ManualClock, MemoryStore } from '../src/index.js';
 
 const scenario = JSON.parse(readFileSync(new URL('../../../tests/conformance/scenario.json', import.meta.url), 'utf8'));
 
-const settingsIn = (s) => ({
-  argon2MemoryKib: s['argon2-memory-kib'],
-  argon2Iterations: s['argon2-iterations'],
-  argon2Parallelism: s['argon2-parallelism'],
-  defaultTokenLifetime: s['default-token-lifetime'],
-});
-const settingsOut = (s) => ({
-  'argon2-memory-kib': s.argon2MemoryKib,
-  'argon2-iterations': s.argon2Iterations,
-  'argon2-parallelism': s.argon2Parallelism,
-  'default-token-lifetime': s.defaultTokenLifetime,
-});
+// Scenario values use WIT's kebab-case field names; Node values camelCase.
+const camel = (k) => k.replace(/-([a-z0-9])/g, (_, c) => c.toUpperCase());
+const kebab = (k) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+function renameKeys(v, rename) {
+  if (Array.isArray(v)) return v.map((x) => renameKeys(x, rename));
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [rename(k), renameKeys(x, rename)]));
+  return v;
+}
+const fromScenario = (v) => renameKeys(v, camel);
+const toScenario = (v) => renameKeys(v ?? null, kebab);
 
 function call(moth, op, a) {
   switch (op) {
     case 'create-user': return moth.createUser(a.username, a.password, a.permissions);
-    case 'delete-user': return moth.deleteUser(a.id) ?? null;
+    case 'delete-user': return moth.deleteUser(a.id);
     case 'get-user': return moth.getUser(a.id);
     case 'list-users': return moth.listUsers({ after: a.after, limit: a.limit });
-    case 'set-password': return moth.setPassword(a.id, a.password) ?? null;
-    case 'set-permissions': return moth.setPermissions(a.id, a.permissions) ?? null;
+    case 'set-password': return moth.setPassword(a.id, a.password);
+    case 'set-permissions': return moth.setPermissions(a.id, a.permissions);
     case 'check-password': return moth.checkPassword(a.username, a.password);
     case 'login': return moth.login(a.username, a.password, a.lifetime);
     case 'validate': return moth.validate(a.token);
-    case 'logout': return moth.logout(a.token) ?? null;
+    case 'logout': return moth.logout(a.token);
     case 'count-tokens': return moth.countTokens(a.id);
     case 'delete-tokens': return moth.deleteTokens(a.id);
     case 'sweep': return moth.sweep(a.limit);
-    case 'get-settings': return settingsOut(moth.getSettings());
-    case 'set-settings': return moth.setSettings(settingsIn(a.settings)) ?? null;
+    case 'get-settings': return moth.getSettings();
+    case 'set-settings': return moth.setSettings(fromScenario(a.settings));
     default: throw new Error(`unknown operation ${op}`);
   }
 }
@@ -63,7 +61,7 @@ function substitute(v, saved) {
 test('the shared scenario passes through the Node host', async () => {
   const clock = new ManualClock(scenario.clock);
   const store = new MemoryStore();
-  const moth = await Moth.open({ store, clock, settings: settingsIn(scenario.settings) });
+  const moth = await Moth.open({ store, clock, settings: fromScenario(scenario.settings) });
   const saved = {};
   scenario.steps.forEach((step, i) => {
     const args = substitute(step.args, saved);
@@ -76,7 +74,7 @@ test('the shared scenario passes through the Node host', async () => {
     let got;
     let err;
     try {
-      got = call(moth, step.op, args);
+      got = toScenario(call(moth, step.op, args));
     } catch (e) {
       if (!(e instanceof MothError)) throw e;
       err = e;

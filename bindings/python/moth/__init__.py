@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -23,12 +23,27 @@ from wasmtime.component import Component, Linker, Record, Variant
 from .stores import Conflict, MemoryStore, SqliteStore, StoreFailure
 
 __all__ = [
-    "Moth", "User", "Session", "Validation", "UserPage", "Settings", "MemoryStore", "SqliteStore",
+    "Moth", "User", "Session", "Validation", "UserPage", "SweepOutcome", "Settings", "MemoryStore", "SqliteStore",
     "MothError", "NoUserError", "InvalidPasswordError", "InvalidTokenError", "TokenExpiredError",
     "UserExistsError", "InvalidInputError", "StorageError", "ManualClock",
 ]
 
 WASM = Path(__file__).with_name("moth.wasm")
+
+# The WIT package this binding speaks (wit/*.wit), and which exported
+# interface holds each function.
+_PACKAGE = "moth:auth"
+_VERSION = "0.2.0"
+_EXPORTS = {
+    "users": ("create-user", "delete-user", "get-user", "list-users", "set-password", "set-permissions",
+              "check-password"),
+    "sessions": ("login", "validate", "logout", "count-tokens", "delete-tokens", "sweep"),
+    "settings": ("get-settings", "set-settings"),
+}
+
+
+def _interface(name: str) -> str:
+    return f"{_PACKAGE}/{name}@{_VERSION}"
 
 
 class MothError(Exception):
@@ -95,16 +110,30 @@ class Validation:
 
 @dataclass(frozen=True)
 class UserPage:
-    users: list
+    users: list[User]
     next: Optional[int]
 
 
 @dataclass(frozen=True)
+class SweepOutcome:
+    """What one ``sweep`` did: how many expired tokens it deleted, and the
+    earliest expiry (Unix seconds) among the tokens left, ``None`` when none
+    are left."""
+
+    deleted: int
+    next_expiry: Optional[int]
+
+
+@dataclass(frozen=True)
 class Settings:
-    argon2_memory_kib: int = 19456
-    argon2_iterations: int = 2
-    argon2_parallelism: int = 1
-    default_token_lifetime: int = 259200
+    """Argon2id costs and the default token lifetime. No defaults here: a
+    store without settings reports the component's through ``get_settings``;
+    change one field with ``dataclasses.replace(moth.get_settings(), ...)``."""
+
+    argon2_memory_kib: int
+    argon2_iterations: int
+    argon2_parallelism: int
+    default_token_lifetime: int
 
 
 class SystemClock:
@@ -126,16 +155,65 @@ class ManualClock:
         return self.seconds, 0
 
 
-def _record(**fields: Any) -> Record:
-    # wasmtime-py names record fields as the WIT does (kebab-case).
+# WIT values <-> Python values: the only place they are converted. WIT
+# names fields in kebab-case, the dataclasses in snake_case; options are
+# None or the value, as in wasmtime-py.
+def _wit_name(name: str) -> str:
+    return name.replace("_", "-")
+
+
+def _record(**values: Any) -> Record:
     r = Record()
-    for k, v in fields.items():
-        setattr(r, k.replace("_", "-"), v)
+    for k, v in values.items():
+        setattr(r, _wit_name(k), v)
     return r
 
 
+def _to_wit(value: Any) -> Record:
+    """A dataclass as the WIT record of the same fields."""
+    return _record(**{f.name: getattr(value, f.name) for f in fields(value)})
+
+
+def _from_wit(cls: Any, r: Any, **convert: Callable[[Any], Any]) -> Any:
+    """The WIT record ``r`` as the dataclass ``cls``; ``convert`` names the
+    fields that need converting further."""
+    return cls(**{f.name: convert.get(f.name, _same)(getattr(r, _wit_name(f.name))) for f in fields(cls)})
+
+
+def _same(v: Any) -> Any:
+    return v
+
+
+def _none(_v: Any) -> None:
+    return None
+
+
 def _user(r: Any) -> User:
-    return User(r.id, r.username, r.permissions)
+    return _from_wit(User, r)
+
+
+def _user_page(r: Any) -> UserPage:
+    return _from_wit(UserPage, r, users=lambda us: [_user(u) for u in us])
+
+
+def _session(r: Any) -> Session:
+    return _from_wit(Session, r, user=_user)
+
+
+def _validation(r: Any) -> Validation:
+    return _from_wit(Validation, r, user=_user)
+
+
+def _sweep_outcome(r: Any) -> SweepOutcome:
+    return _from_wit(SweepOutcome, r)
+
+
+def _settings(r: Any) -> Settings:
+    return _from_wit(Settings, r)
+
+
+def _error(v: Variant) -> MothError:
+    return _ERRORS[v.tag](v.payload)
 
 
 class Moth:
@@ -149,10 +227,18 @@ class Moth:
         linker = Linker(self._engine)
         self._define_imports(linker)
         component = Component.from_file(self._engine, str(wasm))
-        self._instance = linker.instantiate(self._store, component)
-        users = self._instance.get_export_index(self._store, "moth:auth/users@0.1.0")
+        instance = linker.instantiate(self._store, component)
         self._funcs: dict[str, Any] = {}
-        self._users_index = users
+        for interface, names in _EXPORTS.items():
+            index = instance.get_export_index(self._store, _interface(interface))
+            if index is None:
+                raise ValueError(f"{wasm} does not export {_interface(interface)}: rebuild it (see README)")
+            for name in names:
+                func_index = instance.get_export_index(self._store, name, index)
+                func = None if func_index is None else instance.get_func(self._store, func_index)
+                if func is None:
+                    raise ValueError(f"{wasm} has no function {name} in {_interface(interface)}")
+                self._funcs[name] = func
 
     @classmethod
     def open(cls, store: Any = None, *, clock: Any = None, settings: Optional[Settings] = None) -> "Moth":
@@ -195,7 +281,7 @@ class Moth:
                 return failure(e)
 
         with linker.root() as root:
-            with root.add_instance("moth:auth/store@0.1.0") as store:
+            with root.add_instance(_interface("store")) as store:
                 store.add_func("get", get)
                 store.add_func("scan", scan)
                 store.add_func("commit", commit)
@@ -209,66 +295,64 @@ class Moth:
                 random.add_func("get-random-bytes", lambda _store, n: os.urandom(n))
                 random.add_func("get-random-u64", lambda _store: int.from_bytes(os.urandom(8), "little"))
 
-    def _call(self, name: str, *args: Any) -> Any:
-        func = self._funcs.get(name)
-        if func is None:
-            idx = self._instance.get_export_index(self._store, name, self._users_index)
-            func = self._instance.get_func(self._store, idx)
-            self._funcs[name] = func
-        result = func(self._store, *args)
+    def _call(self, name: str, convert: Callable[[Any], Any], *args: Any) -> Any:
+        """Call the WIT function ``name`` and convert its ok value with
+        ``convert``; a WIT error is raised as its ``MothError``. The results
+        here are untagged: ``error`` is a Variant, no ok type is."""
+        result = self._funcs[name](self._store, *args)
         if isinstance(result, Variant):
-            raise _ERRORS[result.tag](result.payload)
-        return result
+            raise _error(result)
+        return convert(result)
+
+    # moth:auth/users
 
     def create_user(self, username: str, password: str, permissions: str = "") -> User:
-        return _user(self._call("create-user", username, password, permissions))
+        return self._call("create-user", _user, username, password, permissions)
 
     def delete_user(self, id: int) -> None:
-        self._call("delete-user", id)
+        self._call("delete-user", _none, id)
 
     def get_user(self, id: int) -> User:
-        return _user(self._call("get-user", id))
+        return self._call("get-user", _user, id)
 
     def list_users(self, after: Optional[int] = None, limit: int = 100) -> UserPage:
-        page = self._call("list-users", after, limit)
-        return UserPage([_user(u) for u in page.users], page.next)
+        return self._call("list-users", _user_page, after, limit)
 
     def set_password(self, id: int, password: str) -> None:
-        self._call("set-password", id, password)
+        self._call("set-password", _none, id, password)
 
     def set_permissions(self, id: int, permissions: str) -> None:
-        self._call("set-permissions", id, permissions)
+        self._call("set-permissions", _none, id, permissions)
 
     def check_password(self, username: str, password: str) -> bool:
-        return self._call("check-password", username, password)
+        return self._call("check-password", _same, username, password)
+
+    # moth:auth/sessions
 
     def login(self, username: str, password: str, lifetime: Optional[int] = None) -> Session:
-        s = self._call("login", username, password, lifetime)
-        return Session(s.token, _user(s.user), s.expires)
+        return self._call("login", _session, username, password, lifetime)
 
     def validate(self, token: str) -> Validation:
-        v = self._call("validate", token)
-        return Validation(_user(v.user), v.expires)
+        return self._call("validate", _validation, token)
 
     def logout(self, token: str) -> None:
-        self._call("logout", token)
+        self._call("logout", _none, token)
 
     def count_tokens(self, id: int) -> int:
-        return self._call("count-tokens", id)
+        return self._call("count-tokens", _same, id)
 
     def delete_tokens(self, id: int) -> int:
-        return self._call("delete-tokens", id)
+        return self._call("delete-tokens", _same, id)
 
-    def sweep(self, limit: int = 1000) -> int:
-        return self._call("sweep", limit)
+    def sweep(self, limit: int = 1000) -> SweepOutcome:
+        """Delete up to ``limit`` expired tokens, oldest first."""
+        return self._call("sweep", _sweep_outcome, limit)
+
+    # moth:auth/settings
 
     def get_settings(self) -> Settings:
-        s = self._call("get-settings")
-        f = lambda name: getattr(s, name)  # noqa: E731
-        return Settings(f("argon2-memory-kib"), f("argon2-iterations"), f("argon2-parallelism"),
-                        f("default-token-lifetime"))
+        """The settings in force: the stored ones, else the component's defaults."""
+        return self._call("get-settings", _settings)
 
     def set_settings(self, s: Settings) -> None:
-        self._call("set-settings", _record(argon2_memory_kib=s.argon2_memory_kib, argon2_iterations=s.argon2_iterations,
-                                           argon2_parallelism=s.argon2_parallelism,
-                                           default_token_lifetime=s.default_token_lifetime))
+        self._call("set-settings", _none, _to_wit(s))

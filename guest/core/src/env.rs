@@ -5,8 +5,11 @@
 //! implements [`Env`] (the host's sled store, or [`crate::memory::MemoryEnv`]
 //! in tests).
 
-/// A precondition of [`Env::commit`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+use core::fmt;
+
+/// A precondition of [`Env::commit`]. Its `Debug` shows the key but only
+/// the length of the value, which may hold a password hash.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Guard {
     /// The key to check.
     pub key: Vec<u8>,
@@ -14,8 +17,9 @@ pub struct Guard {
     pub expect: Option<Vec<u8>>,
 }
 
-/// One change applied by [`Env::commit`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One change applied by [`Env::commit`]. Its `Debug` shows the key but
+/// only the length of the value, which may hold a password hash.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Write {
     /// The key to change.
     pub key: Vec<u8>,
@@ -47,6 +51,47 @@ impl Write {
     /// Delete `key` (a no-op when absent).
     pub fn delete(key: Vec<u8>) -> Self {
         Write { key, value: None }
+    }
+}
+
+/// Debug-prints a key as escaped bytes: keys hold tags, ids, usernames and
+/// token digests, never a secret.
+struct Key<'a>(&'a [u8]);
+
+impl fmt::Debug for Key<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "b\"{}\"", self.0.escape_ascii())
+    }
+}
+
+/// Debug-prints a value as its length only: values include user records,
+/// which hold password hashes.
+struct Redacted<'a>(&'a Option<Vec<u8>>);
+
+impl fmt::Debug for Redacted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(v) => write!(f, "Some(<{} bytes, redacted>)", v.len()),
+            None => f.write_str("None"),
+        }
+    }
+}
+
+impl fmt::Debug for Guard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Guard")
+            .field("key", &Key(&self.key))
+            .field("expect", &Redacted(&self.expect))
+            .finish()
+    }
+}
+
+impl fmt::Debug for Write {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Write")
+            .field("key", &Key(&self.key))
+            .field("value", &Redacted(&self.value))
+            .finish()
     }
 }
 
@@ -83,4 +128,24 @@ pub trait Env {
 
     /// Fill `buf` with cryptographically secure random bytes.
     fn random(&self, buf: &mut [u8]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_keys_but_not_values() {
+        let w = Write::put(b"u\x01".to_vec(), b"$argon2id$secret".to_vec());
+        let g = Guard::equals(b"u\x01".to_vec(), Some(b"$argon2id$secret".to_vec()));
+        for shown in [format!("{w:?}"), format!("{g:?}")] {
+            assert!(shown.contains(r#"b"u\x01""#), "{shown}");
+            assert!(shown.contains("<16 bytes, redacted>"), "{shown}");
+            assert!(!shown.contains("argon2"), "{shown}");
+        }
+        assert_eq!(
+            format!("{:?}", Write::delete(b"t".to_vec())),
+            r#"Write { key: b"t", value: None }"#
+        );
+    }
 }

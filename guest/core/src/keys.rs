@@ -1,6 +1,9 @@
-//! The key layout. Every key starts with a one-byte tag so that each kind of
-//! record occupies its own ordered range; numbers are big-endian so that
-//! byte order is numeric order.
+//! The key layout: which key each stored record lives under. Every key
+//! starts with a one-byte tag so that each kind of record occupies its own
+//! ordered range; numbers are big-endian so that byte order is numeric order.
+//!
+//! Private to the logic; built with `testing`, it is public so that tests
+//! can inspect a raw store.
 
 /// `m` + name: metadata (the user-id counter, the settings).
 pub const META: u8 = b'm';
@@ -69,6 +72,19 @@ pub fn expired_by(now: u64) -> (Vec<u8>, Vec<u8>) {
     (vec![EXPIRY], end)
 }
 
+/// The range of every expiry-index key, earliest expiry first.
+pub fn expiries() -> (Vec<u8>, Vec<u8>) {
+    (vec![EXPIRY], vec![EXPIRY + 1])
+}
+
+/// The expiry inside an expiry-index key.
+pub fn expiry_of(key: &[u8]) -> Option<u64> {
+    match key {
+        [EXPIRY, rest @ ..] => Some(u64::from_be_bytes(rest.get(..8)?.try_into().ok()?)),
+        _ => None,
+    }
+}
+
 /// The range of user keys with ids greater than `after`.
 pub fn users_after(after: Option<u64>) -> (Vec<u8>, Vec<u8>) {
     let start = match after {
@@ -94,10 +110,18 @@ pub fn trailing_digest(key: &[u8]) -> Option<[u8; 32]> {
     key[start..].try_into().ok()
 }
 
-/// The user id inside a user key.
-pub fn user_id_of(key: &[u8]) -> Option<u64> {
-    match key {
-        [USER, rest @ ..] => Some(u64::from_be_bytes(rest.try_into().ok()?)),
-        _ => None,
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiry_keys_sort_by_expiry_and_parse_back() {
+        let (a, b) = (expiry(255, &[9; 32]), expiry(256, &[0; 32]));
+        assert!(a < b);
+        assert_eq!((expiry_of(&a), expiry_of(&b)), (Some(255), Some(256)));
+        let (start, end) = expiries();
+        assert!(start <= a && b < end);
+        assert_eq!(expiry_of(&user(1)), None);
+        assert_eq!(expiry_of(&[EXPIRY, 1, 2]), None);
     }
 }

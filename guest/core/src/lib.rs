@@ -1,10 +1,15 @@
-//! moth's authentication logic, independent of where it runs.
+//! moth's authentication logic, independent of where it runs; this file owns
+//! [`Auth`] and the crate's flat public surface.
 //!
 //! [`Auth`] implements every operation of the `moth:auth` WIT world over an
 //! [`Env`]: an ordered key-value store with guarded commits, a clock and
 //! secure randomness. The WebAssembly component (`moth-guest`) wraps it over
 //! the WIT imports; natively it runs over any `Env`, which is how it is unit
 //! tested and how benchmarks get their native baseline.
+//!
+//! Operations are named after the WIT functions (`get-user` is
+//! [`Auth::get_user`], `check-password` is [`Auth::check_password`], …), and
+//! every public type and limit is exported here, at the crate root.
 //!
 //! ```
 //! # #[cfg(feature = "testing")] {
@@ -20,67 +25,36 @@
 //! # Ok::<(), moth_core::Error>(())
 //! ```
 
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod env;
-pub mod error;
-pub mod keys;
+mod env;
+mod error;
 #[cfg(any(test, feature = "testing"))]
 pub mod memory;
-pub mod password;
-pub mod record;
+mod password;
 mod sessions;
 mod settings;
-pub mod token;
+mod token;
 mod txn;
-pub mod users;
+mod users;
+// The key layout and the record encoding are the logic's own business:
+// no host, test or binding outside this crate reads them.
+mod keys;
+mod record;
 
-pub use env::{Env, Guard, StoreError, Write};
+pub use env::{Entry, Env, Guard, StoreError, Write};
 pub use error::{Error, Result};
-pub use record::Settings;
-pub use users::{MAX_PERMISSIONS_BYTES, MAX_USERNAME_BYTES};
+pub use password::{
+    MAX_ARGON2_ITERATIONS, MAX_ARGON2_MEMORY_KIB, MAX_ARGON2_PARALLELISM, MAX_PASSWORD_BYTES,
+};
+pub use sessions::{MAX_SWEEP, Session, SweepOutcome, Validation};
+pub use settings::{MAX_LIFETIME, Settings};
+pub use token::{TOKEN_LEN, TOKEN_PREFIX};
+pub use users::{MAX_PAGE, MAX_PERMISSIONS_BYTES, MAX_USERNAME_BYTES, User, UserPage};
 
-/// A user as callers see it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct User {
-    /// Unique, increasing, never reused.
-    pub id: u64,
-    /// The login name.
-    pub username: String,
-    /// The caller's free-form permissions string.
-    pub permissions: String,
-}
-
-/// A fresh login: the token is shown only here.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Session {
-    /// The bearer token.
-    pub token: String,
-    /// Whose it is.
-    pub user: User,
-    /// Unix seconds at which it stops being valid.
-    pub expires: u64,
-}
-
-/// What a live token stands for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Validation {
-    /// The token's user, as of now.
-    pub user: User,
-    /// Unix seconds at which it stops being valid.
-    pub expires: u64,
-}
-
-/// One page of [`Auth::list_users`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UserPage {
-    /// Users in id order.
-    pub users: Vec<User>,
-    /// The `after` for the next page, or `None` after the last one.
-    pub next: Option<u64>,
-}
-
-/// The operations, over an environment `E`.
+/// The operations, over an environment `E`. Each is one WIT function of the
+/// same name; see the `users`, `sessions` and `settings` interfaces.
 #[derive(Debug)]
 pub struct Auth<E> {
     env: E,

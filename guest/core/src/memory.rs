@@ -2,6 +2,7 @@
 //! seeded, deterministic (so *not* secure) randomness.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::ops::Bound;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,8 +10,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::env::{Entry, Env, Guard, StoreError, Write};
 
 /// A test environment. Its randomness is a seeded SplitMix64 stream: fine
-/// for tests, never for real tokens.
-#[derive(Debug, Default)]
+/// for tests, never for real tokens. Its `Debug` shows neither the stored
+/// values (user records hold password hashes) nor the random state (which
+/// predicts every token and salt).
+#[derive(Default)]
 pub struct MemoryEnv {
     map: Mutex<BTreeMap<Vec<u8>, Vec<u8>>>,
     now: AtomicU64,
@@ -59,6 +62,17 @@ impl MemoryEnv {
     /// How many commits succeeded so far.
     pub fn commits(&self) -> u64 {
         self.commits.load(Ordering::Relaxed)
+    }
+}
+
+impl fmt::Debug for MemoryEnv {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryEnv")
+            .field("len", &self.len())
+            .field("now", &self.now())
+            .field("commits", &self.commits())
+            .field("seed", &"<redacted>")
+            .finish()
     }
 }
 

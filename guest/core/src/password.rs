@@ -1,23 +1,24 @@
-//! Password hashing: Argon2id in PHC string form.
+//! Password hashing: Argon2id in PHC string form, its cost bounds and the
+//! bounds on password input.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 
 use crate::env::Env;
 use crate::error::{Error, Result, invalid};
-use crate::record::Settings;
+use crate::settings::Settings;
 
 /// The longest password accepted, in bytes. Longer input is refused, never
 /// truncated, so what the user typed is what is checked.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 
-/// Upper bounds for configurable Argon2 costs: 1 GiB of memory (a 32-bit
-/// guest cannot address much more), 64 iterations, 16 lanes.
-pub const MAX_MEMORY_KIB: u32 = 1024 * 1024;
-/// See [`MAX_MEMORY_KIB`].
-pub const MAX_ITERATIONS: u32 = 64;
-/// See [`MAX_MEMORY_KIB`].
-pub const MAX_PARALLELISM: u32 = 16;
+/// The largest [`Settings::argon2_memory_kib`]: 1 GiB (a 32-bit guest
+/// cannot address much more). The smallest is 8 KiB per lane.
+pub const MAX_ARGON2_MEMORY_KIB: u32 = 1024 * 1024;
+/// The largest [`Settings::argon2_iterations`] (the smallest is 1).
+pub const MAX_ARGON2_ITERATIONS: u32 = 64;
+/// The largest [`Settings::argon2_parallelism`] (the smallest is 1).
+pub const MAX_ARGON2_PARALLELISM: u32 = 16;
 
 /// Refuse an empty or over-long password.
 pub fn check_password_input(password: &str) -> Result<()> {
@@ -34,20 +35,20 @@ pub fn check_password_input(password: &str) -> Result<()> {
 
 /// Validate Argon2 costs and build the hasher for them.
 pub fn hasher(s: &Settings) -> Result<Argon2<'static>> {
-    if !(1..=MAX_PARALLELISM).contains(&s.argon2_parallelism) {
+    if !(1..=MAX_ARGON2_PARALLELISM).contains(&s.argon2_parallelism) {
         return Err(invalid(format!(
-            "argon2 parallelism must be 1..={MAX_PARALLELISM}"
+            "argon2 parallelism must be 1..={MAX_ARGON2_PARALLELISM}"
         )));
     }
-    if !(1..=MAX_ITERATIONS).contains(&s.argon2_iterations) {
+    if !(1..=MAX_ARGON2_ITERATIONS).contains(&s.argon2_iterations) {
         return Err(invalid(format!(
-            "argon2 iterations must be 1..={MAX_ITERATIONS}"
+            "argon2 iterations must be 1..={MAX_ARGON2_ITERATIONS}"
         )));
     }
     let min_memory = 8 * s.argon2_parallelism;
-    if !(min_memory..=MAX_MEMORY_KIB).contains(&s.argon2_memory_kib) {
+    if !(min_memory..=MAX_ARGON2_MEMORY_KIB).contains(&s.argon2_memory_kib) {
         return Err(invalid(format!(
-            "argon2 memory must be {min_memory}..={MAX_MEMORY_KIB} KiB for parallelism {}",
+            "argon2 memory must be {min_memory}..={MAX_ARGON2_MEMORY_KIB} KiB for parallelism {}",
             s.argon2_parallelism
         )));
     }
@@ -179,7 +180,7 @@ mod tests {
                 ..cheap()
             },
             Settings {
-                argon2_memory_kib: MAX_MEMORY_KIB + 1,
+                argon2_memory_kib: MAX_ARGON2_MEMORY_KIB + 1,
                 ..cheap()
             },
         ] {

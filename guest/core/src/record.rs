@@ -1,16 +1,20 @@
-//! Stored records and their byte encoding.
+//! The byte encoding of everything stored: user, token and session-index
+//! records, settings and ids.
 //!
 //! A record is a version byte followed by fixed-width big-endian numbers and
 //! length-prefixed strings. Hand-rolled rather than serde-derived: the format
 //! is the on-disk contract between versions, so it is spelled out here, and
 //! the component stays small.
 
+use core::fmt;
+
 use crate::error::{Error, Result};
+use crate::settings::Settings;
 
 const VERSION: u8 = 1;
 
-/// A user as stored under `u` + id.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A user as stored under `u` + id. Its `Debug` redacts the password hash.
+#[derive(Clone, PartialEq, Eq)]
 pub struct UserRecord {
     /// The user's id.
     pub id: u64,
@@ -23,6 +27,18 @@ pub struct UserRecord {
     pub permissions: String,
     /// The Argon2id PHC string.
     pub password_hash: String,
+}
+
+impl fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("id", &self.id)
+            .field("generation", &self.generation)
+            .field("username", &self.username)
+            .field("permissions", &self.permissions)
+            .field("password_hash", &"<redacted>")
+            .finish()
+    }
 }
 
 /// A token as stored under `t` + SHA-256(token).
@@ -44,32 +60,6 @@ pub struct SessionEntry {
     pub generation: u32,
     /// Unix seconds at which it stops being valid.
     pub expires: u64,
-}
-
-/// Stored settings; see the WIT `settings` record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Settings {
-    /// Argon2id memory cost in KiB.
-    pub argon2_memory_kib: u32,
-    /// Argon2id iterations.
-    pub argon2_iterations: u32,
-    /// Argon2id lanes.
-    pub argon2_parallelism: u32,
-    /// Token lifetime in seconds when login names none.
-    pub default_token_lifetime: u64,
-}
-
-impl Default for Settings {
-    /// OWASP's Argon2id minimum (m = 19 MiB, t = 2, p = 1) and MOTH's
-    /// three-day token lifetime.
-    fn default() -> Self {
-        Settings {
-            argon2_memory_kib: 19 * 1024,
-            argon2_iterations: 2,
-            argon2_parallelism: 1,
-            default_token_lifetime: 3 * 24 * 60 * 60,
-        }
-    }
 }
 
 struct Writer(Vec<u8>);
@@ -209,7 +199,7 @@ impl SessionEntry {
 
 impl Settings {
     /// The stored bytes.
-    pub fn encode(&self) -> Vec<u8> {
+    pub(crate) fn encode(&self) -> Vec<u8> {
         Writer::new()
             .u32(self.argon2_memory_kib)
             .u32(self.argon2_iterations)
@@ -219,7 +209,7 @@ impl Settings {
     }
 
     /// Parse stored bytes.
-    pub fn decode(bytes: &[u8]) -> Result<Self> {
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self> {
         let mut r = Reader::new(bytes)?;
         let s = Settings {
             argon2_memory_kib: r.u32()?,
@@ -268,6 +258,24 @@ mod tests {
             Err(Error::Storage(_))
         ));
         assert!(matches!(UserRecord::decode(&[]), Err(Error::Storage(_))));
+    }
+
+    #[test]
+    fn debug_redacts_the_password_hash() {
+        let u = UserRecord {
+            id: 7,
+            generation: 0,
+            username: "ann".into(),
+            permissions: "read".into(),
+            password_hash: "$argon2id$v=19$m=64,t=1,p=1$c2FsdA$aGFzaA".into(),
+        };
+        let shown = format!("{u:?}");
+        assert!(
+            !shown.contains("argon2") && !shown.contains("aGFzaA"),
+            "{shown}"
+        );
+        assert!(shown.contains(r#"password_hash: "<redacted>""#), "{shown}");
+        assert!(shown.contains(r#"username: "ann""#), "{shown}");
     }
 
     #[test]

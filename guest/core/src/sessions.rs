@@ -1,4 +1,7 @@
-//! Login sessions: minting, validating, revoking and sweeping tokens.
+//! Login sessions: the `Session`, `Validation` and `SweepOutcome` types,
+//! and minting, validating, counting, revoking and sweeping tokens.
+
+use core::fmt;
 
 use crate::env::{Env, Guard, StoreError, Write};
 use crate::error::{Error, Result, invalid};
@@ -6,10 +9,54 @@ use crate::record::{SessionEntry, TokenRecord};
 use crate::settings::check_lifetime;
 use crate::txn::{committed, retry};
 use crate::users::check_username;
-use crate::{Auth, Session, User, Validation, keys, password, token};
+use crate::{Auth, User, keys, password, token};
 
 /// The most expired tokens one sweep call may delete.
 pub const MAX_SWEEP: u32 = 10_000;
+/// How many index entries one scan reads while collecting a user's sessions.
+const SCAN_BATCH: u32 = 1024;
+
+/// A fresh login: the token is shown only here. Its `Debug` redacts the
+/// token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The bearer token.
+    pub token: String,
+    /// Whose it is.
+    pub user: User,
+    /// Unix seconds at which it stops being valid.
+    pub expires: u64,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("token", &"<redacted>")
+            .field("user", &self.user)
+            .field("expires", &self.expires)
+            .finish()
+    }
+}
+
+/// What a live token stands for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Validation {
+    /// The token's user, as of now.
+    pub user: User,
+    /// Unix seconds at which it stops being valid.
+    pub expires: u64,
+}
+
+/// What one [`Auth::sweep`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SweepOutcome {
+    /// How many expired tokens it deleted.
+    pub deleted: u64,
+    /// The earliest expiry (Unix seconds) among the tokens still stored
+    /// after the sweep, or `None` when none are. Nothing needs sweeping
+    /// before then, unless a later login mints a token that expires sooner.
+    pub next_expiry: Option<u64>,
+}
 
 impl<E: Env> Auth<E> {
     /// Check `username`'s password and mint a token valid for `lifetime`
@@ -21,7 +68,7 @@ impl<E: Env> Auth<E> {
         if let Some(l) = lifetime {
             check_lifetime(l)?;
         }
-        let settings = self.settings()?;
+        let settings = self.get_settings()?;
         let lifetime = lifetime.unwrap_or(settings.default_token_lifetime);
         // Argon2 runs are the cost of a login; across retries each stored
         // hash is verified at most once and a rehash is computed at most once.
@@ -140,8 +187,9 @@ impl<E: Env> Auth<E> {
         self.rewrite_user(id, true, |_| {})
     }
 
-    /// Delete up to `limit` expired tokens, oldest first; returns how many.
-    pub fn sweep(&self, limit: u32) -> Result<u64> {
+    /// Delete up to `limit` expired tokens, oldest first, and say when the
+    /// earliest token left expires.
+    pub fn sweep(&self, limit: u32) -> Result<SweepOutcome> {
         if !(1..=MAX_SWEEP).contains(&limit) {
             return Err(invalid(format!("sweep limit must be 1..={MAX_SWEEP}")));
         }
@@ -163,7 +211,54 @@ impl<E: Env> Auth<E> {
         if !writes.is_empty() {
             self.env.commit(&[], &writes)?;
         }
-        Ok(expired.len() as u64)
+        Ok(SweepOutcome {
+            deleted: expired.len() as u64,
+            next_expiry: self.next_expiry()?,
+        })
+    }
+
+    /// The earliest expiry in the expiry index: its first key.
+    fn next_expiry(&self) -> Result<Option<u64>> {
+        let (start, end) = keys::expiries();
+        match self.env.scan(&start, &end, 1)?.first() {
+            Some((key, _)) => keys::expiry_of(key)
+                .map(Some)
+                .ok_or_else(|| Error::Storage("corrupt expiry key".into())),
+            None => Ok(None),
+        }
+    }
+
+    /// Every session-index entry of user `id`: (token digest, entry).
+    pub(crate) fn sessions_of(&self, id: u64) -> Result<Vec<([u8; 32], SessionEntry)>> {
+        let (mut start, end) = keys::sessions_of(id);
+        let mut out = Vec::new();
+        loop {
+            let batch = self.env.scan(&start, &end, SCAN_BATCH)?;
+            let full = batch.len() == SCAN_BATCH as usize;
+            for (k, v) in &batch {
+                let digest = keys::trailing_digest(k)
+                    .ok_or_else(|| Error::Storage("corrupt session key".into()))?;
+                out.push((digest, SessionEntry::decode(v)?));
+            }
+            match batch.last() {
+                Some((last, _)) if full => {
+                    start = last.clone();
+                    start.push(0);
+                }
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    /// Writes that delete every listed token of user `id` with its indexes.
+    pub(crate) fn revoke_writes(id: u64, sessions: &[([u8; 32], SessionEntry)]) -> Vec<Write> {
+        let mut writes = Vec::with_capacity(sessions.len() * 3);
+        for (digest, entry) in sessions {
+            writes.push(Write::delete(keys::token(digest)));
+            writes.push(Write::delete(keys::session(id, digest)));
+            writes.push(Write::delete(keys::expiry(entry.expires, digest)));
+        }
+        writes
     }
 
     fn load_token(&self, token: &str) -> Result<([u8; 32], TokenRecord)> {
@@ -199,156 +294,4 @@ impl<E: Env> Auth<E> {
 }
 
 #[cfg(test)]
-mod tests {
-    use crate::env::Env;
-    use crate::users::tests::auth;
-    use crate::{Error, Settings, keys};
-
-    #[test]
-    fn login_validate_logout() {
-        let a = auth();
-        let ann = a.create_user("ann", "pw", "r").unwrap();
-        let s = a.login("ann", "pw", None).unwrap();
-        assert_eq!(s.user, ann);
-        assert_eq!(s.expires, a.env().now() + 3 * 24 * 3600);
-        let v = a.validate(&s.token).unwrap();
-        assert_eq!((v.user, v.expires), (ann.clone(), s.expires));
-        assert_eq!(a.count_tokens(ann.id), Ok(1));
-        a.logout(&s.token).unwrap();
-        assert_eq!(a.validate(&s.token), Err(Error::InvalidToken));
-        assert_eq!(a.logout(&s.token), Err(Error::InvalidToken));
-        assert_eq!(a.count_tokens(ann.id), Ok(0));
-    }
-
-    #[test]
-    fn wrong_password_and_unknown_user() {
-        let a = auth();
-        a.create_user("ann", "pw", "").unwrap();
-        assert_eq!(a.login("ann", "nope", None), Err(Error::InvalidPassword));
-        assert_eq!(a.login("bob", "pw", None), Err(Error::NoUser));
-        assert!(matches!(
-            a.login("ann", "pw", Some(0)),
-            Err(Error::InvalidInput(_))
-        ));
-    }
-
-    #[test]
-    fn expiry_is_checked_on_use_and_expired_tokens_are_deleted() {
-        let a = auth();
-        let u = a.create_user("ann", "pw", "").unwrap();
-        let s = a.login("ann", "pw", Some(60)).unwrap();
-        a.env().advance(59);
-        assert!(a.validate(&s.token).is_ok());
-        a.env().advance(1);
-        assert_eq!(
-            a.count_tokens(u.id),
-            Ok(0),
-            "expired tokens are not counted"
-        );
-        assert_eq!(a.validate(&s.token), Err(Error::TokenExpired));
-        assert_eq!(a.validate(&s.token), Err(Error::InvalidToken));
-    }
-
-    #[test]
-    fn sweep_deletes_only_expired_tokens_and_all_their_keys() {
-        let a = auth();
-        a.create_user("ann", "pw", "").unwrap();
-        let keys_before = a.env().len();
-        let short: Vec<_> = (0..5)
-            .map(|_| a.login("ann", "pw", Some(10)).unwrap())
-            .collect();
-        let long = a.login("ann", "pw", Some(1000)).unwrap();
-        a.env().advance(10);
-        assert_eq!(a.sweep(2), Ok(2));
-        assert_eq!(a.sweep(100), Ok(3));
-        assert_eq!(a.sweep(100), Ok(0));
-        assert_eq!(
-            a.env().len(),
-            keys_before + 3,
-            "only the live token's three keys remain"
-        );
-        for s in &short {
-            assert_eq!(a.validate(&s.token), Err(Error::InvalidToken));
-        }
-        assert!(a.validate(&long.token).is_ok());
-        assert!(matches!(a.sweep(0), Err(Error::InvalidInput(_))));
-    }
-
-    #[test]
-    fn password_change_and_deletion_revoke_tokens() {
-        let a = auth();
-        let u = a.create_user("ann", "pw", "").unwrap();
-        let t1 = a.login("ann", "pw", None).unwrap().token;
-        a.set_password(u.id, "new").unwrap();
-        assert_eq!(a.validate(&t1), Err(Error::InvalidToken));
-        assert_eq!(a.login("ann", "pw", None), Err(Error::InvalidPassword));
-        let t2 = a.login("ann", "new", None).unwrap().token;
-        let t3 = a.login("ann", "new", None).unwrap().token;
-        assert_eq!(a.delete_tokens(u.id), Ok(2));
-        assert_eq!(a.validate(&t2), Err(Error::InvalidToken));
-        let t4 = a.login("ann", "new", None).unwrap().token;
-        a.delete_user(u.id).unwrap();
-        assert_eq!(a.validate(&t3), Err(Error::InvalidToken));
-        assert_eq!(a.validate(&t4), Err(Error::InvalidToken));
-        assert_eq!(a.env().len(), 2, "only the id counter and settings remain");
-    }
-
-    #[test]
-    fn a_token_that_escaped_revocation_is_dead_and_cleaned_up() {
-        let a = auth();
-        let u = a.create_user("ann", "pw", "").unwrap();
-        let t = a.login("ann", "pw", None).unwrap().token;
-        // Simulate a token committed between a revocation's scan and its
-        // commit: bump the generation without deleting the token.
-        a.rewrite_user(u.id, false, |r| r.generation += 1).unwrap();
-        assert_eq!(a.count_tokens(u.id), Ok(0));
-        assert_eq!(a.validate(&t), Err(Error::InvalidToken));
-        let digest = crate::token::digest(&t);
-        assert!(
-            a.env()
-                .dump()
-                .iter()
-                .all(|(k, _)| keys::trailing_digest(k) != Some(digest))
-        );
-    }
-
-    #[test]
-    fn login_rehashes_when_settings_change() {
-        let a = auth();
-        a.create_user("ann", "pw", "").unwrap();
-        let before = a.find_user("ann").unwrap().unwrap().record.password_hash;
-        assert!(before.contains("m=64,t=1"));
-        a.set_settings(Settings {
-            argon2_memory_kib: 128,
-            argon2_iterations: 2,
-            ..a.settings().unwrap()
-        })
-        .unwrap();
-        a.login("ann", "pw", None).unwrap();
-        let after = a.find_user("ann").unwrap().unwrap().record.password_hash;
-        assert!(after.contains("m=128,t=2"), "{after}");
-        assert_eq!(a.password_valid("ann", "pw"), Ok(true));
-    }
-
-    #[test]
-    fn the_store_never_holds_a_token() {
-        let a = auth();
-        a.create_user("ann", "pw", "").unwrap();
-        let t = a.login("ann", "pw", None).unwrap().token;
-        let random_part = &t.as_bytes()[5..48];
-        for (k, v) in a.env().dump() {
-            for hay in [&k, &v] {
-                assert!(!hay.windows(random_part.len()).any(|w| w == random_part));
-            }
-        }
-    }
-
-    #[test]
-    fn malformed_tokens_are_invalid() {
-        let a = auth();
-        for t in ["", "moth_", "abc", &"x".repeat(10_000)] {
-            assert_eq!(a.validate(t), Err(Error::InvalidToken));
-            assert_eq!(a.logout(t), Err(Error::InvalidToken));
-        }
-    }
-}
+mod tests;

@@ -1,12 +1,39 @@
-//! Stored settings: Argon2 costs and the default token lifetime.
+//! Settings: the Argon2 costs and default token lifetime, their defaults,
+//! and reading and storing them.
 
 use crate::env::{Env, Write};
 use crate::error::{Result, invalid};
-use crate::record::Settings;
 use crate::{Auth, keys, password};
 
 /// The longest token lifetime accepted: ten years, in seconds.
 pub const MAX_LIFETIME: u64 = 10 * 365 * 24 * 60 * 60;
+
+/// Argon2id cost and session settings, stored with the data; see the WIT
+/// `settings` record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// Argon2id memory cost in KiB.
+    pub argon2_memory_kib: u32,
+    /// Argon2id iterations.
+    pub argon2_iterations: u32,
+    /// Argon2id lanes.
+    pub argon2_parallelism: u32,
+    /// Token lifetime in seconds when login names none.
+    pub default_token_lifetime: u64,
+}
+
+impl Default for Settings {
+    /// OWASP's Argon2id minimum (m = 19 MiB, t = 2, p = 1) and MOTH's
+    /// three-day token lifetime.
+    fn default() -> Self {
+        Settings {
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+            default_token_lifetime: 3 * 24 * 60 * 60,
+        }
+    }
+}
 
 pub(crate) fn check_lifetime(secs: u64) -> Result<()> {
     if (1..=MAX_LIFETIME).contains(&secs) {
@@ -19,20 +46,59 @@ pub(crate) fn check_lifetime(secs: u64) -> Result<()> {
 }
 
 impl<E: Env> Auth<E> {
-    /// The stored settings, or the defaults when none were stored.
-    pub fn settings(&self) -> Result<Settings> {
+    /// The settings in force: the stored ones, or the defaults when none
+    /// were stored.
+    pub fn get_settings(&self) -> Result<Settings> {
         match self.env.get(&keys::settings())? {
             Some(bytes) => Settings::decode(&bytes),
             None => Ok(Settings::default()),
         }
     }
 
-    /// Validate and store new settings.
+    /// Validate and store new settings. Existing passwords are rehashed at
+    /// their next login.
     pub fn set_settings(&self, settings: Settings) -> Result<()> {
         password::hasher(&settings)?;
         check_lifetime(settings.default_token_lifetime)?;
         self.env
             .commit(&[], &[Write::put(keys::settings(), settings.encode())])?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::memory::MemoryEnv;
+    use crate::{Auth, Error, MAX_LIFETIME, Settings};
+
+    #[test]
+    fn defaults_until_set_then_what_was_set() {
+        let a = Auth::new(MemoryEnv::new());
+        assert_eq!(a.get_settings(), Ok(Settings::default()));
+        let cheap = Settings {
+            argon2_memory_kib: 64,
+            argon2_iterations: 1,
+            ..Settings::default()
+        };
+        a.set_settings(cheap).unwrap();
+        assert_eq!(a.get_settings(), Ok(cheap));
+    }
+
+    #[test]
+    fn out_of_range_settings_are_refused_without_writing() {
+        let a = Auth::new(MemoryEnv::new());
+        for lifetime in [0, MAX_LIFETIME + 1] {
+            let s = Settings {
+                default_token_lifetime: lifetime,
+                ..Settings::default()
+            };
+            assert!(matches!(a.set_settings(s), Err(Error::InvalidInput(_))));
+        }
+        let s = Settings {
+            argon2_iterations: 0,
+            ..Settings::default()
+        };
+        assert!(matches!(a.set_settings(s), Err(Error::InvalidInput(_))));
+        assert!(a.env().is_empty());
     }
 }

@@ -1,10 +1,11 @@
-//! User accounts: create, read, list, update, delete.
+//! User accounts: the `User` type and creating, reading, listing, updating,
+//! deleting and checking the password of users.
 
 use crate::env::{Env, Guard, Write};
 use crate::error::{Error, Result, invalid};
-use crate::record::{SessionEntry, UserRecord, decode_id, encode_id};
+use crate::record::{UserRecord, decode_id, encode_id};
 use crate::txn::{committed, retry};
-use crate::{Auth, User, UserPage, keys, password};
+use crate::{Auth, keys, password};
 
 /// The longest username accepted, in bytes.
 pub const MAX_USERNAME_BYTES: usize = 256;
@@ -12,8 +13,26 @@ pub const MAX_USERNAME_BYTES: usize = 256;
 pub const MAX_PERMISSIONS_BYTES: usize = 64 * 1024;
 /// The most users one page may ask for.
 pub const MAX_PAGE: u32 = 1000;
-/// How many index entries one scan reads while collecting a user's sessions.
-const SCAN_BATCH: u32 = 1024;
+
+/// A user as callers see it (never the password hash).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    /// Unique, increasing, never reused.
+    pub id: u64,
+    /// The login name.
+    pub username: String,
+    /// The caller's free-form permissions string.
+    pub permissions: String,
+}
+
+/// One page of [`Auth::list_users`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserPage {
+    /// Users in id order.
+    pub users: Vec<User>,
+    /// The `after` for the next page, or `None` after the last one.
+    pub next: Option<u64>,
+}
 
 pub(crate) fn check_username(username: &str) -> Result<()> {
     if username.is_empty() {
@@ -80,39 +99,6 @@ impl<E: Env> Auth<E> {
             .transpose()
     }
 
-    /// Every session-index entry of user `id`: (token digest, entry).
-    pub(crate) fn sessions_of(&self, id: u64) -> Result<Vec<([u8; 32], SessionEntry)>> {
-        let (mut start, end) = keys::sessions_of(id);
-        let mut out = Vec::new();
-        loop {
-            let batch = self.env.scan(&start, &end, SCAN_BATCH)?;
-            let full = batch.len() == SCAN_BATCH as usize;
-            for (k, v) in &batch {
-                let digest = keys::trailing_digest(k)
-                    .ok_or_else(|| Error::Storage("corrupt session key".into()))?;
-                out.push((digest, SessionEntry::decode(v)?));
-            }
-            match batch.last() {
-                Some((last, _)) if full => {
-                    start = last.clone();
-                    start.push(0);
-                }
-                _ => return Ok(out),
-            }
-        }
-    }
-
-    /// Writes that delete every listed token of user `id` with its indexes.
-    pub(crate) fn revoke_writes(id: u64, sessions: &[([u8; 32], SessionEntry)]) -> Vec<Write> {
-        let mut writes = Vec::with_capacity(sessions.len() * 3);
-        for (digest, entry) in sessions {
-            writes.push(Write::delete(keys::token(digest)));
-            writes.push(Write::delete(keys::session(id, digest)));
-            writes.push(Write::delete(keys::expiry(entry.expires, digest)));
-        }
-        writes
-    }
-
     /// Create a user with a fresh id. Fails with [`Error::UserExists`] when
     /// the username is taken, also under concurrent creation.
     pub fn create_user(&self, username: &str, password: &str, permissions: &str) -> Result<User> {
@@ -122,7 +108,7 @@ impl<E: Env> Auth<E> {
         if self.user_id_by_name(username)?.is_some() {
             return Err(Error::UserExists);
         }
-        let settings = self.settings()?;
+        let settings = self.get_settings()?;
         // Hash once, outside the retry loop: it is the expensive part and
         // does not depend on anything a conflict could change.
         let password_hash = password::hash(&self.env, &settings, password)?;
@@ -171,7 +157,7 @@ impl<E: Env> Auth<E> {
     }
 
     /// The user with id `id`.
-    pub fn user(&self, id: u64) -> Result<User> {
+    pub fn get_user(&self, id: u64) -> Result<User> {
         let user = self.load_user(id)?.ok_or(Error::NoUser)?;
         Ok(User::from(&user.record))
     }
@@ -204,7 +190,7 @@ impl<E: Env> Auth<E> {
         if self.load_user(id)?.is_none() {
             return Err(Error::NoUser);
         }
-        let settings = self.settings()?;
+        let settings = self.get_settings()?;
         let password_hash = password::hash(&self.env, &settings, password)?;
         self.rewrite_user(id, true, |r| r.password_hash = password_hash.clone())
             .map(|_| ())
@@ -251,10 +237,10 @@ impl<E: Env> Auth<E> {
 
     /// Whether `password` is `username`'s password. Unknown users cost the
     /// same time as known ones before [`Error::NoUser`] is returned.
-    pub fn password_valid(&self, username: &str, password: &str) -> Result<bool> {
+    pub fn check_password(&self, username: &str, password: &str) -> Result<bool> {
         check_username(username)?;
         password::check_password_input(password)?;
-        let settings = self.settings()?;
+        let settings = self.get_settings()?;
         let Some(user) = self.find_user(username)? else {
             password::verify_dummy(&settings, password);
             return Err(Error::NoUser);
@@ -271,95 +257,4 @@ impl<E: Env> Auth<E> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use crate::memory::MemoryEnv;
-    use crate::{Auth, Error, Settings};
-
-    /// An in-memory `Auth` with cheap Argon2 costs.
-    pub(crate) fn auth() -> Auth<MemoryEnv> {
-        let a = Auth::new(MemoryEnv::new());
-        a.set_settings(Settings {
-            argon2_memory_kib: 64,
-            argon2_iterations: 1,
-            ..Settings::default()
-        })
-        .unwrap();
-        a
-    }
-
-    #[test]
-    fn ids_increase_and_usernames_are_unique() {
-        let a = auth();
-        let ann = a.create_user("ann", "pw", "r").unwrap();
-        let bob = a.create_user("bob", "pw", "").unwrap();
-        assert_eq!((ann.id, bob.id), (1, 2));
-        assert_eq!(a.create_user("ann", "other", "x"), Err(Error::UserExists));
-        a.delete_user(ann.id).unwrap();
-        let ann2 = a.create_user("ann", "pw", "").unwrap();
-        assert_eq!(ann2.id, 3, "ids are never reused");
-    }
-
-    #[test]
-    fn bad_usernames_are_refused_without_writing() {
-        let a = auth();
-        let before = a.env().len();
-        for name in ["", "a\nb", "tab\t", &"x".repeat(257)] {
-            assert!(
-                matches!(a.create_user(name, "pw", ""), Err(Error::InvalidInput(_))),
-                "{name:?}"
-            );
-        }
-        assert!(matches!(
-            a.create_user("ann", "", ""),
-            Err(Error::InvalidInput(_))
-        ));
-        assert_eq!(a.env().len(), before);
-        assert!(
-            a.create_user(&"é".repeat(128), "pw", "").is_ok(),
-            "256 bytes is allowed"
-        );
-    }
-
-    #[test]
-    fn list_users_pages_in_id_order() {
-        let a = auth();
-        for i in 0..5 {
-            a.create_user(&format!("u{i}"), "pw", "").unwrap();
-        }
-        let p1 = a.list_users(None, 2).unwrap();
-        assert_eq!(p1.users.iter().map(|u| u.id).collect::<Vec<_>>(), [1, 2]);
-        assert_eq!(p1.next, Some(2));
-        let p3 = a.list_users(Some(4), 2).unwrap();
-        assert_eq!(p3.users.iter().map(|u| u.id).collect::<Vec<_>>(), [5]);
-        assert_eq!(p3.next, None);
-        assert!(a.list_users(Some(u64::MAX), 10).unwrap().users.is_empty());
-        assert!(matches!(a.list_users(None, 0), Err(Error::InvalidInput(_))));
-    }
-
-    #[test]
-    fn password_valid_and_unknown_users() {
-        let a = auth();
-        a.create_user("ann", "pw", "").unwrap();
-        assert_eq!(a.password_valid("ann", "pw"), Ok(true));
-        assert_eq!(a.password_valid("ann", "pW"), Ok(false));
-        assert_eq!(a.password_valid("nobody", "pw"), Err(Error::NoUser));
-    }
-
-    #[test]
-    fn missing_users_are_no_user() {
-        let a = auth();
-        assert_eq!(a.user(9), Err(Error::NoUser));
-        assert_eq!(a.delete_user(9), Err(Error::NoUser));
-        assert_eq!(a.set_password(9, "pw"), Err(Error::NoUser));
-        assert_eq!(a.set_permissions(9, "x"), Err(Error::NoUser));
-    }
-
-    #[test]
-    fn set_permissions_keeps_the_password() {
-        let a = auth();
-        let u = a.create_user("ann", "pw", "r").unwrap();
-        a.set_permissions(u.id, "rw").unwrap();
-        assert_eq!(a.user(u.id).unwrap().permissions, "rw");
-        assert_eq!(a.password_valid("ann", "pw"), Ok(true));
-    }
-}
+pub(crate) mod tests;

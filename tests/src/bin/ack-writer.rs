@@ -1,5 +1,5 @@
 //! Test helper for the crash test: creates users in a loop and prints each
-//! id only after `new_user` returned, i.e. after moth acknowledged it.
+//! id only after `create_user` returned, i.e. after moth acknowledged it.
 
 use std::io::Write;
 
@@ -13,7 +13,7 @@ fn main() {
     let mut out = std::io::stdout().lock();
     for i in 0.. {
         let user = moth
-            .new_user(&format!("user{i}"), "pw", "p")
+            .create_user(&format!("user{i}"), "pw", "p")
             .expect("create user");
         writeln!(out, "{}", user.id).expect("stdout");
         out.flush().expect("stdout");

@@ -1,24 +1,20 @@
-//! Tenants: named, isolated key spaces in one database.
-//!
-//! Each tenant's users, tokens and settings live in their own sled tree,
-//! and the host binds every call of the component to exactly one tree: the
-//! guest never sees a tenant name and cannot reach another tenant's keys.
-//! The registry of tenants lives in the database's default tree.
+//! The persistent registry of tenants: which names exist, in the
+//! database's default tree, and which sled tree holds each one's data.
 
 use crate::error::{Error, Result};
 
 /// The tenant every database has; requests that name none use it.
 pub const DEFAULT_TENANT: &str = "default";
 /// The longest tenant name.
-pub const MAX_NAME_LEN: usize = 64;
+pub const MAX_TENANT_NAME_LEN: usize = 64;
 
 const REGISTRY_PREFIX: &[u8] = b"moth:tenant:";
 
 /// Tenant names: 1 to 64 of `a-z 0-9 - _`, starting with a letter or digit,
 /// so they are safe in paths, headers, tree names and logs.
-pub fn check_name(name: &str) -> Result<()> {
+pub(crate) fn check_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
-        && name.len() <= MAX_NAME_LEN
+        && name.len() <= MAX_TENANT_NAME_LEN
         && name
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
@@ -27,7 +23,7 @@ pub fn check_name(name: &str) -> Result<()> {
         Ok(())
     } else {
         Err(Error::InvalidInput(format!(
-            "tenant names are 1..={MAX_NAME_LEN} characters of a-z, 0-9, '-' and '_', starting with a letter or digit"
+            "tenant names are 1..={MAX_TENANT_NAME_LEN} characters of a-z, 0-9, '-' and '_', starting with a letter or digit"
         )))
     }
 }
@@ -77,7 +73,7 @@ pub(crate) fn list(db: &sled::Db) -> Result<Vec<String>> {
 }
 
 /// Remove every registry entry (for `reset_db`).
-pub(crate) fn clear(db: &sled::Db) -> Result<()> {
+pub(crate) fn clear_registry(db: &sled::Db) -> Result<()> {
     for k in db.scan_prefix(REGISTRY_PREFIX).keys() {
         db.remove(k?)?;
     }

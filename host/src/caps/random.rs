@@ -3,8 +3,9 @@
 /// A source of random bytes. Production sources must be cryptographically
 /// secure: tokens and salts come from here.
 pub trait Random: Send + Sync + 'static {
-    /// Fill `buf` entirely.
-    fn fill(&self, buf: &mut [u8]);
+    /// Fill `buf` entirely, or fail: never fill it partly or weakly. A
+    /// failure traps the component call that asked.
+    fn fill(&self, buf: &mut [u8]) -> std::io::Result<()>;
 }
 
 /// The operating system's CSPRNG (`getrandom`).
@@ -12,10 +13,8 @@ pub trait Random: Send + Sync + 'static {
 pub struct OsRandom;
 
 impl Random for OsRandom {
-    fn fill(&self, buf: &mut [u8]) {
-        // Without the OS CSPRNG no secure token can be minted; continuing
-        // with weaker bytes would be worse than stopping.
-        getrandom::fill(buf).expect("the operating system's random source failed");
+    fn fill(&self, buf: &mut [u8]) -> std::io::Result<()> {
+        getrandom::fill(buf).map_err(std::io::Error::from)
     }
 }
 
@@ -34,7 +33,8 @@ impl SeededRandom {
 
 #[cfg(feature = "testing")]
 impl Random for SeededRandom {
-    fn fill(&self, buf: &mut [u8]) {
+    fn fill(&self, buf: &mut [u8]) -> std::io::Result<()> {
         moth_core::memory::seeded_fill(&self.0, buf);
+        Ok(())
     }
 }

@@ -1,23 +1,14 @@
-//! The `store` capability over sled: reads, ordered scans and guarded
-//! atomic commits that are durable before they are acknowledged.
+//! One key space (a tenant's sled tree) as the component's `store`:
+//! reads, ordered scans and guarded atomic commits, durable before they
+//! are acknowledged.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
 
-use moth_core::{Guard, StoreError, Write};
+use moth_core::{Entry, Guard, StoreError, Write};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
-/// When a commit counts as done.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Durability {
-    /// Flushed to disk before the commit returns: survives `kill -9` and
-    /// power loss (as far as the disk honours fsync). The default.
-    #[default]
-    Flush,
-    /// Left in sled's buffers, flushed on sled's timer (every 500 ms): a
-    /// crash can lose the last moments of acknowledged writes. Faster.
-    Buffered,
-}
+use super::flush::GroupFlush;
 
 /// One key space (one tenant's sled tree) as the component's store.
 ///
@@ -42,49 +33,31 @@ impl std::fmt::Debug for SledStore {
     }
 }
 
-fn failure(e: impl std::fmt::Display) -> StoreError {
+/// A backend failure as the store contract reports it: as text, because it
+/// crosses the component boundary. The cause is logged here, with its chain.
+pub(super) fn failure(e: impl std::error::Error + 'static) -> StoreError {
+    tracing::error!(error = &e as &dyn std::error::Error, "store backend failed");
     StoreError::Failure(e.to_string())
 }
 
-/// What every key space of one database shares: the database and its
-/// group-commit flusher.
-#[derive(Clone)]
-pub struct SledDb {
-    flusher: Arc<GroupFlush>,
-}
-
-impl SledDb {
-    /// Commit to `db` with `durability`.
-    pub fn new(db: sled::Db, durability: Durability) -> Self {
-        SledDb {
-            flusher: Arc::new(GroupFlush::new(db, durability)),
-        }
-    }
-
-    /// The underlying sled database.
-    pub fn db(&self) -> &sled::Db {
-        &self.flusher.db
-    }
-
-    /// The key space named `tree`.
-    pub fn store(&self, tree: &str) -> sled::Result<SledStore> {
+impl SledStore {
+    /// The key space `tree` of `flusher`'s database.
+    pub(super) fn open(flusher: &Arc<GroupFlush>, tree: &str) -> sled::Result<SledStore> {
         Ok(SledStore {
-            tree: self.flusher.db.open_tree(tree)?,
-            flusher: self.flusher.clone(),
+            tree: flusher.db.open_tree(tree)?,
+            flusher: flusher.clone(),
             alive: Arc::new(AtomicBool::new(true)),
             failing: Arc::new(AtomicBool::new(false)),
         })
     }
-}
 
-impl SledStore {
     /// Make every later call on this store (and its clones) fail.
-    pub fn retire(&self) {
+    pub(crate) fn retire(&self) {
         self.alive.store(false, Ordering::SeqCst);
     }
 
     /// Whether [`SledStore::retire`] has not been called.
-    pub fn is_alive(&self) -> bool {
+    pub(crate) fn is_alive(&self) -> bool {
         self.alive.load(Ordering::SeqCst)
     }
 
@@ -113,12 +86,7 @@ impl SledStore {
     }
 
     /// Up to `limit` entries with `start <= key < end`, ascending.
-    pub fn scan(
-        &self,
-        start: &[u8],
-        end: &[u8],
-        limit: u32,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    pub fn scan(&self, start: &[u8], end: &[u8], limit: u32) -> Result<Vec<Entry>, StoreError> {
         self.check_alive()?;
         if start >= end {
             return Ok(Vec::new());
@@ -131,7 +99,7 @@ impl SledStore {
     }
 
     /// Apply `writes` atomically iff every guard holds, then make them
-    /// durable (per [`Durability`]) before returning.
+    /// durable (per [`Durability`](super::Durability)) before returning.
     pub fn commit(&self, guards: &[Guard], writes: &[Write]) -> Result<(), StoreError> {
         self.check_alive()?;
         if writes.is_empty() && guards.is_empty() {
@@ -171,68 +139,5 @@ impl SledStore {
     /// Whether this key space is empty.
     pub fn is_empty(&self) -> bool {
         self.tree.is_empty()
-    }
-}
-
-/// Group commit: one fsync covers every commit that finished before it
-/// started, so concurrent writers share flushes instead of queueing one
-/// fsync each.
-struct GroupFlush {
-    db: sled::Db,
-    durability: Durability,
-    state: Mutex<FlushState>,
-    done: Condvar,
-}
-
-#[derive(Default)]
-struct FlushState {
-    /// Commits that have asked for a flush so far.
-    requested: u64,
-    /// All commits up to this number are on disk.
-    completed: u64,
-    /// A flush is under way.
-    flushing: bool,
-    /// The last flush failed with this; reported to the commits it covered.
-    failed: Option<(u64, String)>,
-}
-
-impl GroupFlush {
-    fn new(db: sled::Db, durability: Durability) -> Self {
-        GroupFlush {
-            db,
-            durability,
-            state: Mutex::default(),
-            done: Condvar::new(),
-        }
-    }
-
-    fn flush(&self) -> Result<(), StoreError> {
-        if self.durability == Durability::Buffered {
-            return Ok(());
-        }
-        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        st.requested += 1;
-        let mine = st.requested;
-        loop {
-            if st.completed >= mine {
-                return match &st.failed {
-                    Some((upto, msg)) if *upto >= mine => Err(failure(msg)),
-                    _ => Ok(()),
-                };
-            }
-            if st.flushing {
-                st = self.done.wait(st).unwrap_or_else(|p| p.into_inner());
-                continue;
-            }
-            st.flushing = true;
-            let target = st.requested;
-            drop(st);
-            let result = self.db.flush();
-            st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-            st.flushing = false;
-            st.completed = target;
-            st.failed = result.err().map(|e| (target, e.to_string()));
-            self.done.notify_all();
-        }
     }
 }

@@ -1,4 +1,5 @@
-//! Database files: MOTH's `db_exists`, `make_db` and `reset_db`.
+//! Database files: MOTH's `db_exists`, `make_db` and `reset_db`, and
+//! opening a database safely.
 //!
 //! A moth database is a sled directory whose default tree holds a format
 //! marker, so that moth never mistakes another directory for its own.
@@ -59,7 +60,7 @@ pub fn reset_db(path: impl AsRef<Path>) -> Result<bool> {
             db.drop_tree(&name)?;
         }
     }
-    crate::tenant::clear(&db)?;
+    crate::tenants::clear_registry(&db)?;
     db.flush()?;
     Ok(true)
 }
@@ -75,13 +76,8 @@ fn open_raw(path: &Path) -> Result<sled::Db> {
             Err(e) if is_lock_busy(&e) && Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(10));
             }
-            Err(e) if is_lock_busy(&e) => {
-                return Err(Error::Storage(format!(
-                    "{}: the database is in use by another process",
-                    path.display()
-                )));
-            }
-            Err(e) => return Err(Error::Storage(format!("{}: {e}", path.display()))),
+            Err(e) if is_lock_busy(&e) => return Err(Error::DatabaseBusy(path.to_owned())),
+            Err(e) => return Err(Error::Database(e)),
         }
     }
 }
@@ -93,21 +89,20 @@ fn is_lock_busy(e: &sled::Error) -> bool {
 
 /// Open the moth database at `path`, creating it first when `create` is
 /// set and there is none, and check its marker.
-pub(crate) fn open(path: &Path, create: bool) -> Result<sled::Db> {
+pub(super) fn open(path: &Path, create: bool) -> Result<sled::Db> {
     if !db_exists(path) {
         if !create {
-            return Err(Error::NoDatabase(path.display().to_string()));
+            return Err(Error::NoDatabase(path.to_owned()));
         }
         return create_new(path);
     }
     let db = open_raw(path)?;
     match db.get(MARKER_KEY)? {
         Some(v) if v.as_ref() == MARKER_VALUE => Ok(db),
-        Some(v) => Err(Error::Storage(format!(
-            "{}: database format {:?} is not supported by this moth",
-            path.display(),
-            String::from_utf8_lossy(&v)
-        ))),
-        None => Err(Error::NoDatabase(path.display().to_string())),
+        Some(v) => Err(Error::UnsupportedFormat {
+            path: path.to_owned(),
+            found: String::from_utf8_lossy(&v).into_owned(),
+        }),
+        None => Err(Error::NoDatabase(path.to_owned())),
     }
 }

@@ -1,0 +1,7 @@
+//! The typed operations of [`Moth`](crate::Moth), one file per WIT
+//! interface. Each operation is one wrapper: call the export of the same
+//! name on a pooled instance and convert its result (`convert.rs`).
+
+mod sessions;
+mod settings;
+mod users;

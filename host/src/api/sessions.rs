@@ -1,0 +1,88 @@
+//! The `sessions` interface: login tokens.
+
+use std::time::Duration;
+
+use crate::error::Result;
+use crate::{Moth, Session, SweepOutcome, Validation};
+
+/// How many expired tokens one call of [`Moth::sweep_all`] deletes.
+const SWEEP_BATCH: u32 = 1000;
+
+impl Moth {
+    /// Check the password and mint a token valid for `lifetime` (the stored
+    /// default, three days unless changed, when `None`).
+    pub fn login(
+        &self,
+        username: &str,
+        password: &str,
+        lifetime: Option<Duration>,
+    ) -> Result<Session> {
+        let lifetime = lifetime.map(|d| d.as_secs());
+        let session = self
+            .call("login", |i| {
+                let (sessions, store) = i.sessions();
+                sessions.call_login(store, username, password, lifetime)
+            })
+            .map(Session::from)?;
+        self.sweep_state().minted(session.expires);
+        Ok(session)
+    }
+
+    /// The user and expiry behind a live token.
+    pub fn validate(&self, token: &str) -> Result<Validation> {
+        self.call("validate", |i| {
+            let (sessions, store) = i.sessions();
+            sessions.call_validate(store, token)
+        })
+        .map(Validation::from)
+    }
+
+    /// Delete a token.
+    pub fn logout(&self, token: &str) -> Result<()> {
+        self.call("logout", |i| {
+            let (sessions, store) = i.sessions();
+            sessions.call_logout(store, token)
+        })
+    }
+
+    /// How many live tokens the user has.
+    pub fn count_tokens(&self, id: u64) -> Result<u64> {
+        self.call("count_tokens", |i| {
+            let (sessions, store) = i.sessions();
+            sessions.call_count_tokens(store, id)
+        })
+    }
+
+    /// Revoke all the user's tokens; returns how many were live.
+    pub fn delete_tokens(&self, id: u64) -> Result<u64> {
+        self.call("delete_tokens", |i| {
+            let (sessions, store) = i.sessions();
+            sessions.call_delete_tokens(store, id)
+        })
+    }
+
+    /// Delete up to `limit` (1..=10000) expired tokens, oldest first.
+    pub fn sweep(&self, limit: u32) -> Result<SweepOutcome> {
+        let began = self.sweep_state().begin();
+        let outcome = self
+            .call("sweep", |i| {
+                let (sessions, store) = i.sessions();
+                sessions.call_sweep(store, limit)
+            })
+            .map(SweepOutcome::from)?;
+        self.sweep_state().swept(began, outcome.next_expiry);
+        Ok(outcome)
+    }
+
+    /// Delete every expired token now; returns how many.
+    pub fn sweep_all(&self) -> Result<u64> {
+        let mut total = 0;
+        loop {
+            let outcome = self.sweep(SWEEP_BATCH)?;
+            total += outcome.deleted;
+            if outcome.deleted < u64::from(SWEEP_BATCH) {
+                return Ok(total);
+            }
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! Every conversion between the generated WIT types and the host's types,
+//! each written once.
+
+use moth_core::{Session, Settings, SweepOutcome, User, UserPage, Validation};
+
+use crate::bindings::{sessions, settings, store, types, users};
+use crate::error::Error;
+
+impl From<moth_core::StoreError> for store::StoreError {
+    fn from(e: moth_core::StoreError) -> Self {
+        match e {
+            moth_core::StoreError::Conflict => store::StoreError::Conflict,
+            moth_core::StoreError::Failure(m) => store::StoreError::Failure(m),
+        }
+    }
+}
+
+impl From<store::Guard> for moth_core::Guard {
+    fn from(g: store::Guard) -> Self {
+        moth_core::Guard {
+            key: g.key,
+            expect: g.expect,
+        }
+    }
+}
+
+impl From<store::Write> for moth_core::Write {
+    fn from(w: store::Write) -> Self {
+        moth_core::Write {
+            key: w.key,
+            value: w.value,
+        }
+    }
+}
+
+impl From<(Vec<u8>, Vec<u8>)> for store::Entry {
+    fn from((key, value): (Vec<u8>, Vec<u8>)) -> Self {
+        store::Entry { key, value }
+    }
+}
+
+impl From<types::Error> for Error {
+    fn from(e: types::Error) -> Self {
+        use types::Error as E;
+        match e {
+            E::NoUser => Error::NoUser,
+            E::InvalidPassword => Error::InvalidPassword,
+            E::UserExists => Error::UserExists,
+            E::InvalidToken => Error::InvalidToken,
+            E::TokenExpired => Error::TokenExpired,
+            E::InvalidInput(m) => Error::InvalidInput(m),
+            E::Storage(m) => Error::Storage(m),
+        }
+    }
+}
+
+impl From<types::User> for User {
+    fn from(u: types::User) -> Self {
+        User {
+            id: u.id,
+            username: u.username,
+            permissions: u.permissions,
+        }
+    }
+}
+
+impl From<users::UserPage> for UserPage {
+    fn from(p: users::UserPage) -> Self {
+        UserPage {
+            users: p.users.into_iter().map(User::from).collect(),
+            next: p.next,
+        }
+    }
+}
+
+impl From<sessions::Session> for Session {
+    fn from(s: sessions::Session) -> Self {
+        Session {
+            token: s.token,
+            user: s.user.into(),
+            expires: s.expires,
+        }
+    }
+}
+
+impl From<sessions::Validation> for Validation {
+    fn from(v: sessions::Validation) -> Self {
+        Validation {
+            user: v.user.into(),
+            expires: v.expires,
+        }
+    }
+}
+
+impl From<sessions::SweepOutcome> for SweepOutcome {
+    fn from(o: sessions::SweepOutcome) -> Self {
+        SweepOutcome {
+            deleted: o.deleted,
+            next_expiry: o.next_expiry,
+        }
+    }
+}
+
+impl From<settings::Settings> for Settings {
+    fn from(s: settings::Settings) -> Self {
+        Settings {
+            argon2_memory_kib: s.argon2_memory_kib,
+            argon2_iterations: s.argon2_iterations,
+            argon2_parallelism: s.argon2_parallelism,
+            default_token_lifetime: s.default_token_lifetime,
+        }
+    }
+}
+
+impl From<Settings> for settings::Settings {
+    fn from(s: Settings) -> Self {
+        settings::Settings {
+            argon2_memory_kib: s.argon2_memory_kib,
+            argon2_iterations: s.argon2_iterations,
+            argon2_parallelism: s.argon2_parallelism,
+            default_token_lifetime: s.default_token_lifetime,
+        }
+    }
+}

@@ -1,0 +1,263 @@
+//! [`Moth`]: a handle on one tenant of an open database, and the one path
+//! by which a call reaches a pooled component instance.
+//!
+//! The typed operations are in `api/`, one file per WIT interface.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::bindings::types;
+use crate::error::{Error, Result};
+use crate::metrics::GuestMetrics;
+use crate::options::Options;
+use crate::pool::Pool;
+use crate::runtime::{Instance, Runtime};
+use crate::store::SledDb;
+use crate::tenants::{DEFAULT_TENANT, OpenTenant, Tenants};
+use crate::{Settings, sweeper};
+
+/// What every tenant of one open database shares.
+pub(crate) struct Database {
+    pub runtime: Arc<Runtime>,
+    pub pool: Pool<Instance>,
+    pub tenants: Tenants,
+    pub metrics: GuestMetrics,
+    pub idle_instance_ttl: Duration,
+    /// Dropped with the database, which ends the sweeper thread at once.
+    _stop_sweeper: Option<mpsc::Sender<()>>,
+}
+
+/// A moth database served by the component, as seen by one tenant (the
+/// `default` one unless chosen with [`Moth::tenant`]). Every operation is
+/// one call into a pooled instance bound to that tenant's key space. Cheap
+/// to clone; safe to share across threads.
+#[derive(Clone)]
+pub struct Moth {
+    db: Arc<Database>,
+    tenant: Arc<OpenTenant>,
+    /// When set, calls fail with [`Error::Overloaded`] at once instead of
+    /// queueing for an instance (see [`Moth::no_wait`]).
+    no_wait: bool,
+}
+
+impl std::fmt::Debug for Moth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Moth")
+            .field("tenant", &self.tenant.name)
+            .field("caps", &self.tenant.caps)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Moth {
+    /// Open the existing database at `path` with default options.
+    pub fn open(path: impl AsRef<Path>) -> Result<Moth> {
+        Options::new().open(path)
+    }
+
+    /// Open the database at `path` with `opts`.
+    pub(crate) fn open_with(path: &Path, opts: Options) -> Result<Moth> {
+        let db = SledDb::open(path, opts.create, opts.durability)?;
+        let runtime = match opts.runtime {
+            Some(rt) => rt,
+            None => Runtime::shared()?,
+        };
+        let (stop, stopped) = mpsc::channel();
+        let db = Arc::new(Database {
+            runtime,
+            pool: Pool::new(opts.max_instances, opts.instance_wait),
+            tenants: Tenants::new(db, opts.clock, opts.random),
+            metrics: GuestMetrics::default(),
+            idle_instance_ttl: opts.idle_instance_ttl,
+            _stop_sweeper: opts.sweep_interval.map(|_| stop),
+        });
+        let moth = Moth::bind(db.clone(), db.tenants.get(DEFAULT_TENANT)?);
+        if let Some(s) = opts.settings {
+            moth.set_settings(s)?;
+        }
+        if let Some(every) = opts.sweep_interval {
+            sweeper::spawn(Arc::downgrade(&db), every, stopped);
+        }
+        Ok(moth)
+    }
+
+    /// A handle on `tenant` of `db`.
+    pub(crate) fn bind(db: Arc<Database>, tenant: Arc<OpenTenant>) -> Moth {
+        Moth {
+            db,
+            tenant,
+            no_wait: false,
+        }
+    }
+
+    /// The tenant `name`'s view of the same database. Fails with
+    /// [`Error::NoTenant`] unless it was created with [`Moth::create_tenant`].
+    pub fn tenant(&self, name: &str) -> Result<Moth> {
+        Ok(Moth::bind(self.db.clone(), self.db.tenants.get(name)?))
+    }
+
+    /// Create tenant `name` with its own users, tokens and settings
+    /// (`settings`, or the defaults).
+    pub fn create_tenant(&self, name: &str, settings: Option<Settings>) -> Result<Moth> {
+        if let Some(s) = &settings {
+            self.check_fits(s)?;
+        }
+        let moth = Moth::bind(self.db.clone(), self.db.tenants.create(name)?);
+        if let Some(s) = settings
+            && let Err(e) = moth.set_settings(s)
+        {
+            // Not left half-made: a tenant exists with its settings or not at all.
+            let _ = self.delete_tenant(name);
+            return Err(e);
+        }
+        Ok(moth)
+    }
+
+    /// Delete tenant `name` and all its data. Calls for it still in flight
+    /// fail; its instances are dropped. The `default` tenant cannot be deleted.
+    pub fn delete_tenant(&self, name: &str) -> Result<()> {
+        let give_up = Instant::now() + self.db.runtime.call_deadline() + self.db.pool.wait();
+        self.db.tenants.delete(name, give_up, |key| {
+            self.db.pool.forget_tenant(key);
+        })
+    }
+
+    /// Every tenant's name, `default` first.
+    pub fn tenants(&self) -> Result<Vec<String>> {
+        self.db.tenants.names()
+    }
+
+    /// The name of the tenant this handle serves.
+    pub fn tenant_name(&self) -> &str {
+        &self.tenant.name
+    }
+
+    /// This handle, but failing with [`Error::Overloaded`] at once when no
+    /// instance is free instead of queueing. Lets an async server run short
+    /// calls inline and hand only the rest to a blocking pool.
+    pub fn no_wait(&self) -> Moth {
+        Moth {
+            no_wait: true,
+            ..self.clone()
+        }
+    }
+
+    /// Run `f` on a pooled instance of this tenant; `op` (the WIT name)
+    /// labels its latency metric. A trap discards the instance: its memory
+    /// may be inconsistent, and the guarded commit guarantees the store is
+    /// not.
+    pub(crate) fn call<T>(
+        &self,
+        op: &'static str,
+        f: impl FnOnce(&mut Instance) -> wasmtime::Result<std::result::Result<T, types::Error>>,
+    ) -> Result<T> {
+        let db = &*self.db;
+        let tenant = &*self.tenant;
+        let _call = tenant.enter()?;
+        let wait = if self.no_wait {
+            Duration::ZERO
+        } else {
+            db.pool.wait()
+        };
+        let mut instance = db.pool.take_within(tenant.key, wait, || {
+            db.runtime.instantiate(tenant.caps.clone())
+        })?;
+        db.runtime.arm_deadline(&mut instance.store);
+        let started = Instant::now();
+        let outcome = f(&mut instance);
+        db.metrics.record(op, started.elapsed());
+        match outcome {
+            Ok(result) => {
+                db.pool.put(tenant.key, instance);
+                result.map_err(Error::from)
+            }
+            Err(trap) => {
+                let error = if instance.store.data().limits.hit {
+                    Error::MemoryLimit(db.runtime.max_instance_memory())
+                } else if trap.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::Interrupt)
+                {
+                    Error::Timeout(db.runtime.call_deadline())
+                } else {
+                    Error::Component(trap)
+                };
+                drop(instance);
+                db.pool.discard();
+                tracing::error!(
+                    tenant = %tenant.name,
+                    op,
+                    error = &error as &dyn std::error::Error,
+                    "component call failed; instance discarded"
+                );
+                Err(error)
+            }
+        }
+    }
+
+    /// Refuse Argon2 costs that could not run under the instance memory cap.
+    pub(crate) fn check_fits(&self, s: &Settings) -> Result<()> {
+        let cap = self.db.runtime.max_instance_memory();
+        let needed = u64::from(s.argon2_memory_kib) * 1024 + (4 << 20);
+        if needed > cap as u64 {
+            return Err(Error::InvalidInput(format!(
+                "argon2 memory {} KiB does not fit the instance memory cap of {cap} bytes",
+                s.argon2_memory_kib
+            )));
+        }
+        Ok(())
+    }
+
+    /// What the sweeper knows about this tenant.
+    pub(crate) fn sweep_state(&self) -> &sweeper::SweepState {
+        &self.tenant.sweep
+    }
+
+    /// Whether the background sweeper would call the component for this
+    /// tenant now: it has not been swept since this process opened it, or
+    /// a token it knows of has expired.
+    pub fn sweep_due(&self) -> bool {
+        self.tenant.sweep.due(self.tenant.caps.clock.now().0)
+    }
+
+    /// Flush everything to disk (commits already are, under the default
+    /// durability).
+    pub fn flush(&self) -> Result<()> {
+        self.db.tenants.db().db().flush()?;
+        Ok(())
+    }
+
+    /// Bytes the whole database occupies on disk.
+    pub fn size_on_disk(&self) -> u64 {
+        self.db.tenants.db().db().size_on_disk().unwrap_or(0)
+    }
+
+    /// Latency of calls into the component, by operation.
+    pub fn guest_metrics(&self) -> &GuestMetrics {
+        &self.db.metrics
+    }
+
+    /// How many instances are idle in the pool now.
+    pub fn idle_instances(&self) -> usize {
+        self.db.pool.idle()
+    }
+
+    /// How many component instances exist now.
+    pub fn live_instances(&self) -> usize {
+        self.db.pool.live()
+    }
+
+    /// Drop pooled instances unused for `age` or more (the sweeper does this
+    /// with the idle-instance TTL); returns how many.
+    #[cfg(feature = "testing")]
+    pub fn reap_idle_instances(&self, age: Duration) -> usize {
+        self.db.pool.reap(age)
+    }
+
+    /// The capabilities this handle's instances use; with
+    /// `moth_core::Auth::new(caps.clone())` they run the same logic natively.
+    #[cfg(feature = "testing")]
+    pub fn capabilities(&self) -> &crate::Capabilities {
+        &self.tenant.caps
+    }
+}

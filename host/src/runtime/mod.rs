@@ -1,0 +1,215 @@
+//! The engine, the compiled component and its instances: how a call gets
+//! a sandbox to run in.
+//!
+//! The compiled artifact is cached on disk (`cache.rs`), limits are in
+//! `limits.rs`, and a process shares one [`Runtime`] by default.
+
+mod cache;
+mod limits;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+
+use crate::bindings::{Auth, AuthPre, HostState, sessions, settings, users};
+use crate::caps::Capabilities;
+use crate::error::{Error, Result};
+pub use cache::CacheDir;
+pub(crate) use limits::MemoryCap;
+use limits::{EPOCH_TICK, spawn_ticker};
+
+/// The `moth:auth` component this host was built with.
+pub static COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/moth.wasm"));
+
+/// A build of the component that misbehaves on request (usernames
+/// `fault-trap`, `fault-loop`, `fault-oom` in `create-user`), for testing
+/// fault containment. Only with the `testing` feature.
+#[cfg(feature = "testing")]
+pub static FAULTY_COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/moth-faulty.wasm"));
+
+/// How to build a [`Runtime`].
+#[derive(Clone, Debug)]
+pub struct RuntimeOptions {
+    /// Where to cache the compiled component.
+    pub cache: CacheDir,
+    /// Use wasmtime's pooling allocator with this many instance slots.
+    /// `None` (the default) allocates on demand: moth reuses instances, so
+    /// allocation is rare and the pool's up-front reservations buy little.
+    pub pooling_slots: Option<u32>,
+    /// The most linear memory one instance may grow to, in bytes. It must
+    /// hold Argon2's memory cost plus about 4 MiB. Default 256 MiB.
+    pub max_instance_memory: usize,
+    /// How long one call may run before it is stopped. Default 10 s: far
+    /// above a login at the default Argon2 costs (about 60 ms).
+    pub call_deadline: Duration,
+    /// Run this component instead of the embedded one (for example a build
+    /// with fault injection, in tests).
+    pub component: Option<Arc<[u8]>>,
+}
+
+impl Default for RuntimeOptions {
+    fn default() -> Self {
+        RuntimeOptions {
+            cache: CacheDir::Default,
+            pooling_slots: None,
+            max_instance_memory: 256 << 20,
+            call_deadline: Duration::from_secs(10),
+            component: None,
+        }
+    }
+}
+
+/// An engine with the component compiled and pre-linked, ready to
+/// instantiate cheaply. Shared by every [`crate::Moth`] that uses it.
+pub struct Runtime {
+    engine: Engine,
+    pre: AuthPre<HostState>,
+    max_instance_memory: usize,
+    deadline_ticks: u64,
+    call_deadline: Duration,
+    loaded_from_cache: bool,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("max_instance_memory", &self.max_instance_memory)
+            .field("loaded_from_cache", &self.loaded_from_cache)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One live instance and its wasmtime store.
+pub struct Instance {
+    pub(crate) store: Store<HostState>,
+    auth: Auth,
+}
+
+impl Instance {
+    /// The `users` interface and the store to call it with.
+    pub(crate) fn users(&mut self) -> (&users::Guest, &mut Store<HostState>) {
+        (self.auth.moth_auth_users(), &mut self.store)
+    }
+
+    /// The `sessions` interface and the store to call it with.
+    pub(crate) fn sessions(&mut self) -> (&sessions::Guest, &mut Store<HostState>) {
+        (self.auth.moth_auth_sessions(), &mut self.store)
+    }
+
+    /// The `settings` interface and the store to call it with.
+    pub(crate) fn settings(&mut self) -> (&settings::Guest, &mut Store<HostState>) {
+        (self.auth.moth_auth_settings(), &mut self.store)
+    }
+}
+
+impl Runtime {
+    /// The process-wide runtime with default options, built on first use.
+    /// A failure is returned to the caller and the next call tries again.
+    pub fn shared() -> Result<Arc<Runtime>> {
+        static SHARED: Mutex<Option<Arc<Runtime>>> = Mutex::new(None);
+        let mut shared = SHARED.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(rt) = &*shared {
+            return Ok(rt.clone());
+        }
+        let rt = Arc::new(Runtime::new(&RuntimeOptions::default())?);
+        *shared = Some(rt.clone());
+        Ok(rt)
+    }
+
+    /// Build a runtime: configure the engine, then load the component from
+    /// the cache or compile (and cache) it.
+    pub fn new(opts: &RuntimeOptions) -> Result<Runtime> {
+        let mut config = Config::new();
+        // moth's component is synchronous; turning the async machinery off
+        // more than halves the cost of each call into it.
+        config.concurrency_support(false);
+        // Deadlines: a ticker thread advances the epoch, and a call whose
+        // deadline passes traps at its next loop or function entry.
+        config.epoch_interruption(true);
+        if let Some(slots) = opts.pooling_slots {
+            let mut pool = PoolingAllocationConfig::default();
+            pool.total_component_instances(slots)
+                .total_core_instances(slots.saturating_mul(8))
+                .total_memories(slots)
+                .total_tables(slots.saturating_mul(4))
+                .max_memory_size(opts.max_instance_memory);
+            config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        }
+        let engine = Engine::new(&config).map_err(Error::Component)?;
+        let bytes: &[u8] = opts.component.as_deref().unwrap_or(COMPONENT);
+        let (component, loaded_from_cache) =
+            cache::load_component(&engine, bytes, opts.cache.resolve().as_deref())?;
+        let mut linker = Linker::<HostState>::new(&engine);
+        Auth::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s).map_err(Error::Component)?;
+        let pre = AuthPre::new(
+            linker
+                .instantiate_pre(&component)
+                .map_err(Error::Component)?,
+        )
+        .map_err(Error::Component)?;
+        spawn_ticker(&engine);
+        let ticks = opts.call_deadline.as_millis() / EPOCH_TICK.as_millis();
+        Ok(Runtime {
+            engine,
+            pre,
+            max_instance_memory: opts.max_instance_memory,
+            // One tick more: the current tick may be nearly over.
+            deadline_ticks: u64::try_from(ticks).unwrap_or(u64::MAX).max(1) + 1,
+            call_deadline: opts.call_deadline,
+            loaded_from_cache,
+        })
+    }
+
+    /// Arm `store`'s deadline for one call.
+    pub(crate) fn arm_deadline(&self, store: &mut Store<HostState>) {
+        store.set_epoch_deadline(self.deadline_ticks);
+    }
+
+    /// The per-call deadline.
+    pub fn call_deadline(&self) -> Duration {
+        self.call_deadline
+    }
+
+    /// The wasmtime engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The compiled component.
+    pub fn component(&self) -> &Component {
+        self.pre.instance_pre().component()
+    }
+
+    /// Whether the component came from the on-disk cache rather than the compiler.
+    pub fn loaded_from_cache(&self) -> bool {
+        self.loaded_from_cache
+    }
+
+    /// The per-instance memory cap.
+    pub fn max_instance_memory(&self) -> usize {
+        self.max_instance_memory
+    }
+
+    /// A fresh, unpooled instance whose imports reach `caps`, so that
+    /// benchmarks can measure instantiation.
+    #[cfg(feature = "testing")]
+    pub fn instantiate_unpooled(&self, caps: Capabilities) -> Result<Instance> {
+        self.instantiate(caps)
+    }
+
+    /// A fresh instance whose imports reach `caps`; [`crate::Moth`] pools
+    /// these.
+    pub(crate) fn instantiate(&self, caps: Capabilities) -> Result<Instance> {
+        let limits = MemoryCap {
+            max: self.max_instance_memory,
+            hit: false,
+        };
+        let mut store = Store::new(&self.engine, HostState { caps, limits });
+        store.limiter(|s| &mut s.limits);
+        self.arm_deadline(&mut store);
+        let auth = self.pre.instantiate(&mut store).map_err(Error::Component)?;
+        Ok(Instance { store, auth })
+    }
+}

@@ -1,0 +1,132 @@
+//! The router: every route, its method, whether it needs the admin key,
+//! and the layers around them. Handlers live one file per capability.
+
+mod sessions;
+mod tenants;
+mod users;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::middleware;
+use axum::routing::{delete, get, patch, put};
+use serde::Serialize;
+
+use super::admin::{AdminKey, require_admin};
+use super::error::ApiError;
+use super::metrics::{HttpMetrics, metrics, observe};
+use super::{MAX_BODY_BYTES, ServerConfig};
+use crate::{Moth, User};
+
+/// What every handler can reach.
+pub(in crate::server) struct AppState {
+    /// The default tenant's handle; others are found from it.
+    pub moth: Moth,
+    /// When set, admin routes require it.
+    pub admin_key: Option<AdminKey>,
+    pub http: HttpMetrics,
+}
+
+/// The router with every route, limit and middleware, for embedding the API
+/// into another axum application.
+pub fn router(moth: Moth, config: &ServerConfig) -> Router {
+    let state = Arc::new(AppState {
+        moth,
+        admin_key: config.admin_key.as_deref().map(AdminKey::new),
+        http: HttpMetrics::default(),
+    });
+    let admin = || middleware::from_fn_with_state(state.clone(), require_admin);
+    let public = Router::new()
+        .route("/login", get(sessions::login))
+        .route("/validate", get(sessions::validate))
+        .route("/passvalid", get(users::check_password))
+        .route("/logout", delete(sessions::logout));
+    let managed = Router::new()
+        .route("/new", put(users::create_user))
+        .route("/del", delete(users::delete_user))
+        .route("/setpass", patch(users::set_password))
+        .route("/setperms", patch(users::set_permissions))
+        .route("/gettokens", get(sessions::count_tokens))
+        .route("/getusers", get(users::list_users))
+        .route("/getuser", get(users::get_user))
+        .route("/deltokens", delete(sessions::delete_tokens))
+        .route_layer(admin());
+    // The same API for the default tenant (or X-Moth-Tenant) and under /t/{tenant}.
+    let api: Router<Arc<AppState>> = public.merge(managed);
+    let top = Router::new().route("/healthz", get(healthz)).merge(
+        Router::new()
+            .route("/metrics", get(metrics))
+            .route(
+                "/tenants",
+                get(tenants::list_tenants)
+                    .put(tenants::create_tenant)
+                    .delete(tenants::delete_tenant),
+            )
+            .route_layer(admin()),
+    );
+    top.merge(api.clone())
+        .nest("/t/{tenant}", api)
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "Not found") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed")
+        })
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+async fn healthz() -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// A user as MOTH's user routes (and the CLI) show it:
+/// `{"id","username","permissions"}`.
+#[derive(Debug, Serialize)]
+pub struct UserBody {
+    id: u64,
+    username: String,
+    permissions: String,
+}
+
+impl From<User> for UserBody {
+    fn from(u: User) -> Self {
+        UserBody {
+            id: u.id,
+            username: u.username,
+            permissions: u.permissions,
+        }
+    }
+}
+
+/// A user as MOTH's login, validate and new show it, inline in a larger
+/// body: `"userid","username","permissions"`.
+#[derive(Serialize)]
+struct UserFields {
+    userid: u64,
+    username: String,
+    permissions: String,
+}
+
+impl From<User> for UserFields {
+    fn from(u: User) -> Self {
+        UserFields {
+            userid: u.id,
+            username: u.username,
+            permissions: u.permissions,
+        }
+    }
+}
+
+/// `{"deleted": true}`.
+#[derive(Serialize)]
+struct Deleted {
+    deleted: bool,
+}
+
+/// `{"updated": true}`.
+#[derive(Serialize)]
+struct Updated {
+    updated: bool,
+}

@@ -1,0 +1,111 @@
+//! MOTH's token routes: `/login`, `/validate`, `/logout`, `/gettokens`,
+//! `/deltokens`.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::http::HeaderMap;
+use serde::{Deserialize, Serialize};
+
+use super::UserFields;
+use super::users::ById;
+use crate::server::call::{blocking, quick};
+use crate::server::error::ApiResult;
+use crate::server::extract::{ForTenant, Params, token_or_bearer};
+
+#[derive(Deserialize)]
+pub(super) struct Login {
+    username: String,
+    password: String,
+    /// Seconds.
+    lifetime: Option<u64>,
+}
+
+#[derive(Serialize)]
+pub(super) struct LoginBody {
+    token: String,
+    #[serde(flatten)]
+    user: UserFields,
+    expires: u64,
+}
+
+pub(super) async fn login(
+    ForTenant(moth): ForTenant,
+    Params(p): Params<Login>,
+) -> ApiResult<LoginBody> {
+    let lifetime = p.lifetime.map(Duration::from_secs);
+    let s = blocking(move || moth.login(&p.username, &p.password, lifetime)).await?;
+    Ok(Json(LoginBody {
+        token: s.token,
+        user: s.user.into(),
+        expires: s.expires,
+    }))
+}
+
+/// A token, as a parameter or as `Authorization: Bearer`.
+#[derive(Deserialize)]
+pub(super) struct TokenParam {
+    token: Option<String>,
+}
+
+#[derive(Serialize)]
+pub(super) struct ValidateBody {
+    valid: bool,
+    #[serde(flatten)]
+    user: UserFields,
+    expires: u64,
+}
+
+pub(super) async fn validate(
+    ForTenant(moth): ForTenant,
+    headers: HeaderMap,
+    Params(p): Params<TokenParam>,
+) -> ApiResult<ValidateBody> {
+    let token = token_or_bearer(p.token, &headers)?;
+    let v = quick(moth, move |m| m.validate(&token)).await?;
+    Ok(Json(ValidateBody {
+        valid: true,
+        user: v.user.into(),
+        expires: v.expires,
+    }))
+}
+
+pub(super) async fn logout(
+    ForTenant(moth): ForTenant,
+    headers: HeaderMap,
+    Params(p): Params<TokenParam>,
+) -> ApiResult<super::Deleted> {
+    let token = token_or_bearer(p.token, &headers)?;
+    quick(moth, move |m| m.logout(&token)).await?;
+    Ok(Json(super::Deleted { deleted: true }))
+}
+
+#[derive(Serialize)]
+pub(super) struct Count {
+    count: u64,
+}
+
+pub(super) async fn count_tokens(
+    ForTenant(moth): ForTenant,
+    Params(p): Params<ById>,
+) -> ApiResult<Count> {
+    let count = quick(moth, move |m| m.count_tokens(p.id)).await?;
+    Ok(Json(Count { count }))
+}
+
+#[derive(Serialize)]
+pub(super) struct DeletedCount {
+    deleted: bool,
+    count: u64,
+}
+
+pub(super) async fn delete_tokens(
+    ForTenant(moth): ForTenant,
+    Params(p): Params<ById>,
+) -> ApiResult<DeletedCount> {
+    let count = blocking(move || moth.delete_tokens(p.id)).await?;
+    Ok(Json(DeletedCount {
+        deleted: count > 0,
+        count,
+    }))
+}

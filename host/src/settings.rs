@@ -1,0 +1,53 @@
+//! Settings given as optional overrides — CLI flags, HTTP parameters — on
+//! top of a base: the one place that says how an override applies.
+
+use crate::Settings;
+
+/// Settings to change; `None` keeps the base's value. The field names are
+/// the HTTP parameters and (kebab-cased) the CLI flags.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, clap::Args)]
+pub struct SettingsOverrides {
+    /// Argon2id memory cost in KiB (default 19456).
+    #[arg(long)]
+    pub argon2_memory_kib: Option<u32>,
+    /// Argon2id iterations (default 2).
+    #[arg(long)]
+    pub argon2_iterations: Option<u32>,
+    /// Argon2id parallelism (default 1).
+    #[arg(long)]
+    pub argon2_parallelism: Option<u32>,
+    /// Token lifetime in seconds when login names none (default 3 days).
+    #[arg(long)]
+    pub token_lifetime: Option<u64>,
+}
+
+impl SettingsOverrides {
+    /// `base` with these overrides applied.
+    pub fn apply(self, base: Settings) -> Settings {
+        Settings {
+            argon2_memory_kib: self.argon2_memory_kib.unwrap_or(base.argon2_memory_kib),
+            argon2_iterations: self.argon2_iterations.unwrap_or(base.argon2_iterations),
+            argon2_parallelism: self.argon2_parallelism.unwrap_or(base.argon2_parallelism),
+            default_token_lifetime: self.token_lifetime.unwrap_or(base.default_token_lifetime),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overrides_replace_only_what_they_name() {
+        let base = Settings::default();
+        assert_eq!(SettingsOverrides::default().apply(base), base);
+        let o = SettingsOverrides {
+            argon2_iterations: Some(3),
+            token_lifetime: Some(60),
+            ..SettingsOverrides::default()
+        };
+        let s = o.apply(base);
+        assert_eq!((s.argon2_iterations, s.default_token_lifetime), (3, 60));
+        assert_eq!(s.argon2_memory_kib, base.argon2_memory_kib);
+    }
+}
