@@ -15,11 +15,22 @@ use crate::bindings::{HostState, store};
 /// salts and tokens (tens of bytes).
 const MAX_RANDOM_BYTES: u64 = 1 << 16;
 
+impl HostState {
+    /// Trap when a test asked the store to.
+    fn trap_if_asked(&self) -> wasmtime::Result<()> {
+        if self.caps.store.take_trap() {
+            bail!("the store was asked to trap this call");
+        }
+        Ok(())
+    }
+}
+
 impl store::Host for HostState {
     fn get(
         &mut self,
         key: Vec<u8>,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, store::StoreError>> {
+        self.trap_if_asked()?;
         Ok(self.caps.store.get(&key).map_err(Into::into))
     }
 
@@ -29,6 +40,7 @@ impl store::Host for HostState {
         end: Vec<u8>,
         limit: u32,
     ) -> wasmtime::Result<Result<Vec<store::Entry>, store::StoreError>> {
+        self.trap_if_asked()?;
         Ok(self
             .caps
             .store
@@ -42,6 +54,7 @@ impl store::Host for HostState {
         guards: Vec<store::Guard>,
         writes: Vec<store::Write>,
     ) -> wasmtime::Result<Result<(), store::StoreError>> {
+        self.trap_if_asked()?;
         let guards: Vec<moth_core::Guard> = guards.into_iter().map(Into::into).collect();
         let writes: Vec<moth_core::Write> = writes.into_iter().map(Into::into).collect();
         Ok(self.caps.store.commit(&guards, &writes).map_err(Into::into))

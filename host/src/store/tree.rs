@@ -23,6 +23,8 @@ pub struct SledStore {
     alive: Arc<AtomicBool>,
     /// Set by tests to make every call fail as a broken backend would.
     failing: Arc<AtomicBool>,
+    /// Set by tests to make the next call trap, as a broken host would.
+    trap_next: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for SledStore {
@@ -48,6 +50,7 @@ impl SledStore {
             flusher: flusher.clone(),
             alive: Arc::new(AtomicBool::new(true)),
             failing: Arc::new(AtomicBool::new(false)),
+            trap_next: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -66,6 +69,18 @@ impl SledStore {
     #[cfg(feature = "testing")]
     pub fn fail_all(&self, fail: bool) {
         self.failing.store(fail, Ordering::SeqCst);
+    }
+
+    /// Make the next store call of any instance of this key space trap
+    /// (the host failing in a way the WIT cannot express). For tests.
+    #[cfg(feature = "testing")]
+    pub fn trap_next_call(&self) {
+        self.trap_next.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether this call must trap; clears the request.
+    pub(crate) fn take_trap(&self) -> bool {
+        self.trap_next.swap(false, Ordering::SeqCst)
     }
 
     fn check_alive(&self) -> Result<(), StoreError> {
