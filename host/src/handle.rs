@@ -9,6 +9,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::bindings::types;
+use crate::budget::HashBudget;
 use crate::error::{Error, Result};
 use crate::metrics::GuestMetrics;
 use crate::options::Options;
@@ -22,11 +23,22 @@ use crate::{Settings, sweeper};
 pub(crate) struct Database {
     pub runtime: Arc<Runtime>,
     pub pool: Pool<Instance>,
+    /// Argon2 calls get a smaller share of the instances than short calls.
+    pub hashing: HashBudget,
     pub tenants: Tenants,
     pub metrics: GuestMetrics,
     pub idle_instance_ttl: Duration,
     /// Dropped with the database, which ends the sweeper thread at once.
     _stop_sweeper: Option<mpsc::Sender<()>>,
+}
+
+/// What a call costs, which decides the budget it runs under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Cost {
+    /// Microseconds: reads and small commits.
+    Short,
+    /// Tens of milliseconds of Argon2: runs under the hashing budget.
+    Hashing,
 }
 
 /// A moth database served by the component, as seen by one tenant (the
@@ -60,6 +72,7 @@ impl Moth {
     /// Open the database at `path` with `opts`.
     pub(crate) fn open_with(path: &Path, opts: Options) -> Result<Moth> {
         let db = SledDb::open(path, opts.create, opts.durability)?;
+        let (hashing, hashing_per_tenant) = opts.hashing_limits();
         let runtime = match opts.runtime {
             Some(rt) => rt,
             None => Runtime::shared()?,
@@ -68,6 +81,7 @@ impl Moth {
         let db = Arc::new(Database {
             runtime,
             pool: Pool::new(opts.max_instances, opts.instance_wait),
+            hashing: HashBudget::new(hashing, hashing_per_tenant),
             tenants: Tenants::new(db, opts.clock, opts.random),
             metrics: GuestMetrics::default(),
             idle_instance_ttl: opts.idle_instance_ttl,
@@ -145,12 +159,13 @@ impl Moth {
     }
 
     /// Run `f` on a pooled instance of this tenant; `op` (the WIT name)
-    /// labels its latency metric. A trap discards the instance: its memory
-    /// may be inconsistent, and the guarded commit guarantees the store is
-    /// not.
+    /// labels its latency metric, `cost` picks its budget. A trap discards
+    /// the instance: its memory may be inconsistent, and the guarded commit
+    /// guarantees the store is not.
     pub(crate) fn call<T>(
         &self,
         op: &'static str,
+        cost: Cost,
         f: impl FnOnce(&mut Instance) -> wasmtime::Result<std::result::Result<T, types::Error>>,
     ) -> Result<T> {
         let db = &*self.db;
@@ -161,16 +176,28 @@ impl Moth {
         } else {
             db.pool.wait()
         };
-        let mut instance = db.pool.take_within(tenant.key, wait, || {
-            db.runtime.instantiate(tenant.caps.clone())
-        })?;
+        // The hashing place is taken before an instance, so a hashing call
+        // that waits holds no instance that a short call could use.
+        let _hashing = match cost {
+            Cost::Hashing => Some(db.hashing.acquire(tenant.key, Instant::now() + wait)?),
+            Cost::Short => None,
+        };
+        let mut lent = Lent {
+            pool: &db.pool,
+            instance: Some(db.pool.take_within(tenant.key, wait, || {
+                db.runtime.instantiate(tenant.caps.clone())
+            })?),
+        };
+        let instance = lent.instance.as_mut().expect("just lent");
         db.runtime.arm_deadline(&mut instance.store);
         let started = Instant::now();
-        let outcome = f(&mut instance);
+        let outcome = f(instance);
         db.metrics.record(op, started.elapsed());
         match outcome {
             Ok(result) => {
-                db.pool.put(tenant.key, instance);
+                if let Some(instance) = lent.instance.take() {
+                    db.pool.put(tenant.key, instance);
+                }
                 result.map_err(Error::from)
             }
             Err(trap) => {
@@ -182,8 +209,7 @@ impl Moth {
                 } else {
                     Error::Component(trap)
                 };
-                drop(instance);
-                db.pool.discard();
+                drop(lent);
                 tracing::error!(
                     tenant = %tenant.name,
                     op,
@@ -193,6 +219,11 @@ impl Moth {
                 Err(error)
             }
         }
+    }
+
+    /// How many hashing calls may run at once, overall and per tenant.
+    pub fn hashing_limits(&self) -> (usize, usize) {
+        (self.db.hashing.overall(), self.db.hashing.per_tenant())
     }
 
     /// Refuse Argon2 costs that could not run under the instance memory cap.
@@ -259,5 +290,21 @@ impl Moth {
     #[cfg(feature = "testing")]
     pub fn capabilities(&self) -> &crate::Capabilities {
         &self.tenant.caps
+    }
+}
+
+/// An instance lent by the pool for one call. Unless it is given back, its
+/// place is freed when this drops, so not even a panicking host import
+/// (unwinding through the call) leaks a pool slot.
+struct Lent<'a> {
+    pool: &'a Pool<Instance>,
+    instance: Option<Instance>,
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        if self.instance.take().is_some() {
+            self.pool.discard();
+        }
     }
 }

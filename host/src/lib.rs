@@ -28,6 +28,7 @@
 
 mod api;
 mod bindings;
+mod budget;
 mod caps;
 mod convert;
 mod error;

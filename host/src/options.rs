@@ -18,6 +18,8 @@ pub struct Options {
     pub(crate) durability: Durability,
     pub(crate) settings: Option<Settings>,
     pub(crate) max_instances: usize,
+    pub(crate) hashing: Option<usize>,
+    pub(crate) hashing_per_tenant: Option<usize>,
     pub(crate) instance_wait: Duration,
     pub(crate) idle_instance_ttl: Duration,
     pub(crate) sweep_interval: Option<Duration>,
@@ -34,6 +36,8 @@ impl Default for Options {
             durability: Durability::Flush,
             settings: None,
             max_instances: (2 * cores).max(4),
+            hashing: None,
+            hashing_per_tenant: None,
             instance_wait: Duration::from_secs(5),
             idle_instance_ttl: Duration::from_secs(60),
             sweep_interval: Some(Duration::from_secs(60)),
@@ -89,6 +93,33 @@ impl Options {
     pub fn max_instances(mut self, n: usize) -> Self {
         self.max_instances = n.max(1);
         self
+    }
+
+    /// The most Argon2 calls (create-user, set-password, check-password,
+    /// login) running at once. Default: one per core, and always fewer than
+    /// `max_instances`, so short calls (validate) keep instances to run on
+    /// during a flood of logins.
+    pub fn hashing_limit(mut self, n: usize) -> Self {
+        self.hashing = Some(n.max(1));
+        self
+    }
+
+    /// The most Argon2 calls of one tenant running at once, so one tenant's
+    /// flood leaves room for others' logins. Default: the overall limit.
+    pub fn hashing_limit_per_tenant(mut self, n: usize) -> Self {
+        self.hashing_per_tenant = Some(n.max(1));
+        self
+    }
+
+    /// The hashing limits in force: overall, then per tenant.
+    pub(crate) fn hashing_limits(&self) -> (usize, usize) {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let below_instances = self.max_instances.saturating_sub(1).max(1);
+        let overall = self.hashing.unwrap_or(cores).min(below_instances);
+        (
+            overall,
+            self.hashing_per_tenant.unwrap_or(overall).min(overall),
+        )
     }
 
     /// How long a call waits for an instance when all `max_instances` are

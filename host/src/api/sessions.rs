@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::error::Result;
+use crate::handle::Cost;
 use crate::{Moth, Session, SweepOutcome, Validation};
 
 /// How many expired tokens one call of [`Moth::sweep_all`] deletes.
@@ -19,7 +20,7 @@ impl Moth {
     ) -> Result<Session> {
         let lifetime = lifetime.map(|d| d.as_secs());
         let session = self
-            .call("login", |i| {
+            .call("login", Cost::Hashing, |i| {
                 let (sessions, store) = i.sessions();
                 sessions.call_login(store, username, password, lifetime)
             })
@@ -30,7 +31,7 @@ impl Moth {
 
     /// The user and expiry behind a live token.
     pub fn validate(&self, token: &str) -> Result<Validation> {
-        self.call("validate", |i| {
+        self.call("validate", Cost::Short, |i| {
             let (sessions, store) = i.sessions();
             sessions.call_validate(store, token)
         })
@@ -39,7 +40,7 @@ impl Moth {
 
     /// Delete a token.
     pub fn logout(&self, token: &str) -> Result<()> {
-        self.call("logout", |i| {
+        self.call("logout", Cost::Short, |i| {
             let (sessions, store) = i.sessions();
             sessions.call_logout(store, token)
         })
@@ -47,7 +48,7 @@ impl Moth {
 
     /// How many live tokens the user has.
     pub fn count_tokens(&self, id: u64) -> Result<u64> {
-        self.call("count_tokens", |i| {
+        self.call("count_tokens", Cost::Short, |i| {
             let (sessions, store) = i.sessions();
             sessions.call_count_tokens(store, id)
         })
@@ -55,7 +56,7 @@ impl Moth {
 
     /// Revoke all the user's tokens; returns how many were live.
     pub fn delete_tokens(&self, id: u64) -> Result<u64> {
-        self.call("delete_tokens", |i| {
+        self.call("delete_tokens", Cost::Short, |i| {
             let (sessions, store) = i.sessions();
             sessions.call_delete_tokens(store, id)
         })
@@ -65,7 +66,7 @@ impl Moth {
     pub fn sweep(&self, limit: u32) -> Result<SweepOutcome> {
         let began = self.sweep_state().begin();
         let outcome = self
-            .call("sweep", |i| {
+            .call("sweep", Cost::Short, |i| {
                 let (sessions, store) = i.sessions();
                 sessions.call_sweep(store, limit)
             })

@@ -1,6 +1,7 @@
 //! The `users` interface: accounts and passwords.
 
 use crate::error::Result;
+use crate::handle::Cost;
 use crate::{Moth, User, UserPage};
 
 /// The page size [`Moth::all_users`] reads with: the component's maximum.
@@ -9,7 +10,7 @@ const PAGE: u32 = 1000;
 impl Moth {
     /// Create a user. The password is hashed with Argon2id.
     pub fn create_user(&self, username: &str, password: &str, permissions: &str) -> Result<User> {
-        self.call("create_user", |i| {
+        self.call("create_user", Cost::Hashing, |i| {
             let (users, store) = i.users();
             users.call_create_user(store, username, password, permissions)
         })
@@ -18,7 +19,7 @@ impl Moth {
 
     /// Delete a user and revoke all their tokens.
     pub fn delete_user(&self, id: u64) -> Result<()> {
-        self.call("delete_user", |i| {
+        self.call("delete_user", Cost::Short, |i| {
             let (users, store) = i.users();
             users.call_delete_user(store, id)
         })
@@ -26,7 +27,7 @@ impl Moth {
 
     /// The user with this id.
     pub fn get_user(&self, id: u64) -> Result<User> {
-        self.call("get_user", |i| {
+        self.call("get_user", Cost::Short, |i| {
             let (users, store) = i.users();
             users.call_get_user(store, id)
         })
@@ -35,7 +36,7 @@ impl Moth {
 
     /// One page of users with ids above `after`, at most `limit` (1..=1000).
     pub fn list_users(&self, after: Option<u64>, limit: u32) -> Result<UserPage> {
-        self.call("list_users", |i| {
+        self.call("list_users", Cost::Short, |i| {
             let (users, store) = i.users();
             users.call_list_users(store, after, limit)
         })
@@ -58,7 +59,7 @@ impl Moth {
 
     /// Set a new password and revoke all the user's tokens.
     pub fn set_password(&self, id: u64, password: &str) -> Result<()> {
-        self.call("set_password", |i| {
+        self.call("set_password", Cost::Hashing, |i| {
             let (users, store) = i.users();
             users.call_set_password(store, id, password)
         })
@@ -66,7 +67,7 @@ impl Moth {
 
     /// Replace the user's permissions string.
     pub fn set_permissions(&self, id: u64, permissions: &str) -> Result<()> {
-        self.call("set_permissions", |i| {
+        self.call("set_permissions", Cost::Short, |i| {
             let (users, store) = i.users();
             users.call_set_permissions(store, id, permissions)
         })
@@ -74,7 +75,7 @@ impl Moth {
 
     /// Whether `password` is `username`'s, without logging in.
     pub fn check_password(&self, username: &str, password: &str) -> Result<bool> {
-        self.call("check_password", |i| {
+        self.call("check_password", Cost::Hashing, |i| {
             let (users, store) = i.users();
             users.call_check_password(store, username, password)
         })
