@@ -1,6 +1,6 @@
 //! Group commit: one fsync covers every commit that finished before it
 //! started, so concurrent writers share flushes instead of queueing one
-//! fsync each.
+//! fsync each. A failed fsync stops all later writes.
 
 use std::sync::{Condvar, Mutex};
 
@@ -26,8 +26,11 @@ struct FlushState {
     completed: u64,
     /// A flush is under way.
     flushing: bool,
-    /// The last flush failed with this; reported to the commits it covered.
-    failed: Option<(u64, String)>,
+    /// A flush failed with this. After a failed fsync the kernel may have
+    /// dropped the dirty pages and a retry can report success for data
+    /// that never reached the disk (PostgreSQL's fsync lesson), so the
+    /// failure is permanent: every later write is refused until restart.
+    failed: Option<String>,
 }
 
 impl GroupFlush {
@@ -48,11 +51,11 @@ impl GroupFlush {
         st.requested += 1;
         let mine = st.requested;
         loop {
+            if let Some(msg) = &st.failed {
+                return Err(refused(msg));
+            }
             if st.completed >= mine {
-                return match &st.failed {
-                    Some((upto, msg)) if *upto >= mine => Err(StoreError::Failure(msg.clone())),
-                    _ => Ok(()),
-                };
+                return Ok(());
             }
             if st.flushing {
                 st = self.done.wait(st).unwrap_or_else(|p| p.into_inner());
@@ -65,14 +68,35 @@ impl GroupFlush {
             st = self.state.lock().unwrap_or_else(|p| p.into_inner());
             st.flushing = false;
             st.completed = target;
-            st.failed = result.err().map(|e| {
+            if let Err(e) = result {
                 tracing::error!(
                     error = &e as &dyn std::error::Error,
-                    "flushing the database failed"
+                    "flushing the database failed; refusing every write from now on"
                 );
-                (target, e.to_string())
-            });
+                st.failed = Some(e.to_string());
+            }
             self.done.notify_all();
         }
     }
+
+    /// Fail when an earlier flush failed: no write may start then.
+    pub(super) fn check_writable(&self) -> Result<(), StoreError> {
+        match &self.state.lock().unwrap_or_else(|p| p.into_inner()).failed {
+            Some(msg) => Err(refused(msg)),
+            None => Ok(()),
+        }
+    }
+
+    /// Make the next flush fail as a broken disk would. For tests.
+    #[cfg(feature = "testing")]
+    pub(super) fn fail(&self, why: &str) {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        st.failed = Some(why.to_owned());
+    }
+}
+
+fn refused(cause: &str) -> StoreError {
+    StoreError::Failure(format!(
+        "the database refuses writes after a failed flush ({cause}); restart moth once the disk is healthy"
+    ))
 }

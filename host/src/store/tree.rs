@@ -78,6 +78,13 @@ impl SledStore {
         self.trap_next.store(true, Ordering::SeqCst);
     }
 
+    /// Act as if a flush of this database had failed: every later write
+    /// is refused. For tests.
+    #[cfg(feature = "testing")]
+    pub fn fail_flush(&self) {
+        self.flusher.fail("injected flush failure");
+    }
+
     /// Whether this call must trap; clears the request.
     pub(crate) fn take_trap(&self) -> bool {
         self.trap_next.swap(false, Ordering::SeqCst)
@@ -117,6 +124,9 @@ impl SledStore {
     /// durable (per [`Durability`](super::Durability)) before returning.
     pub fn commit(&self, guards: &[Guard], writes: &[Write]) -> Result<(), StoreError> {
         self.check_alive()?;
+        if !writes.is_empty() {
+            self.flusher.check_writable()?;
+        }
         if writes.is_empty() && guards.is_empty() {
             return Ok(());
         }
