@@ -71,6 +71,9 @@ impl Moth {
 
     /// Open the database at `path` with `opts`.
     pub(crate) fn open_with(path: &Path, opts: Options) -> Result<Moth> {
+        // Refuse to run on a clock that cannot say the time: expiry and
+        // lockout would be meaningless.
+        opts.clock.now().map_err(Error::Clock)?;
         let db = SledDb::open(path, opts.create, opts.durability)?;
         let (hashing, hashing_per_tenant) = opts.hashing_limits();
         let runtime = match opts.runtime {
@@ -82,7 +85,7 @@ impl Moth {
             runtime,
             pool: Pool::new(opts.max_instances, opts.instance_wait),
             hashing: HashBudget::new(hashing, hashing_per_tenant),
-            tenants: Tenants::new(db, opts.clock, opts.random),
+            tenants: Tenants::open(db, opts.clock, opts.random)?,
             metrics: GuestMetrics::default(),
             idle_instance_ttl: opts.idle_instance_ttl,
             _stop_sweeper: opts.sweep_interval.map(|_| stop),
@@ -122,8 +125,16 @@ impl Moth {
         if let Some(s) = settings
             && let Err(e) = moth.set_settings(s)
         {
-            // Not left half-made: a tenant exists with its settings or not at all.
-            let _ = self.delete_tenant(name);
+            // Not left half-made: a tenant exists with its settings or not
+            // at all. If even the undo fails, say so loudly: the tenant is
+            // there with default settings.
+            if let Err(undo) = self.delete_tenant(name) {
+                tracing::error!(
+                    tenant = name,
+                    error = &undo as &dyn std::error::Error,
+                    "could not remove a tenant whose settings were refused"
+                );
+            }
             return Err(e);
         }
         Ok(moth)
@@ -248,7 +259,13 @@ impl Moth {
     /// tenant now: it has not been swept since this process opened it, or
     /// a token it knows of has expired.
     pub fn sweep_due(&self) -> bool {
-        self.tenant.sweep.due(self.tenant.caps.clock.now().0)
+        // A clock that cannot be read makes every call fail anyway; the
+        // sweeper then has nothing useful to do.
+        self.tenant
+            .caps
+            .clock
+            .now()
+            .is_ok_and(|(now, _)| self.tenant.sweep.due(now))
     }
 
     /// Flush everything to disk (commits already are, under the default

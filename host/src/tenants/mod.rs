@@ -27,6 +27,8 @@ pub(crate) struct OpenTenant {
     /// Unique per opening, never reused (see [`TenantKey`]).
     pub key: TenantKey,
     pub name: Arc<str>,
+    /// The sled tree of this incarnation of the tenant.
+    tree: String,
     pub caps: Capabilities,
     /// What the sweeper knows about this tenant's expiries.
     pub sweep: SweepState,
@@ -97,14 +99,22 @@ pub(crate) struct Tenants {
 }
 
 impl Tenants {
-    /// The tenants of `db`, whose calls read `clock` and `random`.
-    pub fn new(db: SledDb, clock: Arc<dyn Clock>, random: Arc<dyn Random>) -> Self {
-        Tenants {
+    /// The tenants of `db`, whose calls read `clock` and `random`. Trees
+    /// that a crash left without a tenant are dropped first.
+    pub fn open(db: SledDb, clock: Arc<dyn Clock>, random: Arc<dyn Random>) -> Result<Self> {
+        let orphans = registry::drop_orphans(db.db())?;
+        if orphans > 0 {
+            tracing::warn!(
+                orphans,
+                "dropped the data of tenants deleted before a crash"
+            );
+        }
+        Ok(Tenants {
             db,
             clock,
             random,
             open: RwLock::default(),
-        }
+        })
     }
 
     /// The database.
@@ -123,17 +133,15 @@ impl Tenants {
             return Ok(t.clone());
         }
         registry::check_name(name)?;
-        if !registry::exists(self.db.db(), name)? {
-            return Err(Error::NoTenant);
-        }
-        self.open_tenant(name)
+        let tree = registry::tree_of(self.db.db(), name)?.ok_or(Error::NoTenant)?;
+        self.open_tenant(name, &tree)
     }
 
     /// Register and open a new tenant; [`Error::TenantExists`] if taken.
     pub fn create(&self, name: &str) -> Result<Arc<OpenTenant>> {
         registry::check_name(name)?;
-        registry::register(self.db.db(), name)?;
-        self.open_tenant(name)
+        let tree = registry::register(self.db.db(), name)?;
+        self.open_tenant(name, &tree)
     }
 
     /// Delete tenant `name` and its data. Its store is retired at once (so
@@ -151,9 +159,9 @@ impl Tenants {
                 "the default tenant cannot be deleted".into(),
             ));
         }
-        if !registry::unregister(self.db.db(), name)? {
-            return Err(Error::NoTenant);
-        }
+        // Unregistered first (durably): from here the name is free, and a
+        // tenant created under it gets a new, empty tree.
+        let tree = registry::unregister(self.db.db(), name)?.ok_or(Error::NoTenant)?;
         let open = self
             .open
             .write()
@@ -168,7 +176,7 @@ impl Tenants {
             // before it stops counting, so this drops them all.
             forget(t.key);
         }
-        self.db.db().drop_tree(registry::tree_name(name))?;
+        self.db.db().drop_tree(tree.as_bytes())?;
         self.db.db().flush()?;
         Ok(())
     }
@@ -180,16 +188,29 @@ impl Tenants {
         Ok(names)
     }
 
-    fn open_tenant(&self, name: &str) -> Result<Arc<OpenTenant>> {
+    /// Open incarnation `tree` of tenant `name`, unless another is open.
+    fn open_tenant(&self, name: &str, tree: &str) -> Result<Arc<OpenTenant>> {
         let mut open = self.open.write().unwrap_or_else(|p| p.into_inner());
-        if let Some(t) = open.get(name) {
+        if let Some(t) = open.get(name)
+            && t.tree == tree
+        {
             return Ok(t.clone());
+        }
+        // Checked again under the lock: a deletion (which takes this lock
+        // to close the tenant) may have come between the caller's lookup
+        // and now, and a stale incarnation must never be opened.
+        if registry::tree_of(self.db.db(), name)?.as_deref() != Some(tree) {
+            return Err(Error::NoTenant);
+        }
+        if let Some(stale) = open.remove(name) {
+            stale.caps.store.retire();
         }
         let t = Arc::new(OpenTenant {
             key: NEXT_TENANT_KEY.fetch_add(1, Ordering::Relaxed),
             name: Arc::from(name),
+            tree: tree.to_owned(),
             caps: Capabilities {
-                store: self.db.key_space(&registry::tree_name(name))?,
+                store: self.db.key_space(tree)?,
                 clock: self.clock.clone(),
                 random: self.random.clone(),
             },
