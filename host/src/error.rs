@@ -53,6 +53,10 @@ pub enum Error {
     /// The database does not exist, or is not a moth database.
     #[error("no moth database at {}", .0.display())]
     NoDatabase(PathBuf),
+    /// The wall clock cannot be read (for example it is set before 1970):
+    /// moth refuses to open rather than treat every token as valid.
+    #[error("the wall clock cannot be read")]
+    Clock(#[source] std::io::Error),
     /// The component trapped or could not be compiled or instantiated. A
     /// trapped instance is discarded; the store is as it was before the call.
     #[error("component failure")]

@@ -63,7 +63,7 @@ impl store::Host for HostState {
 
 impl wall_clock::Host for HostState {
     fn now(&mut self) -> wasmtime::Result<Datetime> {
-        let (seconds, nanoseconds) = self.caps.clock.now();
+        let (seconds, nanoseconds) = self.caps.clock.now()?;
         Ok(Datetime {
             seconds,
             nanoseconds,

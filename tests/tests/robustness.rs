@@ -13,14 +13,18 @@ use moth_tests::{cheap_settings, open};
 #[derive(Default)]
 struct FlakyClock {
     panic: AtomicBool,
+    before_1970: AtomicBool,
 }
 
 impl Clock for FlakyClock {
-    fn now(&self) -> (u64, u32) {
+    fn now(&self) -> std::io::Result<(u64, u32)> {
         if self.panic.load(Ordering::SeqCst) {
             panic!("the clock broke");
         }
-        (1_700_000_000, 0)
+        if self.before_1970.load(Ordering::SeqCst) {
+            return Err(std::io::Error::other("before 1970"));
+        }
+        Ok((1_700_000_000, 0))
     }
 }
 
@@ -115,4 +119,32 @@ fn a_login_flood_leaves_instances_for_short_calls() {
         stop.store(true, Ordering::Relaxed);
         assert!(calls > 10);
     });
+}
+
+#[test]
+fn a_clock_that_cannot_say_the_time_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(FlakyClock::default());
+    let options = || {
+        Options::new()
+            .create(true)
+            .settings(cheap_settings())
+            .sweep_interval(None)
+            .clock(clock.clone())
+    };
+    clock.before_1970.store(true, Ordering::SeqCst);
+    assert!(matches!(
+        options().open(dir.path().join("moth.db")),
+        Err(Error::Clock(_))
+    ));
+    clock.before_1970.store(false, Ordering::SeqCst);
+    let moth = options().open(dir.path().join("moth.db")).unwrap();
+    moth.create_user("ann", "pw", "").unwrap();
+    let token = moth.login("ann", "pw", None).unwrap().token;
+    // A clock that fails later traps the call: no token is judged by it.
+    clock.before_1970.store(true, Ordering::SeqCst);
+    assert!(matches!(moth.validate(&token), Err(Error::Component(_))));
+    assert!(!moth.sweep_due());
+    clock.before_1970.store(false, Ordering::SeqCst);
+    assert!(moth.validate(&token).is_ok());
 }

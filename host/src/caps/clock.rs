@@ -1,4 +1,7 @@
 //! The wall clock the component reads through `wasi:clocks/wall-clock`.
+//!
+//! A clock that cannot say the time (one set before 1970) is an error, not
+//! a zero: at time zero every token would look valid for decades.
 
 #[cfg(feature = "testing")]
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -6,8 +9,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A source of the current time.
 pub trait Clock: Send + Sync + 'static {
-    /// Seconds and nanoseconds since the Unix epoch.
-    fn now(&self) -> (u64, u32);
+    /// Seconds and nanoseconds since the Unix epoch, or why there are none.
+    /// A failure traps the component call that asked.
+    fn now(&self) -> std::io::Result<(u64, u32)>;
 }
 
 /// The operating system's clock.
@@ -15,13 +19,11 @@ pub trait Clock: Send + Sync + 'static {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
-    fn now(&self) -> (u64, u32) {
-        // A clock before 1970 is a misconfigured machine; reading it as the
-        // epoch makes every token look expired, which fails safe.
-        let d = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
-        (d.as_secs(), d.subsec_nanos())
+    fn now(&self) -> std::io::Result<(u64, u32)> {
+        let d = SystemTime::now().duration_since(UNIX_EPOCH).map_err(|_| {
+            std::io::Error::other("the system clock is set before 1970; set it right")
+        })?;
+        Ok((d.as_secs(), d.subsec_nanos()))
     }
 }
 
@@ -50,14 +52,14 @@ impl ManualClock {
 
 #[cfg(feature = "testing")]
 impl Clock for ManualClock {
-    fn now(&self) -> (u64, u32) {
-        (self.0.load(Ordering::SeqCst), 0)
+    fn now(&self) -> std::io::Result<(u64, u32)> {
+        Ok((self.0.load(Ordering::SeqCst), 0))
     }
 }
 
 #[cfg(feature = "testing")]
 impl<C: Clock> Clock for std::sync::Arc<C> {
-    fn now(&self) -> (u64, u32) {
+    fn now(&self) -> std::io::Result<(u64, u32)> {
         (**self).now()
     }
 }

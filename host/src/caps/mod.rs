@@ -37,8 +37,9 @@ impl std::fmt::Debug for Capabilities {
 
 /// Natively, the same capabilities drive `moth_core::Auth` directly: the
 /// baseline the component is measured against. Test and benchmark use
-/// only: `Env::random` cannot fail, so a failing OS source panics here,
-/// where the component's import traps the call instead.
+/// only: `Env::now` and `Env::random` cannot fail, so a failing clock or
+/// OS random source panics here, where the component's imports trap the
+/// call instead.
 #[cfg(feature = "testing")]
 impl moth_core::Env for Capabilities {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, moth_core::StoreError> {
@@ -63,7 +64,7 @@ impl moth_core::Env for Capabilities {
     }
 
     fn now(&self) -> u64 {
-        self.clock.now().0
+        self.clock.now().expect("the wall clock failed").0
     }
 
     fn random(&self, buf: &mut [u8]) {
