@@ -61,11 +61,19 @@ pub(super) fn load_component(
     cache: Option<&Path>,
 ) -> Result<(Component, bool)> {
     let path = cache.map(|dir| dir.join(cache_key(engine, bytes)));
-    if let Some(path) = path.as_deref().filter(|p| p.is_file()) {
+    let trusted = path.as_deref().filter(|p| p.is_file()).filter(|p| {
+        let verdict = private(p).and_then(|()| private(p.parent().unwrap_or(Path::new("."))));
+        if let Err(e) = &verdict {
+            tracing::warn!(path = %p.display(), error = %e, "not loading a cached component others could have written");
+        }
+        verdict.is_ok()
+    });
+    if let Some(path) = trusted {
         // SAFETY: the file was written by `Component::serialize` for an
         // engine with this compatibility hash (it is in the name), renamed
-        // into place only when complete, in a directory that must be
-        // writable only by this user. wasmtime checks the header again.
+        // into place only when complete, and it and its directory were just
+        // checked to belong to this user and be writable by no one else.
+        // wasmtime checks the header again.
         match unsafe { Component::deserialize_file(engine, path) } {
             Ok(c) => return Ok((c, true)),
             Err(e) => {
@@ -83,15 +91,95 @@ pub(super) fn load_component(
 }
 
 fn store_artifact(component: &Component, path: &Path) -> std::io::Result<()> {
+    use std::io::Write as _;
     let bytes = component.serialize().map_err(std::io::Error::other)?;
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    // Write aside and rename, so a reader never sees half a file.
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        path.file_name().unwrap_or_default().display(),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
+    create_private_dir(dir)?;
+    private(dir)?;
+    // Write aside under an unguessable name that must not exist yet (so no
+    // one can plant a file or a link there first), then rename into place,
+    // so a reader never sees half a file.
+    let mut nonce = [0u8; 16];
+    getrandom::fill(&mut nonce).map_err(std::io::Error::from)?;
+    let nonce: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
+    let tmp = dir.join(format!(".{nonce}.tmp"));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options.open(&tmp).and_then(|mut f| {
+        f.write_all(&bytes)?;
+        f.sync_all()
+    });
+    match written.and_then(|()| std::fs::rename(&tmp, path)) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+/// Create `dir` (and its parents) readable and writable by this user only.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Fail unless `path` belongs to this user and no one else can write it:
+/// a cached artifact is loaded as machine code.
+#[cfg(unix)]
+fn private(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt as _;
+    let meta = std::fs::symlink_metadata(path)?;
+    if meta.file_type().is_symlink() {
+        return Err(std::io::Error::other("it is a symbolic link"));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(std::io::Error::other("group or others can write it"));
+    }
+    // On Linux /proc/self belongs to this process's effective user.
+    if let Ok(me) = std::fs::metadata("/proc/self")
+        && meta.uid() != me.uid()
+    {
+        return Err(std::io::Error::other("another user owns it"));
+    }
+    Ok(())
+}
+
+/// Elsewhere only the kind of file is checked.
+#[cfg(not(unix))]
+fn private(path: &Path) -> std::io::Result<()> {
+    if std::fs::symlink_metadata(path)?.file_type().is_symlink() {
+        return Err(std::io::Error::other("it is a symbolic link"));
+    }
+    Ok(())
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt as _;
+
+    #[test]
+    fn only_private_files_and_directories_are_trusted() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("cache");
+        create_private_dir(&cache).unwrap();
+        assert!(private(&cache).is_ok());
+        let file = cache.join("a.cwasm");
+        std::fs::write(&file, b"x").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(private(&file).is_ok());
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
+        assert!(private(&file).is_err(), "world-writable");
+        std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(private(&cache).is_err(), "world-writable directory");
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert!(private(&link).is_err(), "a link");
+    }
 }
