@@ -56,20 +56,36 @@ fn concurrent_creation_of_distinct_users_gives_unique_increasing_ids() {
 fn eight_threads_times_500_logins_are_all_valid_and_counted() {
     let dir = tempfile::tempdir().unwrap();
     let (moth, _) = open(dir.path());
-    let ann = moth.create_user("ann", "pw", "").unwrap();
-    let tokens: Vec<String> = on_threads(8, |_| {
+    // Eight users, and every thread logs in to all of them in turn: commits
+    // race others on the same user record, and each user ends with 500
+    // tokens, below the per-user cap.
+    let users: Vec<_> = (0..8)
+        .map(|u| moth.create_user(&format!("u{u}"), "pw", "").unwrap())
+        .collect();
+    let tokens: Vec<(u64, String)> = on_threads(8, |t| {
         (0..500)
-            .map(|_| moth.login("ann", "pw", None).unwrap().token)
+            .map(|i| {
+                let user = &users[(t + i) % 8];
+                let token = moth.login(&user.username, "pw", None).unwrap().token;
+                (user.id, token)
+            })
             .collect()
     });
-    assert_eq!(tokens.iter().collect::<HashSet<_>>().len(), 4000);
-    assert_eq!(moth.count_tokens(ann.id), Ok(4000));
-    for t in &tokens {
-        assert_eq!(moth.validate(t).unwrap().user.id, ann.id);
+    assert_eq!(
+        tokens.iter().map(|(_, t)| t).collect::<HashSet<_>>().len(),
+        4000
+    );
+    for user in &users {
+        assert_eq!(moth.count_tokens(user.id), Ok(500));
+    }
+    for (id, t) in &tokens {
+        assert_eq!(moth.validate(t).unwrap().user.id, *id);
     }
     assert!(moth.live_instances() <= 16);
-    assert_eq!(moth.delete_tokens(ann.id), Ok(4000));
-    assert_eq!(moth.count_tokens(ann.id), Ok(0));
+    for user in &users {
+        assert_eq!(moth.delete_tokens(user.id), Ok(500));
+        assert_eq!(moth.count_tokens(user.id), Ok(0));
+    }
 }
 
 #[test]
