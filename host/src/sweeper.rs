@@ -3,9 +3,10 @@
 //! tenants that have something due.
 //!
 //! What is due is learned from the component, not from its data layout:
-//! each `sweep` reports the earliest expiry still stored, and each login
-//! reports its token's expiry. A tenant not swept since this process opened
-//! it is due at once.
+//! each `sweep` reports the earliest expiry still stored, each login
+//! reports its token's expiry, and each revocation (whose dead tokens the
+//! component deletes in later sweeps) makes the tenant due at once. A
+//! tenant not swept since this process opened it is due at once.
 
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Mutex, Weak};
@@ -22,7 +23,8 @@ struct Known {
     /// Nothing expires before this (Unix seconds); 0 when unknown, so due
     /// at once; `u64::MAX` when no token is stored.
     next_due: u64,
-    /// Logins counted so far, to tell whether one finished during a sweep.
+    /// Logins and revocations counted so far, to tell whether one finished
+    /// during a sweep.
     logins: u64,
 }
 
@@ -40,6 +42,15 @@ impl SweepState {
     pub fn minted(&self, expires: u64) {
         let mut k = self.lock();
         k.next_due = k.next_due.min(expires);
+        k.logins += 1;
+    }
+
+    /// A revocation (password change, token or user deletion) left dead
+    /// tokens for the component to clean up: sweep soon.
+    pub fn revoked(&self) {
+        let mut k = self.lock();
+        k.next_due = 0;
+        // Counted like a login, so a sweep running now keeps it due.
         k.logins += 1;
     }
 

@@ -42,10 +42,15 @@ const WIT_ERRORS: [&str; 7] = [
     "storage",
 ];
 
-/// The WIT name of an error case: the variant's Rust name, kebab-cased
-/// (`InvalidInput(..)` is `invalid-input`). Panics on host-only errors
-/// (`NoTenant`, `Overloaded`, ...), which the component cannot report.
+/// The scenario's name for an error: "trap" for [`Error::Component`] (the
+/// component trapped; the scenario's `{"error": "trap"}`), else the WIT name
+/// of the error case: the variant's Rust name, kebab-cased (`InvalidInput(..)`
+/// is `invalid-input`). Panics on other host-only errors (`NoTenant`,
+/// `Overloaded`, `Timeout`, ...), which the scenario never expects.
 fn case(e: &Error) -> String {
+    if let Error::Component(_) = e {
+        return "trap".to_owned();
+    }
     let debug = format!("{e:?}");
     let variant: String = debug
         .chars()
@@ -186,6 +191,7 @@ fn the_shared_scenario_passes_through_the_rust_host() {
         let args = substitute(&step["args"], &saved);
         match op {
             "advance-clock" => clock.advance(args["seconds"].as_u64().unwrap()),
+            "trap-store" => moth.capabilities().store.trap_next_call(),
             "fail-store" => moth.capabilities().store.fail_all(true),
             _ => {
                 let got = call(&moth, op, &args);

@@ -9,10 +9,14 @@ import { MemoryStore, FileStore } from './stores.js';
 
 export { MemoryStore, FileStore };
 
-/** An error from moth; `code` is the WIT error case, e.g. 'no-user'. */
+/**
+ * An error from moth; `code` is the WIT error case, e.g. 'no-user', or
+ * 'component-trap' when the component trapped (see `Moth`); then `cause`
+ * is what was thrown.
+ */
 export class MothError extends Error {
-  constructor(code, detail) {
-    super(detail ? `${code}: ${detail}` : code);
+  constructor(code, detail, options) {
+    super(detail ? `${code}: ${detail}` : code, options);
     this.name = 'MothError';
     this.code = code;
     this.detail = detail;
@@ -103,51 +107,111 @@ const fromWit = {
   same: (v) => v,
 };
 
-export class Moth {
-  #exports;
+function checkExports(root) {
+  for (const name of INTERFACES) {
+    if (!root[name]) throw new Error(`the component exports no moth:auth/${name}: rebuild moth.wasm and rerun npm run build`);
+  }
+  return root;
+}
 
-  constructor(exports) {
+/**
+ * The component over a store. A call that traps inside the component (a
+ * guest panic, or an import that throws something other than a
+ * store-error) fails with MothError code 'component-trap'; its instance is
+ * discarded and a fresh one made at once, over the same store, clock and
+ * imports, so the next call works. The store holds all of a trapped
+ * call's change or none of it: every change is one guarded commit, and a
+ * trap before the commit wrote nothing.
+ */
+export class Moth {
+  #instantiate; // () => the exports of a fresh instance, synchronously
+  #exports; // the current instance's exports; null after a failed re-instantiation
+  #imports; // { calls }: how many import calls the component has made
+
+  constructor(instantiate, exports, imports) {
+    this.#instantiate = instantiate;
     this.#exports = exports;
+    this.#imports = imports;
   }
 
   /**
    * Load the component over `store` (a MemoryStore, a FileStore, or any
-   * object with get/scan/commit). `clock` is for tests. `settings`, when
-   * given, are stored first (all four fields; start from `getSettings()`
-   * to change one).
+   * object with get/scan/commit; a store reports a failure by throwing
+   * `{ tag: 'failure', val: text }`, and anything else it throws traps the
+   * call). `clock` is for tests. `settings`, when given, are stored first
+   * (all four fields; start from `getSettings()` to change one).
    */
   static async open({ store = new MemoryStore(), clock = systemClock, settings } = {}) {
     // jco destructures the import objects, so methods are bound here (and
-    // looked up per call, so a store may swap its methods later).
+    // looked up per call, so a store may swap its methods later). Each
+    // counts the call: an exception after one means the guest was running.
+    const counter = { calls: 0 };
+    const counted = (f) => (...args) => {
+      counter.calls++;
+      return f(...args);
+    };
     const imports = {
       'moth:auth/store': {
-        get: (key) => store.get(key),
-        scan: (start, end, limit) => store.scan(start, end, limit),
-        commit: (guards, writes) => store.commit(guards, writes),
+        get: counted((key) => store.get(key)),
+        scan: counted((start, end, limit) => store.scan(start, end, limit)),
+        commit: counted((guards, writes) => store.commit(guards, writes)),
       },
-      'wasi:clocks/wall-clock': { now: () => clock.now(), resolution: () => clock.resolution() },
-      'wasi:random/random': secureRandom,
+      'wasi:clocks/wall-clock': {
+        now: counted(() => clock.now()),
+        resolution: counted(() => clock.resolution()),
+      },
+      'wasi:random/random': {
+        getRandomBytes: counted(secureRandom.getRandomBytes),
+        getRandomU64: counted(secureRandom.getRandomU64),
+      },
     };
-    const root = await instantiate(
-      async (path) => WebAssembly.compile(await readFile(new URL(path, generated))),
-      imports,
-    );
-    for (const name of INTERFACES) {
-      if (!root[name]) throw new Error(`the component exports no moth:auth/${name}: rebuild moth.wasm and rerun npm run build`);
-    }
-    const moth = new Moth(root);
+    // The core modules are compiled once, here; every later instance is
+    // made from them synchronously, so a trapped one is replaced inside
+    // the call that trapped.
+    const modules = new Map();
+    const compile = async (name) => {
+      const module = await WebAssembly.compile(await readFile(new URL(name, generated)));
+      modules.set(name, module);
+      return module;
+    };
+    const root = checkExports(await instantiate((name) => modules.get(name) ?? compile(name), imports));
+    const fresh = () => {
+      const again = instantiate(
+        (name) => modules.get(name),
+        imports,
+        (module, moduleImports) => new WebAssembly.Instance(module, moduleImports),
+      );
+      if (again instanceof Promise) throw new Error('jco instantiated asynchronously: revisit Moth.open');
+      return checkExports(again);
+    };
+    const moth = new Moth(fresh, root, counter);
     if (settings) moth.setSettings(settings);
     return moth;
   }
 
   // Call `name` of exported interface `iface` and convert its ok value
-  // with `out`; a WIT error becomes a MothError.
+  // with `out`; a WIT error becomes a MothError. Anything else thrown
+  // leaves the instance untrustworthy (a trap unwinds the guest midway):
+  // it is replaced, and a trap becomes MothError 'component-trap'. What
+  // is thrown before the guest runs (a TypeError for an argument of the
+  // wrong type) is rethrown as it is.
   #call(iface, name, out, ...args) {
+    const exports = this.#exports ?? (this.#exports = this.#instantiate());
+    const calls = this.#imports.calls;
     let v;
     try {
-      v = this.#exports[iface][name](...args);
+      v = exports[iface][name](...args);
     } catch (e) {
       if (e && e.payload && typeof e.payload.tag === 'string') throw fromWit.error(e.payload);
+      this.#exports = null;
+      try {
+        this.#exports = this.#instantiate();
+      } catch {
+        // Left null: the next call instantiates (and reports why it cannot).
+      }
+      if (e instanceof WebAssembly.RuntimeError || this.#imports.calls !== calls) {
+        throw new MothError('component-trap', `${name}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      }
       throw e;
     }
     return out(v);

@@ -2,7 +2,7 @@
 // contract: ordered keys (unsigned bytes), and a commit that applies every
 // write iff every guard holds, atomically.
 
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 
 function compare(a, b) {
   const n = Math.min(a.length, b.length);
@@ -77,42 +77,105 @@ export class MemoryStore {
   }
 }
 
+// One commit as a log line: JSON [[hex key, hex value or null], ...].
+function encodeRecord(writes) {
+  return JSON.stringify(writes.map((w) => [hex(w.key), w.value === undefined ? null : hex(w.value)]));
+}
+
+const HEX = /^(?:[0-9a-f]{2})*$/;
+
+// The writes of one log line, or undefined when it is not a whole record.
+function decodeRecord(line) {
+  let pairs;
+  try {
+    pairs = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  const valid =
+    Array.isArray(pairs) &&
+    pairs.every(
+      (p) => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && HEX.test(p[0]) && (p[1] === null || (typeof p[1] === 'string' && HEX.test(p[1]))),
+    );
+  return valid ? pairs.map(([k, v]) => ({ key: unhex(k), value: v === null ? undefined : unhex(v) })) : undefined;
+}
+
+// A line that is not a record but ends in one: a torn line with the next
+// commit appended to it, as this store wrote after a crash before it cut
+// torn tails off at open. The record is the shortest suffix that parses
+// (no suffix starting inside the fragment or the record does: its brackets
+// would not balance).
+function salvageRecord(line) {
+  for (let i = line.indexOf('[', 1); i > 0; i = line.indexOf('[', i + 1)) {
+    const writes = decodeRecord(line.slice(i));
+    if (writes) return writes;
+  }
+  return undefined;
+}
+
 /**
  * A durable store: the in-memory store plus an append-only log file. Each
- * commit is one line, written and fsynced before the commit returns; a line
- * cut short by a crash is ignored when the log is replayed at open.
+ * commit is one line, written and fsynced before the commit returns.
+ *
+ * At open the log is replayed, and whatever follows its last whole line
+ * (a commit cut short by a crash, never acknowledged) is cut off and the
+ * cut fsynced before anything is appended, so a new commit never lands on
+ * a fragment. A commit whose write or fsync fails is cut off the same way;
+ * if even that fails, the store refuses further commits until reopened.
  */
 export class FileStore extends MemoryStore {
+  #broken; // why commits are refused, once the log could not be repaired
+
   constructor(path) {
     super();
-    if (existsSync(path)) {
-      for (const line of readFileSync(path, 'utf8').split('\n')) {
-        if (!line) continue;
-        let writes;
-        try {
-          writes = JSON.parse(line);
-        } catch {
-          break; // the torn tail of a crash: never acknowledged
+    const log = existsSync(path) ? readFileSync(path) : Buffer.alloc(0);
+    let end = 0; // the end of the last whole record replayed
+    for (let start = 0, nl; (nl = log.indexOf(10, start)) >= 0; start = nl + 1) {
+      const line = log.toString('utf8', start, nl);
+      const writes = line ? (decodeRecord(line) ?? salvageRecord(line)) : [];
+      if (!writes) {
+        if (log.indexOf(10, nl + 1) >= 0) {
+          throw new Error(`${path}: the line at byte ${start} is not a record, and more follow: refusing to guess; repair or move the log`);
         }
-        this.apply(writes.map(([k, v]) => ({ key: unhex(k), value: v === null ? undefined : unhex(v) })));
+        break; // the last line, torn by a crash (its newline written, not all before it)
       }
+      this.apply(writes);
+      end = nl + 1;
     }
     this.fd = openSync(path, 'a');
+    this.size = end;
+    if (end < log.length) {
+      ftruncateSync(this.fd, end);
+      fsyncSync(this.fd);
+    }
   }
 
   commit(guards, writes) {
+    if (this.#broken) throw { tag: 'failure', val: this.#broken };
     for (const g of guards) {
       if (!equalBytes(this.get(g.key), g.expect)) throw { tag: 'conflict' };
     }
     if (writes.length === 0) return;
-    const line = JSON.stringify(writes.map((w) => [hex(w.key), w.value === undefined ? null : hex(w.value)]));
+    const line = Buffer.from(encodeRecord(writes) + '\n');
     try {
-      writeSync(this.fd, line + '\n');
+      for (let done = 0; done < line.length; ) done += writeSync(this.fd, line, done, line.length - done);
       fsyncSync(this.fd);
     } catch (e) {
+      this.#cutBack();
       throw { tag: 'failure', val: String(e) };
     }
+    this.size += line.length;
     this.apply(writes);
+  }
+
+  // Remove what a failed commit may have left after the last record.
+  #cutBack() {
+    try {
+      ftruncateSync(this.fd, this.size);
+      fsyncSync(this.fd);
+    } catch (e) {
+      this.#broken = `the log could not be repaired after a failed commit (${e}); reopen the store`;
+    }
   }
 
   close() {

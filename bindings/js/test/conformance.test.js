@@ -58,19 +58,47 @@ function substitute(v, saved) {
   return v;
 }
 
+// The scenario's store: a MemoryStore that the harness steps break.
+class HarnessStore {
+  constructor() {
+    this.inner = new MemoryStore();
+    this.trapNext = false; // trap-store: the next call throws (not a store-error), trapping the component
+    this.failing = false; // fail-store: every call fails with a store-error `failure`
+  }
+  #enter() {
+    if (this.trapNext) {
+      this.trapNext = false;
+      throw new Error('the store was asked to trap this call');
+    }
+    if (this.failing) throw { tag: 'failure', val: 'store taken away' };
+  }
+  get(key) {
+    this.#enter();
+    return this.inner.get(key);
+  }
+  scan(start, end, limit) {
+    this.#enter();
+    return this.inner.scan(start, end, limit);
+  }
+  commit(guards, writes) {
+    this.#enter();
+    return this.inner.commit(guards, writes);
+  }
+}
+
+// The scenario's error name for a MothError: 'trap' when the component trapped.
+const errorName = (e) => (e.code === 'component-trap' ? 'trap' : e.code);
+
 test('the shared scenario passes through the Node host', async () => {
   const clock = new ManualClock(scenario.clock);
-  const store = new MemoryStore();
+  const store = new HarnessStore();
   const moth = await Moth.open({ store, clock, settings: fromScenario(scenario.settings) });
   const saved = {};
   scenario.steps.forEach((step, i) => {
     const args = substitute(step.args, saved);
     if (step.op === 'advance-clock') return clock.advance(args.seconds);
-    if (step.op === 'fail-store') {
-      const fail = () => { throw { tag: 'failure', val: 'store taken away' }; };
-      store.get = store.scan = store.commit = fail;
-      return;
-    }
+    if (step.op === 'trap-store') return void (store.trapNext = true);
+    if (step.op === 'fail-store') return void (store.failing = true);
     let got;
     let err;
     try {
@@ -80,7 +108,7 @@ test('the shared scenario passes through the Node host', async () => {
       err = e;
     }
     if ('error' in step.expect) {
-      assert.equal(err?.code, step.expect.error, `step ${i} ${step.op}: got ${JSON.stringify(got)}`);
+      assert.equal(err && errorName(err), step.expect.error, `step ${i} ${step.op}: got ${JSON.stringify(got)} ${err}`);
     } else {
       assert.equal(err, undefined, `step ${i} ${step.op}: ${err}`);
       assert.ok(matches(step.expect.ok, got), `step ${i} ${step.op}: ${JSON.stringify(got)} vs ${JSON.stringify(step.expect.ok)}`);

@@ -17,15 +17,15 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from wasmtime import Engine, Store
+from wasmtime import Engine, Store, Trap, WasmtimeError
 from wasmtime.component import Component, Linker, Record, Variant
 
-from .stores import Conflict, MemoryStore, SqliteStore, StoreFailure
+from .stores import Conflict, MemoryStore, SqliteStore, StoreFailure, StoreTrap
 
 __all__ = [
     "Moth", "User", "Session", "Validation", "UserPage", "SweepOutcome", "Settings", "MemoryStore", "SqliteStore",
     "MothError", "NoUserError", "InvalidPasswordError", "InvalidTokenError", "TokenExpiredError",
-    "UserExistsError", "InvalidInputError", "StorageError", "ManualClock",
+    "UserExistsError", "InvalidInputError", "StorageError", "ComponentTrapError", "StoreTrap", "ManualClock",
 ]
 
 WASM = Path(__file__).with_name("moth.wasm")
@@ -82,6 +82,17 @@ class InvalidInputError(MothError):
 
 class StorageError(MothError):
     code = "storage"
+
+
+class ComponentTrapError(MothError):
+    """The component trapped: a guest panic, or an import (the store, the
+    clock) that raised instead of returning (see ``StoreTrap``) or returned
+    a malformed value. Only this call failed: ``Moth`` has replaced the
+    instance, and the next call works. The store holds all of the trapped
+    call's change or none of it (every change is one guarded commit; a trap
+    before the commit wrote nothing). ``__cause__`` is what was raised."""
+
+    code = "component-trap"
 
 
 _ERRORS = {cls.code: cls for cls in (NoUserError, InvalidPasswordError, UserExistsError, InvalidTokenError,
@@ -217,28 +228,45 @@ def _error(v: Variant) -> MothError:
 
 
 class Moth:
-    """The component over a store. Not thread-safe: use one per thread."""
+    """The component over a store. Not thread-safe: use one per thread.
+
+    A call that traps raises ``ComponentTrapError``; the trapped instance is
+    dropped and a fresh one made over the same store, clock and imports, so
+    the next call works."""
 
     def __init__(self, store: Any = None, clock: Any = None, wasm: Path = WASM) -> None:
         self.kv = store if store is not None else MemoryStore()
         self.clock = clock if clock is not None else SystemClock()
+        self._wasm = wasm
         self._engine = Engine()
-        self._store = Store(self._engine)
-        linker = Linker(self._engine)
-        self._define_imports(linker)
-        component = Component.from_file(self._engine, str(wasm))
-        instance = linker.instantiate(self._store, component)
+        self._linker = Linker(self._engine)
+        self._define_imports(self._linker)
+        self._component = Component.from_file(self._engine, str(wasm))
+        # Import calls made by the component: an exception after one means
+        # the guest was running, so it trapped.
+        self._import_calls = 0
+        self._store: Optional[Store] = None
         self._funcs: dict[str, Any] = {}
+        self._instantiate()
+
+    def _instantiate(self) -> None:
+        """A fresh instance in a fresh wasmtime store (dropping the old one
+        and its memory), from the component compiled once."""
+        self._store, self._funcs = None, {}
+        store = Store(self._engine)
+        instance = self._linker.instantiate(store, self._component)
+        funcs = {}
         for interface, names in _EXPORTS.items():
-            index = instance.get_export_index(self._store, _interface(interface))
+            index = instance.get_export_index(store, _interface(interface))
             if index is None:
-                raise ValueError(f"{wasm} does not export {_interface(interface)}: rebuild it (see README)")
+                raise ValueError(f"{self._wasm} does not export {_interface(interface)}: rebuild it (see README)")
             for name in names:
-                func_index = instance.get_export_index(self._store, name, index)
-                func = None if func_index is None else instance.get_func(self._store, func_index)
+                func_index = instance.get_export_index(store, name, index)
+                func = None if func_index is None else instance.get_func(store, func_index)
                 if func is None:
-                    raise ValueError(f"{wasm} has no function {name} in {_interface(interface)}")
-                self._funcs[name] = func
+                    raise ValueError(f"{self._wasm} has no function {name} in {_interface(interface)}")
+                funcs[name] = func
+        self._store, self._funcs = store, funcs
 
     @classmethod
     def open(cls, store: Any = None, *, clock: Any = None, settings: Optional[Settings] = None) -> "Moth":
@@ -250,8 +278,15 @@ class Moth:
     # The three imports. wasmtime-py passes results untagged when the ok
     # and error types can be told apart by Python type, and as
     # Variant("ok"/"err") when they cannot; each shape is spelled out here.
+    # An exception raised here (a StoreTrap, a failing clock) traps the call.
     def _define_imports(self, linker: Linker) -> None:
         kv = lambda: self.kv  # noqa: E731 - looked up per call, so tests may swap it
+
+        def counted(f: Callable[..., Any]) -> Callable[..., Any]:
+            def import_call(*args: Any) -> Any:
+                self._import_calls += 1
+                return f(*args)
+            return import_call
 
         def failure(e: Exception) -> Variant:
             return Variant("err", str(e))
@@ -259,7 +294,9 @@ class Moth:
         def get(_store: Any, key: bytes) -> Any:
             try:
                 return Variant("ok", kv().get(bytes(key)))
-            except Exception as e:  # noqa: BLE001 - any backend failure is a store failure
+            except StoreTrap:
+                raise
+            except Exception as e:  # noqa: BLE001 - any other backend failure is a store failure
                 return failure(e)
 
         def scan(_store: Any, start: bytes, end: bytes, limit: int) -> Any:
@@ -267,6 +304,8 @@ class Moth:
             # so wasmtime-py wants the bare value, not a Variant.
             try:
                 return [_record(key=k, value=v) for k, v in kv().scan(bytes(start), bytes(end), limit)]
+            except StoreTrap:
+                raise
             except Exception as e:  # noqa: BLE001
                 return str(e)
 
@@ -277,29 +316,50 @@ class Moth:
                 return Variant("ok")
             except Conflict:
                 return Variant("err", None)
+            except StoreTrap:
+                raise
             except Exception as e:  # noqa: BLE001
                 return failure(e)
 
+        def now(_store: Any) -> Record:
+            s, ns = self.clock.now()
+            return _record(seconds=s, nanoseconds=ns)
+
         with linker.root() as root:
             with root.add_instance(_interface("store")) as store:
-                store.add_func("get", get)
-                store.add_func("scan", scan)
-                store.add_func("commit", commit)
+                store.add_func("get", counted(get))
+                store.add_func("scan", counted(scan))
+                store.add_func("commit", counted(commit))
             with root.add_instance("wasi:clocks/wall-clock@0.2.0") as clock:
-                def now(_store: Any) -> Record:
-                    s, ns = self.clock.now()
-                    return _record(seconds=s, nanoseconds=ns)
-                clock.add_func("now", now)
-                clock.add_func("resolution", lambda _store: _record(seconds=0, nanoseconds=1))
+                clock.add_func("now", counted(now))
+                clock.add_func("resolution", counted(lambda _store: _record(seconds=0, nanoseconds=1)))
             with root.add_instance("wasi:random/random@0.2.0") as random:
-                random.add_func("get-random-bytes", lambda _store, n: os.urandom(n))
-                random.add_func("get-random-u64", lambda _store: int.from_bytes(os.urandom(8), "little"))
+                random.add_func("get-random-bytes", counted(lambda _store, n: os.urandom(n)))
+                random.add_func("get-random-u64", counted(lambda _store: int.from_bytes(os.urandom(8), "little")))
 
     def _call(self, name: str, convert: Callable[[Any], Any], *args: Any) -> Any:
         """Call the WIT function ``name`` and convert its ok value with
         ``convert``; a WIT error is raised as its ``MothError``. The results
-        here are untagged: ``error`` is a Variant, no ok type is."""
-        result = self._funcs[name](self._store, *args)
+        here are untagged: ``error`` is a Variant, no ok type is.
+
+        Any exception instead leaves the instance untrustworthy (a trap
+        stops the guest midway, and wasmtime refuses to enter it again): it
+        is replaced, and a trap is raised as ``ComponentTrapError``. What is
+        raised before the guest runs (a TypeError for an argument of the
+        wrong type) is raised as it is."""
+        if self._store is None:
+            self._instantiate()
+        calls = self._import_calls
+        try:
+            result = self._funcs[name](self._store, *args)
+        except Exception as e:
+            try:
+                self._instantiate()
+            except Exception:  # noqa: BLE001 - the next call tries again, and reports why it cannot
+                pass
+            if isinstance(e, (WasmtimeError, Trap)) or self._import_calls != calls:
+                raise ComponentTrapError(f"{name}: {e}") from e
+            raise
         if isinstance(result, Variant):
             raise _error(result)
         return convert(result)

@@ -19,6 +19,14 @@ class StoreFailure(Exception):
     """The backend failed."""
 
 
+class StoreTrap(Exception):
+    """Raised by a store to trap the call instead of reporting a ``failure``:
+    the component stops mid-call, the call raises ``ComponentTrapError``
+    and ``Moth`` replaces the instance (for faults the store contract
+    cannot express, and for tests). Any other exception a store raises is
+    reported to the component as a store ``failure``."""
+
+
 class MemoryStore:
     """An in-memory store: a sorted list of keys and a dict of values."""
 

@@ -4,7 +4,7 @@ import dataclasses
 import json
 from pathlib import Path
 
-from moth import ManualClock, MemoryStore, Moth, MothError, Settings
+from moth import ComponentTrapError, ManualClock, MemoryStore, Moth, MothError, Settings, StoreTrap
 
 SCENARIO = json.loads((Path(__file__).parents[3] / "tests" / "conformance" / "scenario.json").read_text())
 
@@ -80,31 +80,61 @@ def substitute(v, saved):
     return v
 
 
-class BrokenStore:
-    def _fail(self, *args):
-        raise OSError("store taken away")
+class HarnessStore:
+    """The scenario's store: a MemoryStore that the harness steps break."""
 
-    get = scan = commit = _fail
+    def __init__(self):
+        self.inner = MemoryStore()
+        self.trap_next = False  # trap-store: the next call raises StoreTrap, trapping the component
+        self.failing = False  # fail-store: every call fails (reported as a store `failure`)
+
+    def _enter(self):
+        if self.trap_next:
+            self.trap_next = False
+            raise StoreTrap("the store was asked to trap this call")
+        if self.failing:
+            raise OSError("store taken away")
+
+    def get(self, key):
+        self._enter()
+        return self.inner.get(key)
+
+    def scan(self, start, end, limit):
+        self._enter()
+        return self.inner.scan(start, end, limit)
+
+    def commit(self, guards, writes):
+        self._enter()
+        return self.inner.commit(guards, writes)
+
+
+def error_name(e):
+    """The scenario's name for a MothError: "trap" when the component trapped."""
+    return "trap" if isinstance(e, ComponentTrapError) else e.code
 
 
 def test_the_shared_scenario_passes_through_the_python_host():
     clock = ManualClock(SCENARIO["clock"])
-    moth = Moth.open(MemoryStore(), clock=clock, settings=settings_in(SCENARIO["settings"]))
+    store = HarnessStore()
+    moth = Moth.open(store, clock=clock, settings=settings_in(SCENARIO["settings"]))
     saved = {}
     for i, step in enumerate(SCENARIO["steps"]):
         op, args = step["op"], substitute(step["args"], saved)
         if op == "advance-clock":
             clock.advance(args["seconds"])
             continue
+        if op == "trap-store":
+            store.trap_next = True
+            continue
         if op == "fail-store":
-            moth.kv = BrokenStore()
+            store.failing = True
             continue
         try:
             got, err = to_scenario(call(moth, op, args)), None
         except MothError as e:
             got, err = None, e
         if "error" in step["expect"]:
-            assert err is not None and err.code == step["expect"]["error"], f"step {i} {op}: {got!r} {err!r}"
+            assert err is not None and error_name(err) == step["expect"]["error"], f"step {i} {op}: {got!r} {err!r}"
         else:
             assert err is None, f"step {i} {op}: {err!r}"
             assert matches(step["expect"]["ok"], got), f"step {i} {op}: {got!r} vs {step['expect']['ok']!r}"

@@ -4,6 +4,13 @@
 //!
 //! Private to the logic; built with `testing`, it is public so that tests
 //! can inspect a raw store.
+//!
+//! A token is three keys: its record (`t`), its entry in its user's session
+//! index (`l`, or `s` for tokens minted before the `l` index existed) and
+//! its entry in the expiry index (`e`). The `l` index is ordered by user,
+//! then generation, then mint time, so that one generation's tokens are one
+//! contiguous range, oldest first: counting, capping and cleaning up after
+//! a revocation each read one range and nothing else.
 
 /// `m` + name: metadata (the user-id counter, the settings).
 pub const META: u8 = b'm';
@@ -13,10 +20,19 @@ pub const USER: u8 = b'u';
 pub const NAME: u8 = b'n';
 /// `t` + SHA-256(token): a token record.
 pub const TOKEN: u8 = b't';
-/// `s` + user id + SHA-256(token): a user's sessions, for counting and revoking.
-pub const SESSION: u8 = b's';
+/// `l` + user id + generation + minted-at + SHA-256(token): a user's
+/// sessions by generation, oldest first, for counting, capping and
+/// cleaning up; the value is a [`crate::record::SessionEntry`].
+pub const SESSION: u8 = b'l';
+/// `s` + user id + SHA-256(token): the session index of tokens minted
+/// before the `l` index existed. Only read, counted and deleted, never
+/// written: it empties as those tokens expire or are revoked.
+pub const LEGACY_SESSION: u8 = b's';
 /// `e` + expiry + SHA-256(token): tokens by expiry, for sweeping.
 pub const EXPIRY: u8 = b'e';
+/// `r` + user id: a revocation whose dead tokens `sweep` has yet to delete;
+/// see [`crate::record::encode_revocation`].
+pub const REVOKED: u8 = b'r';
 
 /// The key of the last assigned user id.
 pub fn next_user_id() -> Vec<u8> {
@@ -43,19 +59,80 @@ pub fn token(digest: &[u8; 32]) -> Vec<u8> {
     tagged(TOKEN, digest)
 }
 
-/// The session-index key of `digest` under user `id`.
-pub fn session(id: u64, digest: &[u8; 32]) -> Vec<u8> {
-    [&[SESSION][..], &id.to_be_bytes(), digest].concat()
+/// The session-index key of `digest`, minted at `minted` under generation
+/// `generation` of user `id`.
+pub fn session(id: u64, generation: u64, minted: u64, digest: &[u8; 32]) -> Vec<u8> {
+    [
+        &[SESSION][..],
+        &id.to_be_bytes(),
+        &generation.to_be_bytes(),
+        &minted.to_be_bytes(),
+        digest,
+    ]
+    .concat()
 }
 
-/// The range `[start, end)` of user `id`'s session-index keys.
-pub fn sessions_of(id: u64) -> (Vec<u8>, Vec<u8>) {
-    let start = tagged(SESSION, &id.to_be_bytes());
-    let end = match id.checked_add(1) {
-        Some(next) => tagged(SESSION, &next.to_be_bytes()),
-        None => vec![SESSION + 1],
+/// The range of user `id`'s session-index keys of generation `generation`,
+/// oldest first.
+pub fn sessions_in(id: u64, generation: u64) -> (Vec<u8>, Vec<u8>) {
+    let start = [&[SESSION][..], &id.to_be_bytes(), &generation.to_be_bytes()].concat();
+    let end = match generation.checked_add(1) {
+        Some(next) => [&[SESSION][..], &id.to_be_bytes(), &next.to_be_bytes()].concat(),
+        None => sessions_of(id).1,
     };
     (start, end)
+}
+
+/// The range of user `id`'s session-index keys of every generation below
+/// `generation`.
+pub fn sessions_before(id: u64, generation: u64) -> (Vec<u8>, Vec<u8>) {
+    (sessions_of(id).0, sessions_in(id, generation).0)
+}
+
+/// The range of all of user `id`'s session-index keys.
+pub fn sessions_of(id: u64) -> (Vec<u8>, Vec<u8>) {
+    per_user(SESSION, id)
+}
+
+/// The parts of a session-index key: user id, generation, minted-at, digest.
+pub fn parse_session(key: &[u8]) -> Option<(u64, u64, u64, [u8; 32])> {
+    match key {
+        [SESSION, rest @ ..] if rest.len() == 24 + 32 => Some((
+            u64::from_be_bytes(rest[..8].try_into().ok()?),
+            u64::from_be_bytes(rest[8..16].try_into().ok()?),
+            u64::from_be_bytes(rest[16..24].try_into().ok()?),
+            rest[24..].try_into().ok()?,
+        )),
+        _ => None,
+    }
+}
+
+/// The legacy session-index key of `digest` under user `id`.
+pub fn legacy_session(id: u64, digest: &[u8; 32]) -> Vec<u8> {
+    [&[LEGACY_SESSION][..], &id.to_be_bytes(), digest].concat()
+}
+
+/// The range of user `id`'s legacy session-index keys.
+pub fn legacy_sessions_of(id: u64) -> (Vec<u8>, Vec<u8>) {
+    per_user(LEGACY_SESSION, id)
+}
+
+/// The key recording a revocation of user `id` not yet cleaned up.
+pub fn revoked(id: u64) -> Vec<u8> {
+    tagged(REVOKED, &id.to_be_bytes())
+}
+
+/// The range of every pending revocation, in user-id order.
+pub fn revocations() -> (Vec<u8>, Vec<u8>) {
+    (vec![REVOKED], vec![REVOKED + 1])
+}
+
+/// The user id inside a revocation key.
+pub fn revoked_id(key: &[u8]) -> Option<u64> {
+    match key {
+        [REVOKED, rest @ ..] => Some(u64::from_be_bytes(rest.try_into().ok()?)),
+        _ => None,
+    }
 }
 
 /// The expiry-index key of `digest` expiring at `expires`.
@@ -104,6 +181,16 @@ fn tagged(tag: u8, rest: &[u8]) -> Vec<u8> {
     k
 }
 
+/// The range of `tag` + `id` + anything.
+fn per_user(tag: u8, id: u64) -> (Vec<u8>, Vec<u8>) {
+    let start = tagged(tag, &id.to_be_bytes());
+    let end = match id.checked_add(1) {
+        Some(next) => tagged(tag, &next.to_be_bytes()),
+        None => vec![tag + 1],
+    };
+    (start, end)
+}
+
 /// The 32-byte digest at the end of a token, session or expiry key.
 pub fn trailing_digest(key: &[u8]) -> Option<[u8; 32]> {
     let start = key.len().checked_sub(32)?;
@@ -123,5 +210,28 @@ mod tests {
         assert!(start <= a && b < end);
         assert_eq!(expiry_of(&user(1)), None);
         assert_eq!(expiry_of(&[EXPIRY, 1, 2]), None);
+    }
+
+    #[test]
+    fn session_keys_group_by_user_then_generation_then_age() {
+        let k = |id, generation, minted, d| session(id, generation, minted, &[d; 32]);
+        let (old, new) = (k(7, 3, 100, 9), k(7, 3, 101, 0));
+        assert!(old < new, "oldest first within a generation");
+        let (start, end) = sessions_in(7, 3);
+        assert!(start <= old && new < end);
+        for outside in [k(7, 2, u64::MAX, 255), k(7, 4, 0, 0), k(6, 3, 100, 9)] {
+            assert!(!(start <= outside && outside < end));
+        }
+        let (b_start, b_end) = sessions_before(7, 3);
+        assert!(b_start <= k(7, 0, 0, 0) && k(7, 2, u64::MAX, 255) < b_end);
+        assert!(b_end <= old);
+        let (all_start, all_end) = sessions_of(7);
+        assert!(all_start <= k(7, 0, 0, 0) && k(7, u64::MAX, u64::MAX, 255) < all_end);
+        let (s, e) = sessions_in(u64::MAX, u64::MAX);
+        assert!(s <= k(u64::MAX, u64::MAX, 5, 5) && k(u64::MAX, u64::MAX, 5, 5) < e);
+        assert_eq!(parse_session(&old), Some((7, 3, 100, [9; 32])));
+        assert_eq!(parse_session(&legacy_session(7, &[9; 32])), None);
+        assert_eq!(revoked_id(&revoked(42)), Some(42));
+        assert_eq!(revoked_id(&user(42)), None);
     }
 }

@@ -48,7 +48,9 @@ pub use error::{Error, Result};
 pub use password::{
     MAX_ARGON2_ITERATIONS, MAX_ARGON2_MEMORY_KIB, MAX_ARGON2_PARALLELISM, MAX_PASSWORD_BYTES,
 };
-pub use sessions::{MAX_SWEEP, Session, SweepOutcome, Validation};
+pub use sessions::{
+    MAX_SWEEP, MAX_SWEEP_REVOCATIONS, MAX_TOKENS_PER_USER, Session, SweepOutcome, Validation,
+};
 pub use settings::{MAX_LIFETIME, Settings};
 pub use token::{TOKEN_LEN, TOKEN_PREFIX};
 pub use users::{MAX_PAGE, MAX_PERMISSIONS_BYTES, MAX_USERNAME_BYTES, User, UserPage};

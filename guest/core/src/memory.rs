@@ -19,6 +19,7 @@ pub struct MemoryEnv {
     now: AtomicU64,
     seed: AtomicU64,
     commits: AtomicU64,
+    max_writes: AtomicU64,
 }
 
 impl MemoryEnv {
@@ -63,6 +64,18 @@ impl MemoryEnv {
     pub fn commits(&self) -> u64 {
         self.commits.load(Ordering::Relaxed)
     }
+
+    /// The most writes one successful commit carried since the store was
+    /// made or [`MemoryEnv::reset_max_commit_writes`] was last called: how
+    /// tests bound the size of a commit.
+    pub fn max_commit_writes(&self) -> u64 {
+        self.max_writes.load(Ordering::Relaxed)
+    }
+
+    /// Start measuring [`MemoryEnv::max_commit_writes`] afresh.
+    pub fn reset_max_commit_writes(&self) {
+        self.max_writes.store(0, Ordering::Relaxed);
+    }
 }
 
 impl fmt::Debug for MemoryEnv {
@@ -71,6 +84,7 @@ impl fmt::Debug for MemoryEnv {
             .field("len", &self.len())
             .field("now", &self.now())
             .field("commits", &self.commits())
+            .field("max_commit_writes", &self.max_commit_writes())
             .field("seed", &"<redacted>")
             .finish()
     }
@@ -105,6 +119,8 @@ impl Env for MemoryEnv {
             };
         }
         self.commits.fetch_add(1, Ordering::Relaxed);
+        self.max_writes
+            .fetch_max(writes.len() as u64, Ordering::Relaxed);
         Ok(())
     }
 

@@ -1,17 +1,23 @@
 //! The byte encoding of everything stored: user, token and session-index
-//! records, settings and ids.
+//! records, revocations, settings and ids.
 //!
 //! A record is a version byte followed by fixed-width big-endian numbers and
 //! length-prefixed strings. Hand-rolled rather than serde-derived: the format
 //! is the on-disk contract between versions, so it is spelled out here, and
-//! the component stays small.
+//! the component stays small. Each kind of record has its own version;
+//! records are always written at the newest and read at every version ever
+//! written, so a store written by an older moth keeps working.
+//!
+//! Versions: user records 1 (32-bit generation) and 2 (64-bit generation);
+//! token records 1 (32-bit generation, indexed under `s`) and 2 (64-bit
+//! generation and mint time, indexed under `l`); session entries 1 (the
+//! legacy `s` index: generation and expiry) and 2 (the `l` index: expiry
+//! only, the rest is in the key); settings 1.
 
 use core::fmt;
 
 use crate::error::{Error, Result};
 use crate::settings::Settings;
-
-const VERSION: u8 = 1;
 
 /// A user as stored under `u` + id. Its `Debug` redacts the password hash.
 #[derive(Clone, PartialEq, Eq)]
@@ -19,8 +25,9 @@ pub struct UserRecord {
     /// The user's id.
     pub id: u64,
     /// Bumped whenever all of the user's tokens are revoked; a token minted
-    /// under an older generation is dead even if its record survived.
-    pub generation: u32,
+    /// under an older generation is dead even if its record survived. Never
+    /// wraps: a bump past `u64::MAX` is refused.
+    pub generation: u64,
     /// The login name.
     pub username: String,
     /// The caller's free-form permissions string.
@@ -47,17 +54,27 @@ pub struct TokenRecord {
     /// Whose token it is.
     pub user_id: u64,
     /// The user's generation when the token was minted.
-    pub generation: u32,
+    pub generation: u64,
+    /// Unix seconds at which it was minted; `None` for a token minted
+    /// before version 2, which is indexed under `s`, not `l`.
+    pub minted: Option<u64>,
     /// Unix seconds at which it stops being valid.
     pub expires: u64,
 }
 
-/// The value of a session-index entry: enough to count live tokens without
-/// reading each token record.
+/// The value of an `l` session-index entry; the user, generation and mint
+/// time are in its key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SessionEntry {
+    /// Unix seconds at which the token stops being valid.
+    pub expires: u64,
+}
+
+/// The value of a legacy `s` session-index entry (version 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LegacySessionEntry {
     /// The user's generation when the token was minted.
-    pub generation: u32,
+    pub generation: u64,
     /// Unix seconds at which it stops being valid.
     pub expires: u64,
 }
@@ -65,8 +82,8 @@ pub struct SessionEntry {
 struct Writer(Vec<u8>);
 
 impl Writer {
-    fn new() -> Self {
-        Writer(vec![VERSION])
+    fn new(version: u8) -> Self {
+        Writer(vec![version])
     }
     fn u32(mut self, v: u32) -> Self {
         self.0.extend_from_slice(&v.to_be_bytes());
@@ -88,10 +105,11 @@ impl Writer {
 struct Reader<'a>(&'a [u8]);
 
 impl<'a> Reader<'a> {
-    fn new(bytes: &'a [u8]) -> Result<Self> {
+    /// A reader past the version byte, and that version.
+    fn new(bytes: &'a [u8]) -> Result<(u8, Self)> {
         match bytes.split_first() {
-            Some((&VERSION, rest)) => Ok(Reader(rest)),
-            _ => Err(corrupt()),
+            Some((&version, rest)) => Ok((version, Reader(rest))),
+            None => Err(corrupt()),
         }
     }
     fn take(&mut self, n: usize) -> Result<&'a [u8]> {
@@ -130,23 +148,29 @@ fn corrupt() -> Error {
 }
 
 impl UserRecord {
-    /// The stored bytes.
+    /// The stored bytes (version 2).
     pub fn encode(&self) -> Vec<u8> {
-        Writer::new()
+        Writer::new(2)
             .u64(self.id)
-            .u32(self.generation)
+            .u64(self.generation)
             .str(&self.username)
             .str(&self.permissions)
             .str(&self.password_hash)
             .0
     }
 
-    /// Parse stored bytes.
+    /// Parse stored bytes of version 1 or 2.
     pub fn decode(bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(bytes)?;
+        let (version, mut r) = Reader::new(bytes)?;
+        let id = r.u64()?;
+        let generation = match version {
+            1 => u64::from(r.u32()?),
+            2 => r.u64()?,
+            _ => return Err(corrupt()),
+        };
         let rec = UserRecord {
-            id: r.u64()?,
-            generation: r.u32()?,
+            id,
+            generation,
             username: r.str()?,
             permissions: r.str()?,
             password_hash: r.str()?,
@@ -157,22 +181,46 @@ impl UserRecord {
 }
 
 impl TokenRecord {
-    /// The stored bytes.
+    /// The stored bytes: version 2, or version 1 for a legacy token (only
+    /// tests write those, to stand for a store an older moth wrote).
     pub fn encode(&self) -> Vec<u8> {
-        Writer::new()
-            .u64(self.user_id)
-            .u32(self.generation)
-            .u64(self.expires)
-            .0
+        match self.minted {
+            Some(minted) => {
+                Writer::new(2)
+                    .u64(self.user_id)
+                    .u64(self.generation)
+                    .u64(minted)
+                    .u64(self.expires)
+                    .0
+            }
+            None => {
+                Writer::new(1)
+                    .u64(self.user_id)
+                    .u32(self.generation as u32)
+                    .u64(self.expires)
+                    .0
+            }
+        }
     }
 
-    /// Parse stored bytes.
+    /// Parse stored bytes of version 1 or 2.
     pub fn decode(bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(bytes)?;
-        let rec = TokenRecord {
-            user_id: r.u64()?,
-            generation: r.u32()?,
-            expires: r.u64()?,
+        let (version, mut r) = Reader::new(bytes)?;
+        let user_id = r.u64()?;
+        let rec = match version {
+            1 => TokenRecord {
+                user_id,
+                generation: u64::from(r.u32()?),
+                minted: None,
+                expires: r.u64()?,
+            },
+            2 => TokenRecord {
+                user_id,
+                generation: r.u64()?,
+                minted: Some(r.u64()?),
+                expires: r.u64()?,
+            },
+            _ => return Err(corrupt()),
         };
         r.end()?;
         Ok(rec)
@@ -180,27 +228,54 @@ impl TokenRecord {
 }
 
 impl SessionEntry {
-    /// The stored bytes.
+    /// The stored bytes (version 2).
     pub fn encode(&self) -> Vec<u8> {
-        Writer::new().u32(self.generation).u64(self.expires).0
+        Writer::new(2).u64(self.expires).0
     }
 
-    /// Parse stored bytes.
+    /// Parse stored bytes of version 2.
     pub fn decode(bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(bytes)?;
-        let rec = SessionEntry {
-            generation: r.u32()?,
-            expires: r.u64()?,
-        };
-        r.end()?;
-        Ok(rec)
+        match Reader::new(bytes)? {
+            (2, mut r) => {
+                let rec = SessionEntry { expires: r.u64()? };
+                r.end()?;
+                Ok(rec)
+            }
+            _ => Err(corrupt()),
+        }
+    }
+}
+
+impl LegacySessionEntry {
+    /// The stored bytes (version 1; only tests write it).
+    #[cfg(test)]
+    pub fn encode(&self) -> Vec<u8> {
+        Writer::new(1)
+            .u32(self.generation as u32)
+            .u64(self.expires)
+            .0
+    }
+
+    /// Parse stored bytes of version 1.
+    pub fn decode(bytes: &[u8]) -> Result<Self> {
+        match Reader::new(bytes)? {
+            (1, mut r) => {
+                let rec = LegacySessionEntry {
+                    generation: u64::from(r.u32()?),
+                    expires: r.u64()?,
+                };
+                r.end()?;
+                Ok(rec)
+            }
+            _ => Err(corrupt()),
+        }
     }
 }
 
 impl Settings {
-    /// The stored bytes.
+    /// The stored bytes (version 1).
     pub(crate) fn encode(&self) -> Vec<u8> {
-        Writer::new()
+        Writer::new(1)
             .u32(self.argon2_memory_kib)
             .u32(self.argon2_iterations)
             .u32(self.argon2_parallelism)
@@ -208,17 +283,21 @@ impl Settings {
             .0
     }
 
-    /// Parse stored bytes.
+    /// Parse stored bytes of version 1.
     pub(crate) fn decode(bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(bytes)?;
-        let s = Settings {
-            argon2_memory_kib: r.u32()?,
-            argon2_iterations: r.u32()?,
-            argon2_parallelism: r.u32()?,
-            default_token_lifetime: r.u64()?,
-        };
-        r.end()?;
-        Ok(s)
+        match Reader::new(bytes)? {
+            (1, mut r) => {
+                let s = Settings {
+                    argon2_memory_kib: r.u32()?,
+                    argon2_iterations: r.u32()?,
+                    argon2_parallelism: r.u32()?,
+                    default_token_lifetime: r.u64()?,
+                };
+                r.end()?;
+                Ok(s)
+            }
+            _ => Err(corrupt()),
+        }
     }
 }
 
@@ -232,66 +311,23 @@ pub fn decode_id(bytes: &[u8]) -> Result<u64> {
     Ok(u64::from_be_bytes(bytes.try_into().map_err(|_| corrupt())?))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The value of a revocation (`r` + user id): the generation below which
+/// every token of the user is dead, or `None` when the user was deleted and
+/// all of them are. Each revocation of a user writes a value no earlier one
+/// wrote (generations only grow; a deleted user is never revoked again), so
+/// a guard on it tells whether another revocation happened since it was read.
+pub fn encode_revocation(dead_below: Option<u64>) -> Vec<u8> {
+    dead_below.map_or_else(Vec::new, encode_id)
+}
 
-    #[test]
-    fn user_round_trips_and_rejects_trailing_bytes() {
-        let u = UserRecord {
-            id: 7,
-            generation: 3,
-            username: "ann".into(),
-            permissions: "admin,read".into(),
-            password_hash: "$argon2id$...".into(),
-        };
-        let bytes = u.encode();
-        assert_eq!(UserRecord::decode(&bytes).unwrap(), u);
-        let mut longer = bytes.clone();
-        longer.push(0);
-        assert!(matches!(
-            UserRecord::decode(&longer),
-            Err(Error::Storage(_))
-        ));
-        assert!(matches!(
-            UserRecord::decode(&bytes[..bytes.len() - 1]),
-            Err(Error::Storage(_))
-        ));
-        assert!(matches!(UserRecord::decode(&[]), Err(Error::Storage(_))));
-    }
-
-    #[test]
-    fn debug_redacts_the_password_hash() {
-        let u = UserRecord {
-            id: 7,
-            generation: 0,
-            username: "ann".into(),
-            permissions: "read".into(),
-            password_hash: "$argon2id$v=19$m=64,t=1,p=1$c2FsdA$aGFzaA".into(),
-        };
-        let shown = format!("{u:?}");
-        assert!(
-            !shown.contains("argon2") && !shown.contains("aGFzaA"),
-            "{shown}"
-        );
-        assert!(shown.contains(r#"password_hash: "<redacted>""#), "{shown}");
-        assert!(shown.contains(r#"username: "ann""#), "{shown}");
-    }
-
-    #[test]
-    fn token_session_and_settings_round_trip() {
-        let t = TokenRecord {
-            user_id: 1,
-            generation: 0,
-            expires: u64::MAX,
-        };
-        assert_eq!(TokenRecord::decode(&t.encode()).unwrap(), t);
-        let s = SessionEntry {
-            generation: 9,
-            expires: 5,
-        };
-        assert_eq!(SessionEntry::decode(&s.encode()).unwrap(), s);
-        let st = Settings::default();
-        assert_eq!(Settings::decode(&st.encode()).unwrap(), st);
+/// Decode a value written by [`encode_revocation`].
+pub fn decode_revocation(bytes: &[u8]) -> Result<Option<u64>> {
+    if bytes.is_empty() {
+        Ok(None)
+    } else {
+        decode_id(bytes).map(Some)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,19 +1,39 @@
 //! Login sessions: the `Session`, `Validation` and `SweepOutcome` types,
-//! and minting, validating, counting, revoking and sweeping tokens.
+//! and validating, logging out, counting and revoking tokens. Minting (and
+//! the per-user cap) is in `mint.rs`, sweeping (expired tokens and the
+//! cleanup revocations leave behind) in `sweep.rs`.
+//!
+//! Revocation costs the same whatever the number of tokens: it only bumps
+//! the user's generation (or deletes the user) and records a revocation
+//! (`r` + user id) in one small commit. A token of an older generation, or
+//! of a deleted user, is dead at once for `validate` and `count_tokens`;
+//! `sweep` deletes its keys later, in bounded batches.
 
 use core::fmt;
 
 use crate::env::{Env, Guard, StoreError, Write};
-use crate::error::{Error, Result, invalid};
-use crate::record::{SessionEntry, TokenRecord};
-use crate::settings::check_lifetime;
-use crate::txn::{committed, retry};
-use crate::users::check_username;
-use crate::{Auth, User, keys, password, token};
+use crate::error::{Error, Result};
+use crate::record::{LegacySessionEntry, SessionEntry, TokenRecord};
+use crate::{Auth, User, keys, token};
 
-/// The most expired tokens one sweep call may delete.
+mod mint;
+mod sweep;
+
+pub use sweep::MAX_SWEEP_REVOCATIONS;
+
+/// The most tokens one sweep call may delete.
 pub const MAX_SWEEP: u32 = 10_000;
-/// How many index entries one scan reads while collecting a user's sessions.
+/// The most live tokens one user may hold. A login that would exceed it
+/// first deletes the user's oldest token (an expired one if any is still
+/// stored), in the same commit that stores the new one.
+///
+/// A constant of moth-core for now, the same for every tenant; a settings
+/// field may make it configurable. Logins of one user that commit at the
+/// same moment may briefly exceed it by their number: the next login trims
+/// back to it. Tokens minted before the cap existed (in the legacy `s`
+/// index) do not count towards it.
+pub const MAX_TOKENS_PER_USER: u32 = 1000;
+/// How many index entries one scan reads while walking a range.
 const SCAN_BATCH: u32 = 1024;
 
 /// A fresh login: the token is shown only here. Its `Debug` redacts the
@@ -50,91 +70,23 @@ pub struct Validation {
 /// What one [`Auth::sweep`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SweepOutcome {
-    /// How many expired tokens it deleted.
+    /// How many tokens it deleted: expired ones, and revoked ones (of a
+    /// password change, `delete_tokens` or a deleted user) whose deletion
+    /// the revocation left to sweeping.
     pub deleted: u64,
     /// The earliest expiry (Unix seconds) among the tokens still stored
-    /// after the sweep, or `None` when none are. Nothing needs sweeping
-    /// before then, unless a later login mints a token that expires sooner.
+    /// after the sweep, revoked ones awaiting deletion included, or `None`
+    /// when none are. Nothing needs sweeping before then, unless a later
+    /// login mints a token that expires sooner or a revocation leaves tokens
+    /// to delete. A sweep that leaves revoked tokens to delete has normally
+    /// deleted a full `limit`, so its caller calls again anyway; when it has
+    /// not (more than [`crate::MAX_SWEEP_REVOCATIONS`] revocations were
+    /// pending, or one raced the sweep) this is the time of the sweep at the
+    /// latest, so that the next sweep is due at once.
     pub next_expiry: Option<u64>,
 }
 
 impl<E: Env> Auth<E> {
-    /// Check `username`'s password and mint a token valid for `lifetime`
-    /// seconds (the stored default when `None`). Rehashes the password when
-    /// the Argon2 settings changed since it was last hashed.
-    pub fn login(&self, username: &str, password: &str, lifetime: Option<u64>) -> Result<Session> {
-        check_username(username)?;
-        password::check_password_input(password)?;
-        if let Some(l) = lifetime {
-            check_lifetime(l)?;
-        }
-        let settings = self.get_settings()?;
-        let lifetime = lifetime.unwrap_or(settings.default_token_lifetime);
-        // Argon2 runs are the cost of a login; across retries each stored
-        // hash is verified at most once and a rehash is computed at most once.
-        let mut verified: Option<String> = None;
-        let mut rehashed: Option<String> = None;
-        let mut first = true;
-        retry(|| {
-            let Some(user) = self.find_user(username)? else {
-                if first {
-                    password::verify_dummy(&settings, password);
-                }
-                return Err(Error::NoUser);
-            };
-            first = false;
-            let record = &user.record;
-            if verified.as_deref() != Some(record.password_hash.as_str()) {
-                if !password::verify(&record.password_hash, password)? {
-                    return Err(Error::InvalidPassword);
-                }
-                verified = Some(record.password_hash.clone());
-            }
-            let mut writes = Vec::with_capacity(4);
-            if password::needs_rehash(&record.password_hash, &settings) {
-                if rehashed.is_none() {
-                    rehashed = Some(password::hash(&self.env, &settings, password)?);
-                }
-                let mut updated = record.clone();
-                updated.password_hash = rehashed.clone().unwrap_or_default();
-                writes.push(Write::put(keys::user(record.id), updated.encode()));
-            }
-            let now = self.env.now();
-            let expires = now
-                .checked_add(lifetime)
-                .ok_or_else(|| invalid("token lifetime overflows the clock"))?;
-            let token = token::mint(&self.env);
-            let digest = token::digest(&token);
-            let generation = record.generation;
-            writes.push(Write::put(
-                keys::token(&digest),
-                TokenRecord {
-                    user_id: record.id,
-                    generation,
-                    expires,
-                }
-                .encode(),
-            ));
-            writes.push(Write::put(
-                keys::session(record.id, &digest),
-                SessionEntry {
-                    generation,
-                    expires,
-                }
-                .encode(),
-            ));
-            writes.push(Write::put(keys::expiry(expires, &digest), Vec::new()));
-            // Guarding the user record makes a login that races a password
-            // change, a revocation or a deletion start over and see it.
-            let session = Session {
-                token,
-                user: User::from(record),
-                expires,
-            };
-            committed(self.env.commit(&[user.guard()], &writes), session)
-        })
-    }
-
     /// The user and expiry behind a live token. An expired token is deleted
     /// and reported as [`Error::TokenExpired`]; a revoked one as
     /// [`Error::InvalidToken`].
@@ -143,8 +95,8 @@ impl<E: Env> Auth<E> {
         let user = self.load_user(record.user_id)?;
         let live_user = user.filter(|u| u.record.generation == record.generation);
         let Some(user) = live_user else {
-            // Revoked by a password change or user deletion whose commit
-            // could not see this token: finish the job.
+            // Revoked by a password change or user deletion whose cleanup
+            // has not reached this token yet: delete it now.
             self.delete_token(&digest, &record)?;
             return Err(Error::InvalidToken);
         };
@@ -172,93 +124,56 @@ impl<E: Env> Auth<E> {
     /// How many live tokens user `id` has.
     pub fn count_tokens(&self, id: u64) -> Result<u64> {
         let user = self.load_user(id)?.ok_or(Error::NoUser)?;
-        let now = self.env.now();
-        let generation = user.record.generation;
-        let live = self
-            .sessions_of(id)?
-            .iter()
-            .filter(|(_, e)| e.generation == generation && e.expires > now)
-            .count();
-        Ok(live as u64)
+        self.count_live(user.record.id, user.record.generation)
     }
 
-    /// Revoke every token of user `id`; returns how many were live.
+    /// Revoke every token of user `id`; returns how many were live. One
+    /// small commit whatever their number: the tokens die with the
+    /// generation bump and `sweep` deletes them later. A token minted by a
+    /// login committing at the same moment is revoked too, though it may
+    /// not be counted.
     pub fn delete_tokens(&self, id: u64) -> Result<u64> {
-        self.rewrite_user(id, true, |_| {})
+        self.revoke(id, true, |_| {})
     }
 
-    /// Delete up to `limit` expired tokens, oldest first, and say when the
-    /// earliest token left expires.
-    pub fn sweep(&self, limit: u32) -> Result<SweepOutcome> {
-        if !(1..=MAX_SWEEP).contains(&limit) {
-            return Err(invalid(format!("sweep limit must be 1..={MAX_SWEEP}")));
-        }
-        let (start, end) = keys::expired_by(self.env.now());
-        let expired = self.env.scan(&start, &end, limit)?;
-        let mut writes = Vec::with_capacity(expired.len() * 3);
-        for (key, _) in &expired {
-            let digest = keys::trailing_digest(key)
-                .ok_or_else(|| Error::Storage("corrupt expiry key".into()))?;
-            writes.push(Write::delete(key.clone()));
-            let token_key = keys::token(&digest);
-            if let Some(bytes) = self.env.get(&token_key)? {
-                let record = TokenRecord::decode(&bytes)?;
-                writes.push(Write::delete(keys::session(record.user_id, &digest)));
-                writes.push(Write::delete(token_key));
-            }
-        }
-        // Token digests are never reused, so deleting them needs no guards.
-        if !writes.is_empty() {
-            self.env.commit(&[], &writes)?;
-        }
-        Ok(SweepOutcome {
-            deleted: expired.len() as u64,
-            next_expiry: self.next_expiry()?,
-        })
+    /// How many unexpired tokens of generation `generation` user `id` has:
+    /// one `l` range (at most about [`MAX_TOKENS_PER_USER`] entries) and
+    /// the legacy `s` range, read in batches, nothing written.
+    pub(crate) fn count_live(&self, id: u64, generation: u64) -> Result<u64> {
+        let now = self.env.now();
+        let mut live = 0;
+        self.scan_all(keys::sessions_in(id, generation), |_, v| {
+            live += u64::from(SessionEntry::decode(v)?.expires > now);
+            Ok(())
+        })?;
+        self.scan_all(keys::legacy_sessions_of(id), |_, v| {
+            let e = LegacySessionEntry::decode(v)?;
+            live += u64::from(e.generation == generation && e.expires > now);
+            Ok(())
+        })?;
+        Ok(live)
     }
 
-    /// The earliest expiry in the expiry index: its first key.
-    fn next_expiry(&self) -> Result<Option<u64>> {
-        let (start, end) = keys::expiries();
-        match self.env.scan(&start, &end, 1)?.first() {
-            Some((key, _)) => keys::expiry_of(key)
-                .map(Some)
-                .ok_or_else(|| Error::Storage("corrupt expiry key".into())),
-            None => Ok(None),
-        }
-    }
-
-    /// Every session-index entry of user `id`: (token digest, entry).
-    pub(crate) fn sessions_of(&self, id: u64) -> Result<Vec<([u8; 32], SessionEntry)>> {
-        let (mut start, end) = keys::sessions_of(id);
-        let mut out = Vec::new();
+    /// Call `f` on every entry of `[start, end)`, reading `SCAN_BATCH` at a
+    /// time.
+    fn scan_all(
+        &self,
+        (mut start, end): (Vec<u8>, Vec<u8>),
+        mut f: impl FnMut(&[u8], &[u8]) -> Result<()>,
+    ) -> Result<()> {
         loop {
             let batch = self.env.scan(&start, &end, SCAN_BATCH)?;
-            let full = batch.len() == SCAN_BATCH as usize;
             for (k, v) in &batch {
-                let digest = keys::trailing_digest(k)
-                    .ok_or_else(|| Error::Storage("corrupt session key".into()))?;
-                out.push((digest, SessionEntry::decode(v)?));
+                f(k, v)?;
             }
             match batch.last() {
-                Some((last, _)) if full => {
+                Some((last, _)) if batch.len() == SCAN_BATCH as usize => {
                     start = last.clone();
                     start.push(0);
                 }
-                _ => return Ok(out),
+                _ => return Ok(()),
             }
         }
-    }
-
-    /// Writes that delete every listed token of user `id` with its indexes.
-    pub(crate) fn revoke_writes(id: u64, sessions: &[([u8; 32], SessionEntry)]) -> Vec<Write> {
-        let mut writes = Vec::with_capacity(sessions.len() * 3);
-        for (digest, entry) in sessions {
-            writes.push(Write::delete(keys::token(digest)));
-            writes.push(Write::delete(keys::session(id, digest)));
-            writes.push(Write::delete(keys::expiry(entry.expires, digest)));
-        }
-        writes
     }
 
     fn load_token(&self, token: &str) -> Result<([u8; 32], TokenRecord)> {
@@ -274,14 +189,8 @@ impl<E: Env> Auth<E> {
     }
 
     fn delete_token_guarded(&self, digest: &[u8; 32], r: &TokenRecord) -> Result<(), StoreError> {
-        let key = keys::token(digest);
-        let guards = [Guard::equals(key.clone(), Some(r.encode()))];
-        let writes = [
-            Write::delete(key),
-            Write::delete(keys::session(r.user_id, digest)),
-            Write::delete(keys::expiry(r.expires, digest)),
-        ];
-        self.env.commit(&guards, &writes)
+        let guards = [Guard::equals(keys::token(digest), Some(r.encode()))];
+        self.env.commit(&guards, &token_deletes(digest, r))
     }
 
     /// Delete a dead token; losing the race to another deleter is fine.
@@ -293,5 +202,50 @@ impl<E: Env> Auth<E> {
     }
 }
 
+/// The session-index key of the token `digest` whose record is `r`.
+fn index_key(digest: &[u8; 32], r: &TokenRecord) -> Vec<u8> {
+    match r.minted {
+        Some(minted) => keys::session(r.user_id, r.generation, minted, digest),
+        None => keys::legacy_session(r.user_id, digest),
+    }
+}
+
+/// Deletes of the three keys of the token `digest` whose record is `r`.
+fn token_deletes(digest: &[u8; 32], r: &TokenRecord) -> [Write; 3] {
+    [
+        Write::delete(keys::token(digest)),
+        Write::delete(index_key(digest, r)),
+        Write::delete(keys::expiry(r.expires, digest)),
+    ]
+}
+
+/// Deletes of the three keys of the token behind a session-index entry
+/// (`l` or legacy `s`), read from the entry alone.
+fn entry_deletes(key: &[u8], value: &[u8]) -> Result<[Write; 3]> {
+    let corrupt = || Error::Storage("corrupt session key".into());
+    let expires = match key.first() {
+        Some(&keys::SESSION) => {
+            keys::parse_session(key).ok_or_else(corrupt)?;
+            SessionEntry::decode(value)?.expires
+        }
+        Some(&keys::LEGACY_SESSION) if key.len() == 1 + 8 + 32 => {
+            LegacySessionEntry::decode(value)?.expires
+        }
+        _ => return Err(corrupt()),
+    };
+    let digest = keys::trailing_digest(key).ok_or_else(corrupt)?;
+    Ok([
+        Write::delete(keys::token(&digest)),
+        Write::delete(key.to_vec()),
+        Write::delete(keys::expiry(expires, &digest)),
+    ])
+}
+
+#[cfg(test)]
+mod cap_tests;
+#[cfg(test)]
+mod legacy_tests;
+#[cfg(test)]
+mod revocation_tests;
 #[cfg(test)]
 mod tests;

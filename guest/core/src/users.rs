@@ -1,9 +1,10 @@
 //! User accounts: the `User` type and creating, reading, listing, updating,
-//! deleting and checking the password of users.
+//! deleting and checking the password of users; and revoking a user's
+//! tokens, which a password change and `delete_tokens` share.
 
 use crate::env::{Env, Guard, Write};
 use crate::error::{Error, Result, invalid};
-use crate::record::{UserRecord, decode_id, encode_id};
+use crate::record::{UserRecord, decode_id, encode_id, encode_revocation};
 use crate::txn::{committed, retry};
 use crate::{Auth, keys, password};
 
@@ -144,14 +145,18 @@ impl<E: Env> Auth<E> {
         })
     }
 
-    /// Delete a user, their username claim and every token of theirs.
+    /// Delete a user, their username claim and every token of theirs. One
+    /// small commit whatever the number of tokens: deleting the user record
+    /// kills them at once, and the revocation recorded with it lets `sweep`
+    /// delete them later.
     pub fn delete_user(&self, id: u64) -> Result<()> {
         retry(|| {
             let user = self.load_user(id)?.ok_or(Error::NoUser)?;
-            let sessions = self.sessions_of(id)?;
-            let mut writes = Self::revoke_writes(id, &sessions);
-            writes.push(Write::delete(keys::user(id)));
-            writes.push(Write::delete(keys::name(&user.record.username)));
+            let writes = [
+                Write::delete(keys::user(id)),
+                Write::delete(keys::name(&user.record.username)),
+                Write::put(keys::revoked(id), encode_revocation(None)),
+            ];
             committed(self.env.commit(&[user.guard()], &writes), ())
         })
     }
@@ -184,7 +189,8 @@ impl<E: Env> Auth<E> {
         Ok(UserPage { users, next })
     }
 
-    /// Replace a user's password and revoke all of their tokens.
+    /// Replace a user's password and revoke all of their tokens, in one
+    /// small commit whatever their number (see [`Auth::delete_tokens`]).
     pub fn set_password(&self, id: u64, password: &str) -> Result<()> {
         password::check_password_input(password)?;
         if self.load_user(id)?.is_none() {
@@ -192,45 +198,55 @@ impl<E: Env> Auth<E> {
         }
         let settings = self.get_settings()?;
         let password_hash = password::hash(&self.env, &settings, password)?;
-        self.rewrite_user(id, true, |r| r.password_hash = password_hash.clone())
+        self.revoke(id, false, |r| r.password_hash = password_hash.clone())
             .map(|_| ())
     }
 
     /// Replace a user's permissions string.
     pub fn set_permissions(&self, id: u64, permissions: &str) -> Result<()> {
         check_permissions(permissions)?;
-        self.rewrite_user(id, false, |r| r.permissions = permissions.to_owned())
-            .map(|_| ())
+        self.rewrite_user(id, |r| r.permissions = permissions.to_owned())
     }
 
-    /// Apply `change` to user `id`'s record in one guarded commit; with
-    /// `revoke`, also bump the generation and delete every token. Returns
-    /// how many of the deleted tokens were live.
-    pub(crate) fn rewrite_user(
-        &self,
-        id: u64,
-        revoke: bool,
-        change: impl Fn(&mut UserRecord),
-    ) -> Result<u64> {
+    /// Apply `change` to user `id`'s record in one guarded commit.
+    pub(crate) fn rewrite_user(&self, id: u64, change: impl Fn(&mut UserRecord)) -> Result<()> {
         retry(|| {
             let user = self.load_user(id)?.ok_or(Error::NoUser)?;
             let mut record = user.record.clone();
             change(&mut record);
-            let mut writes = Vec::new();
-            let mut live = 0;
-            if revoke {
-                // The bump kills tokens minted concurrently with this commit,
-                // which the scan below cannot see.
-                record.generation = record.generation.wrapping_add(1);
-                let sessions = self.sessions_of(id)?;
-                let now = self.env.now();
-                live = sessions
-                    .iter()
-                    .filter(|(_, e)| e.generation == user.record.generation && e.expires > now)
-                    .count() as u64;
-                writes = Self::revoke_writes(id, &sessions);
-            }
-            writes.push(Write::put(keys::user(id), record.encode()));
+            let writes = [Write::put(keys::user(id), record.encode())];
+            committed(self.env.commit(&[user.guard()], &writes), ())
+        })
+    }
+
+    /// Apply `change` to user `id`'s record and revoke all of their tokens:
+    /// bump the generation, which kills every token minted under the old
+    /// one (also those minted by logins racing this commit, which guard the
+    /// record), and record the revocation for `sweep` to delete them. Two
+    /// writes, whatever the number of tokens. With `count`, returns how many
+    /// tokens were live before (else 0).
+    pub(crate) fn revoke(
+        &self,
+        id: u64,
+        count: bool,
+        change: impl Fn(&mut UserRecord),
+    ) -> Result<u64> {
+        retry(|| {
+            let user = self.load_user(id)?.ok_or(Error::NoUser)?;
+            let old = user.record.generation;
+            let live = if count { self.count_live(id, old)? } else { 0 };
+            let mut record = user.record.clone();
+            change(&mut record);
+            record.generation = old
+                .checked_add(1)
+                .ok_or_else(|| Error::Storage("token generations exhausted".into()))?;
+            let writes = [
+                Write::put(keys::user(id), record.encode()),
+                Write::put(
+                    keys::revoked(id),
+                    encode_revocation(Some(record.generation)),
+                ),
+            ];
             committed(self.env.commit(&[user.guard()], &writes), live)
         })
     }

@@ -55,14 +55,18 @@ impl Moth {
     }
 
     /// Revoke all the user's tokens; returns how many were live.
+    /// The tokens are dead at once and deleted by later sweeps.
     pub fn delete_tokens(&self, id: u64) -> Result<u64> {
-        self.call("delete_tokens", Cost::Short, |i| {
+        let live = self.call("delete_tokens", Cost::Short, |i| {
             let (sessions, store) = i.sessions();
             sessions.call_delete_tokens(store, id)
-        })
+        })?;
+        self.sweep_state().revoked();
+        Ok(live)
     }
 
-    /// Delete up to `limit` (1..=10000) expired tokens, oldest first.
+    /// Delete up to `limit` (1..=10000) expired tokens, oldest first, then
+    /// revoked ones; `deleted` counts both.
     pub fn sweep(&self, limit: u32) -> Result<SweepOutcome> {
         let began = self.sweep_state().begin();
         let outcome = self

@@ -18,11 +18,14 @@ impl Moth {
     }
 
     /// Delete a user and revoke all their tokens.
+    /// Their tokens are dead at once and deleted by later sweeps.
     pub fn delete_user(&self, id: u64) -> Result<()> {
         self.call("delete_user", Cost::Short, |i| {
             let (users, store) = i.users();
             users.call_delete_user(store, id)
-        })
+        })?;
+        self.sweep_state().revoked();
+        Ok(())
     }
 
     /// The user with this id.
@@ -62,7 +65,9 @@ impl Moth {
         self.call("set_password", Cost::Hashing, |i| {
             let (users, store) = i.users();
             users.call_set_password(store, id, password)
-        })
+        })?;
+        self.sweep_state().revoked();
+        Ok(())
     }
 
     /// Replace the user's permissions string.

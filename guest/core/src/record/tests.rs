@@ -1,0 +1,114 @@
+//! Tests of the record encoding, including reading what older versions wrote.
+
+use super::*;
+
+fn ann(generation: u64) -> UserRecord {
+    UserRecord {
+        id: 7,
+        generation,
+        username: "ann".into(),
+        permissions: "admin,read".into(),
+        password_hash: "$argon2id$...".into(),
+    }
+}
+
+#[test]
+fn user_round_trips_and_rejects_trailing_bytes() {
+    let u = ann(u64::from(u32::MAX) + 3);
+    let bytes = u.encode();
+    assert_eq!(bytes[0], 2);
+    assert_eq!(UserRecord::decode(&bytes).unwrap(), u);
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(matches!(
+        UserRecord::decode(&longer),
+        Err(Error::Storage(_))
+    ));
+    assert!(matches!(
+        UserRecord::decode(&bytes[..bytes.len() - 1]),
+        Err(Error::Storage(_))
+    ));
+    assert!(matches!(UserRecord::decode(&[]), Err(Error::Storage(_))));
+    let mut unknown = bytes;
+    unknown[0] = 3;
+    assert!(matches!(
+        UserRecord::decode(&unknown),
+        Err(Error::Storage(_))
+    ));
+}
+
+/// A user record exactly as version 1 wrote it: a 32-bit generation.
+#[test]
+fn a_version_1_user_record_still_decodes() {
+    let mut v1 = vec![1];
+    v1.extend_from_slice(&7u64.to_be_bytes());
+    v1.extend_from_slice(&3u32.to_be_bytes());
+    for s in ["ann", "admin,read", "$argon2id$..."] {
+        v1.extend_from_slice(&(s.len() as u32).to_be_bytes());
+        v1.extend_from_slice(s.as_bytes());
+    }
+    assert_eq!(UserRecord::decode(&v1).unwrap(), ann(3));
+}
+
+#[test]
+fn debug_redacts_the_password_hash() {
+    let u = UserRecord {
+        password_hash: "$argon2id$v=19$m=64,t=1,p=1$c2FsdA$aGFzaA".into(),
+        ..ann(0)
+    };
+    let shown = format!("{u:?}");
+    assert!(
+        !shown.contains("argon2") && !shown.contains("aGFzaA"),
+        "{shown}"
+    );
+    assert!(shown.contains(r#"password_hash: "<redacted>""#), "{shown}");
+    assert!(shown.contains(r#"username: "ann""#), "{shown}");
+}
+
+#[test]
+fn token_session_revocation_and_settings_round_trip() {
+    let t = TokenRecord {
+        user_id: 1,
+        generation: u64::MAX,
+        minted: Some(5),
+        expires: u64::MAX,
+    };
+    assert_eq!(TokenRecord::decode(&t.encode()).unwrap(), t);
+    let s = SessionEntry { expires: 5 };
+    assert_eq!(SessionEntry::decode(&s.encode()).unwrap(), s);
+    let st = Settings::default();
+    assert_eq!(Settings::decode(&st.encode()).unwrap(), st);
+    for r in [None, Some(0), Some(u64::MAX)] {
+        assert_eq!(decode_revocation(&encode_revocation(r)), Ok(r));
+    }
+    assert!(decode_revocation(&[1, 2, 3]).is_err());
+}
+
+/// Token records and session entries exactly as version 1 wrote them.
+#[test]
+fn version_1_tokens_and_session_entries_still_decode() {
+    let mut token = vec![1];
+    token.extend_from_slice(&1u64.to_be_bytes());
+    token.extend_from_slice(&9u32.to_be_bytes());
+    token.extend_from_slice(&500u64.to_be_bytes());
+    let legacy = TokenRecord {
+        user_id: 1,
+        generation: 9,
+        minted: None,
+        expires: 500,
+    };
+    assert_eq!(TokenRecord::decode(&token), Ok(legacy));
+    assert_eq!(legacy.encode(), token);
+    let mut entry = vec![1];
+    entry.extend_from_slice(&9u32.to_be_bytes());
+    entry.extend_from_slice(&500u64.to_be_bytes());
+    let e = LegacySessionEntry {
+        generation: 9,
+        expires: 500,
+    };
+    assert_eq!(LegacySessionEntry::decode(&entry), Ok(e));
+    assert_eq!(e.encode(), entry);
+    // Each index reads only its own version.
+    assert!(SessionEntry::decode(&entry).is_err());
+    assert!(LegacySessionEntry::decode(&SessionEntry { expires: 1 }.encode()).is_err());
+}

@@ -1,0 +1,143 @@
+//! Minting tokens: `login`, and the per-user cap it keeps
+//! ([`MAX_TOKENS_PER_USER`]) by deleting the user's oldest tokens in the
+//! commit that stores the new one.
+
+use crate::env::{Env, Write};
+use crate::error::{Error, Result, invalid};
+use crate::record::{SessionEntry, TokenRecord};
+use crate::settings::check_lifetime;
+use crate::txn::{Attempt, committed, retry};
+use crate::users::{Loaded, check_username};
+use crate::{Auth, User, keys, password, token};
+
+use super::{MAX_TOKENS_PER_USER, Session, entry_deletes};
+
+/// The most tokens one login deletes to keep the cap: one normally, more
+/// only after logins of the same user raced past it.
+const MAX_EVICTIONS: u32 = 16;
+
+impl<E: Env> Auth<E> {
+    /// Check `username`'s password and mint a token valid for `lifetime`
+    /// seconds (the stored default when `None`). Rehashes the password when
+    /// the Argon2 settings changed since it was last hashed. When the user
+    /// already holds [`MAX_TOKENS_PER_USER`] tokens, their oldest is deleted.
+    pub fn login(&self, username: &str, password: &str, lifetime: Option<u64>) -> Result<Session> {
+        check_username(username)?;
+        password::check_password_input(password)?;
+        if let Some(l) = lifetime {
+            check_lifetime(l)?;
+        }
+        let settings = self.get_settings()?;
+        let lifetime = lifetime.unwrap_or(settings.default_token_lifetime);
+        // Argon2 runs are the cost of a login; across retries each stored
+        // hash is verified at most once and a rehash is computed at most once.
+        let mut verified: Option<String> = None;
+        let mut rehashed: Option<String> = None;
+        let mut first = true;
+        retry(|| {
+            let Some(user) = self.find_user(username)? else {
+                if first {
+                    password::verify_dummy(&settings, password);
+                }
+                return Err(Error::NoUser);
+            };
+            first = false;
+            let record = &user.record;
+            if verified.as_deref() != Some(record.password_hash.as_str()) {
+                if !password::verify(&record.password_hash, password)? {
+                    return Err(Error::InvalidPassword);
+                }
+                verified = Some(record.password_hash.clone());
+            }
+            let mut writes = Vec::with_capacity(4);
+            if password::needs_rehash(&record.password_hash, &settings) {
+                if rehashed.is_none() {
+                    rehashed = Some(password::hash(&self.env, &settings, password)?);
+                }
+                let mut updated = record.clone();
+                updated.password_hash = rehashed.clone().unwrap_or_default();
+                writes.push(Write::put(keys::user(record.id), updated.encode()));
+            }
+            self.mint(&user, lifetime, writes, Some(MAX_TOKENS_PER_USER))
+        })
+    }
+
+    /// One attempt at minting a token for `user`, valid for `lifetime`
+    /// seconds, committed with `writes` under a guard on the user record:
+    /// a login that races a password change, a revocation or a deletion
+    /// starts over and sees it. With `cap`, the user's oldest tokens are
+    /// deleted in the same commit so that at most `cap` remain.
+    pub(crate) fn mint(
+        &self,
+        user: &Loaded,
+        lifetime: u64,
+        mut writes: Vec<Write>,
+        cap: Option<u32>,
+    ) -> Result<Attempt<Session>> {
+        let record = &user.record;
+        let now = self.env.now();
+        let expires = now
+            .checked_add(lifetime)
+            .ok_or_else(|| invalid("token lifetime overflows the clock"))?;
+        if let Some(cap) = cap {
+            writes.extend(self.evictions(record.id, record.generation, now, cap)?);
+        }
+        let token = token::mint(&self.env);
+        let digest = token::digest(&token);
+        let generation = record.generation;
+        let stored = TokenRecord {
+            user_id: record.id,
+            generation,
+            minted: Some(now),
+            expires,
+        };
+        writes.push(Write::put(keys::token(&digest), stored.encode()));
+        writes.push(Write::put(
+            keys::session(record.id, generation, now, &digest),
+            SessionEntry { expires }.encode(),
+        ));
+        writes.push(Write::put(keys::expiry(expires, &digest), Vec::new()));
+        let session = Session {
+            token,
+            user: User::from(record),
+            expires,
+        };
+        committed(self.env.commit(&[user.guard()], &writes), session)
+    }
+
+    /// Deletes that leave room for one more token of generation
+    /// `generation` of user `id` under `cap`: expired tokens first, then
+    /// the oldest. Reads at most `cap + MAX_EVICTIONS` index entries.
+    fn evictions(&self, id: u64, generation: u64, now: u64, cap: u32) -> Result<Vec<Write>> {
+        let (start, end) = keys::sessions_in(id, generation);
+        let stored = self
+            .env
+            .scan(&start, &end, cap.saturating_add(MAX_EVICTIONS))?;
+        let excess = (stored.len() + 1).saturating_sub(cap as usize);
+        if excess == 0 {
+            return Ok(Vec::new());
+        }
+        let mut order = Vec::with_capacity(stored.len());
+        for (key, value) in &stored {
+            order.push((SessionEntry::decode(value)?.expires > now, key, value));
+        }
+        // Expired (`false`) before live; the sort is stable, so each part
+        // stays in mint order, oldest first.
+        order.sort_by_key(|(live, ..)| *live);
+        let mut writes = Vec::with_capacity(excess * 3);
+        for (_, key, value) in order.into_iter().take(excess) {
+            writes.extend(entry_deletes(key, value)?);
+        }
+        Ok(writes)
+    }
+
+    /// Mint a token for user `id` as `login` does, minus the password check
+    /// (which is what makes minting 100 000 tokens in a test slow).
+    #[cfg(test)]
+    pub(crate) fn mint_for(&self, id: u64, lifetime: u64, cap: Option<u32>) -> Result<Session> {
+        retry(|| {
+            let user = self.load_user(id)?.ok_or(Error::NoUser)?;
+            self.mint(&user, lifetime, Vec::new(), cap)
+        })
+    }
+}
