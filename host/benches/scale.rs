@@ -64,6 +64,9 @@ impl<E: Env> Env for Counting<E> {
     }
 }
 
+/// Tokens per user when filling: below the per-user cap of live tokens.
+const PER_USER: usize = 900;
+
 fn main() {
     let max: usize = std::env::var("MOTH_BENCH_MAX_TOKENS")
         .ok()
@@ -95,11 +98,13 @@ fn main() {
                 .open(&path)
                 .expect("open");
             let native = Auth::new(filler.capabilities().clone());
-            if filled == 0 {
-                native.create_user("filler", "pw", "").expect("filler");
-            }
+            // Spread over users: each holds fewer than the per-user cap.
             while filled < size {
-                native.login("filler", "pw", None).expect("fill");
+                let user = format!("filler{}", filled / PER_USER);
+                if filled.is_multiple_of(PER_USER) {
+                    native.create_user(&user, "pw", "").expect("filler");
+                }
+                native.login(&user, "pw", None).expect("fill");
                 filled += 1;
             }
             filler.flush().unwrap();
@@ -117,7 +122,13 @@ fn main() {
             })
             .collect();
         let tokens: Vec<String> = (0..2000)
-            .map(|_| moth.login("filler", "pw", None).unwrap().token)
+            .map(|i| {
+                let user = format!("m{size}-{}", i / PER_USER);
+                if i.is_multiple_of(PER_USER) {
+                    moth.create_user(&user, "pw", "").unwrap();
+                }
+                moth.login(&user, "pw", None).unwrap().token
+            })
             .collect();
         let validate: Vec<Duration> = tokens
             .iter()
@@ -157,7 +168,14 @@ fn main() {
             .open(&p)
             .expect("open");
         let native = Auth::new(m.capabilities().clone());
-        native.create_user("base", "pw", "").unwrap();
+        let users = if what == "token" {
+            100_000 / PER_USER + 1
+        } else {
+            0
+        };
+        for u in 0..users {
+            native.create_user(&format!("base{u}"), "pw", "").unwrap();
+        }
         m.flush().unwrap();
         let before = m.size_on_disk();
         for i in 0..100_000 {
@@ -166,7 +184,9 @@ fn main() {
                     .create_user(&format!("user{i:06}"), "pw", "read,write")
                     .unwrap();
             } else {
-                native.login("base", "pw", None).unwrap();
+                native
+                    .login(&format!("base{}", i / PER_USER), "pw", None)
+                    .unwrap();
             }
         }
         m.flush().unwrap();
