@@ -80,6 +80,7 @@ impl From<moth_core::Settings> for settings::Settings {
             argon2_iterations: s.argon2_iterations,
             argon2_parallelism: s.argon2_parallelism,
             default_token_lifetime: s.default_token_lifetime,
+            allow_weak_hashing: s.allow_weak_hashing,
         }
     }
 }
@@ -91,6 +92,7 @@ impl From<settings::Settings> for moth_core::Settings {
             argon2_iterations: s.argon2_iterations,
             argon2_parallelism: s.argon2_parallelism,
             default_token_lifetime: s.default_token_lifetime,
+            allow_weak_hashing: s.allow_weak_hashing,
         }
     }
 }

@@ -31,6 +31,7 @@ fn cheap() -> Settings {
     Settings {
         argon2_memory_kib: 8,
         argon2_iterations: 1,
+        allow_weak_hashing: true,
         ..Settings::default()
     }
 }

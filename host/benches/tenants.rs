@@ -39,6 +39,7 @@ fn main() {
     let cheap = Settings {
         argon2_memory_kib: 8,
         argon2_iterations: 1,
+        allow_weak_hashing: true,
         ..Settings::default()
     };
     let root = Options::new()

@@ -108,6 +108,7 @@ impl From<settings::Settings> for Settings {
             argon2_iterations: s.argon2_iterations,
             argon2_parallelism: s.argon2_parallelism,
             default_token_lifetime: s.default_token_lifetime,
+            allow_weak_hashing: s.allow_weak_hashing,
         }
     }
 }
@@ -119,6 +120,7 @@ impl From<Settings> for settings::Settings {
             argon2_iterations: s.argon2_iterations,
             argon2_parallelism: s.argon2_parallelism,
             default_token_lifetime: s.default_token_lifetime,
+            allow_weak_hashing: s.allow_weak_hashing,
         }
     }
 }

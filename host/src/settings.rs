@@ -19,6 +19,9 @@ pub struct SettingsOverrides {
     /// Token lifetime in seconds when login names none (default 3 days).
     #[arg(long)]
     pub token_lifetime: Option<u64>,
+    /// Accept Argon2 costs below OWASP's minimum (for tests only).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub allow_weak_hashing: Option<bool>,
 }
 
 impl SettingsOverrides {
@@ -29,6 +32,7 @@ impl SettingsOverrides {
             argon2_iterations: self.argon2_iterations.unwrap_or(base.argon2_iterations),
             argon2_parallelism: self.argon2_parallelism.unwrap_or(base.argon2_parallelism),
             default_token_lifetime: self.token_lifetime.unwrap_or(base.default_token_lifetime),
+            allow_weak_hashing: self.allow_weak_hashing.unwrap_or(base.allow_weak_hashing),
         }
     }
 }

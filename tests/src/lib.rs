@@ -15,6 +15,7 @@ pub fn cheap_settings() -> Settings {
     Settings {
         argon2_memory_kib: 8,
         argon2_iterations: 1,
+        allow_weak_hashing: true,
         argon2_parallelism: 1,
         ..Settings::default()
     }

@@ -17,6 +17,7 @@ fn settings_json(s: &Settings) -> Value {
         "argon2-iterations": s.argon2_iterations,
         "argon2-parallelism": s.argon2_parallelism,
         "default-token-lifetime": s.default_token_lifetime,
+        "allow-weak-hashing": s.allow_weak_hashing,
     })
 }
 
@@ -27,6 +28,9 @@ fn settings_from(v: &Value) -> Settings {
         argon2_iterations: n("argon2-iterations") as u32,
         argon2_parallelism: n("argon2-parallelism") as u32,
         default_token_lifetime: n("default-token-lifetime"),
+        allow_weak_hashing: v["allow-weak-hashing"]
+            .as_bool()
+            .unwrap_or_else(|| panic!("settings.allow-weak-hashing")),
     }
 }
 

@@ -84,6 +84,7 @@ const toWit = {
       argon2Iterations: s.argon2Iterations,
       argon2Parallelism: s.argon2Parallelism,
       defaultTokenLifetime: toWit.u64(s.defaultTokenLifetime, 'defaultTokenLifetime'),
+      allowWeakHashing: Boolean(s.allowWeakHashing),
     };
   },
 };
@@ -102,6 +103,7 @@ const fromWit = {
     argon2Iterations: s.argon2Iterations,
     argon2Parallelism: s.argon2Parallelism,
     defaultTokenLifetime: Number(s.defaultTokenLifetime),
+    allowWeakHashing: s.allowWeakHashing,
   }),
   none: () => undefined,
   same: (v) => v,

@@ -145,6 +145,8 @@ class Settings:
     argon2_iterations: int
     argon2_parallelism: int
     default_token_lifetime: int
+    #: Accept Argon2 costs below OWASP's minimum (for tests only).
+    allow_weak_hashing: bool
 
 
 class SystemClock:

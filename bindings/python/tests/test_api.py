@@ -7,7 +7,7 @@ from moth import (ComponentTrapError, InvalidInputError, InvalidTokenError, Manu
                   MothError, NoUserError, Settings, SqliteStore, StorageError, StoreTrap, SweepOutcome,
                   TokenExpiredError, User, UserExistsError)
 
-CHEAP = Settings(8, 1, 1, 3600)
+CHEAP = Settings(8, 1, 1, 3600, True)
 
 
 def test_sqlite_store_keeps_everything_across_reopening(tmp_path):
@@ -42,9 +42,9 @@ def test_settings_come_from_the_component():
     moth = Moth.open()
     defaults = moth.get_settings()
     # The defaults documented in wit/settings.wit, as the component reports them.
-    assert defaults == Settings(19456, 2, 1, 259200)
+    assert defaults == Settings(19456, 2, 1, 259200, False)
     moth.set_settings(dataclasses.replace(defaults, default_token_lifetime=60))
-    assert moth.get_settings() == Settings(19456, 2, 1, 60)
+    assert moth.get_settings() == Settings(19456, 2, 1, 60, False)
     with pytest.raises(TypeError):
         Settings()  # no invented defaults
 

@@ -17,7 +17,7 @@
 //!
 //! let auth = Auth::new(MemoryEnv::new());
 //! // Cheap hashing for the example; the default is Argon2id m=19 MiB, t=2.
-//! auth.set_settings(Settings { argon2_memory_kib: 64, argon2_iterations: 1, ..Settings::default() })?;
+//! auth.set_settings(Settings { argon2_memory_kib: 64, argon2_iterations: 1, allow_weak_hashing: true, ..Settings::default() })?;
 //! let ann = auth.create_user("ann", "correct horse", "read")?;
 //! let session = auth.login("ann", "correct horse", None)?;
 //! assert_eq!(auth.validate(&session.token)?.user, ann);
@@ -51,7 +51,7 @@ pub use password::{
 pub use sessions::{
     MAX_SWEEP, MAX_SWEEP_REVOCATIONS, MAX_TOKENS_PER_USER, Session, SweepOutcome, Validation,
 };
-pub use settings::{MAX_LIFETIME, Settings};
+pub use settings::{MAX_LIFETIME, MIN_ARGON2_MEMORY_KIB, MIN_ARGON2_WORK, Settings};
 pub use token::{TOKEN_LEN, TOKEN_PREFIX};
 pub use users::{MAX_PAGE, MAX_PERMISSIONS_BYTES, MAX_USERNAME_BYTES, User, UserPage};
 

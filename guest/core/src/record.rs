@@ -273,31 +273,40 @@ impl LegacySessionEntry {
 }
 
 impl Settings {
-    /// The stored bytes (version 1).
+    /// The stored bytes (version 2: version 1 and the weak-hashing flag).
     pub(crate) fn encode(&self) -> Vec<u8> {
-        Writer::new(1)
+        Writer::new(2)
             .u32(self.argon2_memory_kib)
             .u32(self.argon2_iterations)
             .u32(self.argon2_parallelism)
             .u64(self.default_token_lifetime)
+            .u32(u32::from(self.allow_weak_hashing))
             .0
     }
 
-    /// Parse stored bytes of version 1.
+    /// Parse stored bytes of version 1 (no flag: weak costs were not
+    /// allowed) or 2.
     pub(crate) fn decode(bytes: &[u8]) -> Result<Self> {
-        match Reader::new(bytes)? {
-            (1, mut r) => {
-                let s = Settings {
-                    argon2_memory_kib: r.u32()?,
-                    argon2_iterations: r.u32()?,
-                    argon2_parallelism: r.u32()?,
-                    default_token_lifetime: r.u64()?,
-                };
-                r.end()?;
-                Ok(s)
-            }
-            _ => Err(corrupt()),
+        let (version, mut r) = Reader::new(bytes)?;
+        if !(1..=2).contains(&version) {
+            return Err(corrupt());
         }
+        let mut s = Settings {
+            argon2_memory_kib: r.u32()?,
+            argon2_iterations: r.u32()?,
+            argon2_parallelism: r.u32()?,
+            default_token_lifetime: r.u64()?,
+            allow_weak_hashing: false,
+        };
+        if version == 2 {
+            s.allow_weak_hashing = match r.u32()? {
+                0 => false,
+                1 => true,
+                _ => return Err(corrupt()),
+            };
+        }
+        r.end()?;
+        Ok(s)
     }
 }
 

@@ -20,7 +20,17 @@ pub struct Settings {
     pub argon2_parallelism: u32,
     /// Token lifetime in seconds when login names none.
     pub default_token_lifetime: u64,
+    /// Accept Argon2 costs below OWASP's minimum ([`MIN_ARGON2_MEMORY_KIB`],
+    /// [`MIN_ARGON2_WORK`]). For tests only.
+    pub allow_weak_hashing: bool,
 }
+
+/// OWASP's smallest Argon2id memory cost, in KiB (with 5 iterations).
+pub const MIN_ARGON2_MEMORY_KIB: u32 = 7 * 1024;
+/// OWASP's smallest memory × iterations, in KiB: every configuration it
+/// recommends (47104 × 1, 19456 × 2, 12288 × 3, 9216 × 4, 7168 × 5) has at
+/// least this much.
+pub const MIN_ARGON2_WORK: u64 = 7 * 1024 * 5;
 
 impl Default for Settings {
     /// OWASP's Argon2id minimum (m = 19 MiB, t = 2, p = 1) and MOTH's
@@ -31,8 +41,23 @@ impl Default for Settings {
             argon2_iterations: 2,
             argon2_parallelism: 1,
             default_token_lifetime: 3 * 24 * 60 * 60,
+            allow_weak_hashing: false,
         }
     }
+}
+
+/// Refuse Argon2 costs below OWASP's minimum unless explicitly allowed.
+fn check_strength(s: &Settings) -> Result<()> {
+    let work = u64::from(s.argon2_memory_kib) * u64::from(s.argon2_iterations);
+    if s.allow_weak_hashing
+        || (s.argon2_memory_kib >= MIN_ARGON2_MEMORY_KIB && work >= MIN_ARGON2_WORK)
+    {
+        return Ok(());
+    }
+    Err(invalid(format!(
+        "argon2 costs below OWASP's minimum (memory at least {MIN_ARGON2_MEMORY_KIB} KiB and \
+         memory × iterations at least {MIN_ARGON2_WORK} KiB); set allow-weak-hashing to accept them"
+    )))
 }
 
 pub(crate) fn check_lifetime(secs: u64) -> Result<()> {
@@ -59,6 +84,7 @@ impl<E: Env> Auth<E> {
     /// their next login.
     pub fn set_settings(&self, settings: Settings) -> Result<()> {
         password::hasher(&settings)?;
+        check_strength(&settings)?;
         check_lifetime(settings.default_token_lifetime)?;
         self.env
             .commit(&[], &[Write::put(keys::settings(), settings.encode())])?;
@@ -78,10 +104,40 @@ mod tests {
         let cheap = Settings {
             argon2_memory_kib: 64,
             argon2_iterations: 1,
+            allow_weak_hashing: true,
             ..Settings::default()
         };
         a.set_settings(cheap).unwrap();
         assert_eq!(a.get_settings(), Ok(cheap));
+    }
+
+    #[test]
+    fn costs_below_owasp_need_an_explicit_opt_in() {
+        let a = Auth::new(MemoryEnv::new());
+        for (m, t) in [(8, 1), (19456, 1), (7167, 5), (9216, 3)] {
+            let s = Settings {
+                argon2_memory_kib: m,
+                argon2_iterations: t,
+                ..Settings::default()
+            };
+            assert!(
+                matches!(a.set_settings(s), Err(Error::InvalidInput(m)) if m.contains("allow-weak-hashing")),
+                "m={m} t={t}"
+            );
+            let allowed = Settings {
+                allow_weak_hashing: true,
+                ..s
+            };
+            assert_eq!(a.set_settings(allowed), Ok(()));
+        }
+        for (m, t) in [(47104, 1), (19456, 2), (12288, 3), (9216, 4), (7168, 5)] {
+            let s = Settings {
+                argon2_memory_kib: m,
+                argon2_iterations: t,
+                ..Settings::default()
+            };
+            assert_eq!(a.set_settings(s), Ok(()), "OWASP's m={m} t={t}");
+        }
     }
 
     #[test]

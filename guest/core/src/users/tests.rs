@@ -9,6 +9,7 @@ pub(crate) fn auth() -> Auth<MemoryEnv> {
     a.set_settings(Settings {
         argon2_memory_kib: 64,
         argon2_iterations: 1,
+        allow_weak_hashing: true,
         ..Settings::default()
     })
     .unwrap();
