@@ -5,6 +5,7 @@ use std::io::{BufRead, IsTerminal};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
@@ -58,6 +59,24 @@ enum Command {
         /// Allow a non-loopback address without an admin key.
         #[arg(long)]
         insecure_open: bool,
+        /// Also answer requests whose Host (or Origin) names NAME, a host
+        /// name or IP address without a port; repeatable. Always allowed:
+        /// localhost, loopback addresses and the address bound (every
+        /// address when binding 0.0.0.0 or ::). Others get 403.
+        #[arg(long = "allow-host", value_name = "NAME")]
+        allow_hosts: Vec<String>,
+        /// Seconds a client may take to send a request's line and headers.
+        #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+        header_timeout: u64,
+        /// Seconds a client may take to send a request's body.
+        #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+        body_timeout: u64,
+        /// Seconds a kept-alive connection may wait for its next request.
+        #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+        idle_timeout: u64,
+        /// Connections served at once; more wait in the listen backlog.
+        #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
+        max_connections: u64,
     },
     /// Manage users.
     User {
@@ -184,6 +203,11 @@ fn execute(command: Command, file: &Path, tenant: &str) -> anyhow::Result<()> {
             host,
             admin_key_file,
             insecure_open,
+            allow_hosts,
+            header_timeout,
+            body_timeout,
+            idle_timeout,
+            max_connections,
         } => {
             let admin_key = match admin_key_file {
                 Some(f) => Some(
@@ -198,6 +222,11 @@ fn execute(command: Command, file: &Path, tenant: &str) -> anyhow::Result<()> {
                 addr: SocketAddr::new(host, port),
                 admin_key,
                 insecure_open,
+                allow_hosts,
+                header_timeout: Duration::from_secs(header_timeout),
+                body_timeout: Duration::from_secs(body_timeout),
+                idle_timeout: Duration::from_secs(idle_timeout),
+                max_connections: usize::try_from(max_connections)?,
             };
             config.check()?;
             let moth = Options::new().open(file).map_err(|e| match e {

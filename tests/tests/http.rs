@@ -13,7 +13,7 @@ fn start(
     let config = ServerConfig {
         addr: "127.0.0.1:0".parse().unwrap(),
         admin_key: admin_key.map(str::to_owned),
-        insecure_open: false,
+        ..ServerConfig::default()
     };
     (server::spawn(moth, config).unwrap(), clock)
 }
@@ -527,8 +527,7 @@ fn admin_key_guards_admin_routes_only() {
 fn exposing_admin_routes_needs_a_key_or_an_explicit_opt_in() {
     let open_all = ServerConfig {
         addr: "0.0.0.0:0".parse().unwrap(),
-        admin_key: None,
-        insecure_open: false,
+        ..ServerConfig::default()
     };
     assert!(matches!(
         open_all.check(),
@@ -607,7 +606,7 @@ fn tenants_by_path_prefix_or_header() {
         "PUT",
         "/tenants",
         &with(&admin, &[]),
-        r#"{"name":"acme","argon2_memory_kib":8,"argon2_iterations":1}"#,
+        r#"{"name":"acme","argon2_memory_kib":8,"argon2_iterations":1,"allow_weak_hashing":true}"#,
     );
     assert_eq!(
         (r.status, r.json()),

@@ -1,32 +1,58 @@
-//! Where a moth call runs: short calls inline on the async worker when an
-//! instance is free at once, everything else on the blocking pool, so
-//! neither Argon2 nor waiting for an instance stalls the async workers.
+//! Where a moth call runs. Nothing that commits or hashes runs on an async
+//! worker: a commit waits for the group fsync and Argon2 takes tens of
+//! milliseconds, and either would stall every connection that worker
+//! serves. Those calls go to the blocking pool ([`blocking`]). Only reads
+//! ([`read`]) run inline on the worker, and only when an instance is free
+//! at once.
+//!
+//! `validate` counts as a read although it can write: when the token it
+//! is given has expired or was revoked, it deletes that token (once; the
+//! next try finds nothing). That costs one commit per dead token, rare
+//! next to the validations that only read, and moving every validation
+//! to the blocking pool would halve its throughput (see the README's
+//! benchmarks).
+//!
+//! Each call is counted by operation and by where it ran
+//! (`moth_http_calls_total` in `/metrics`).
 
 use crate::{Error, Moth};
 
-use super::error::ApiError;
+use super::error::{ApiError, RequestId};
+use super::routes::AppState;
 
-/// Run a short call (no Argon2: microseconds) on this worker thread when
-/// an instance is free at once; otherwise queue it like [`blocking`].
-pub(super) async fn quick<T: Send + 'static>(
+/// A read (no commit, no Argon2: microseconds): on this worker thread when
+/// an instance is free at once, else queued like [`blocking`].
+pub(super) async fn read<T: Send + 'static>(
+    state: &AppState,
+    op: &'static str,
     moth: Moth,
     f: impl Fn(&Moth) -> crate::Result<T> + Send + 'static,
 ) -> Result<T, ApiError> {
     match f(&moth.no_wait()) {
-        Err(Error::Overloaded) => blocking(move || f(&moth)).await,
-        other => other.map_err(ApiError::from),
+        Err(Error::Overloaded) => blocking(state, op, move || f(&moth)).await,
+        other => {
+            state.http.count_call(op, "inline");
+            other.map_err(ApiError::from)
+        }
     }
 }
 
-/// Run a call on the blocking pool: Argon2 takes tens of milliseconds and
-/// must not stall the async workers.
+/// A call that commits, hashes or may run long: on the blocking pool.
 pub(super) async fn blocking<T: Send + 'static>(
+    state: &AppState,
+    op: &'static str,
     f: impl FnOnce() -> crate::Result<T> + Send + 'static,
 ) -> Result<T, ApiError> {
+    state.http.count_call(op, "blocking");
     match tokio::task::spawn_blocking(f).await {
         Ok(result) => result.map_err(ApiError::from),
         Err(e) => {
-            tracing::error!(error = &e as &dyn std::error::Error, "moth call panicked");
+            tracing::error!(
+                request_id = RequestId::current().as_deref(),
+                op,
+                error = &e as &dyn std::error::Error,
+                "moth call panicked"
+            );
             Err(ApiError::internal())
         }
     }

@@ -1,5 +1,17 @@
 //! A failed request: its status and its `{"error": …}` body. MOTH's wire
 //! messages live here, and only here: the host's error texts are for logs.
+//!
+//! Every error response is JSON, the framework's included: [`envelope`]
+//! (run by the one middleware, `metrics::observe`) rewrites any error
+//! response a handler did not make (axum's rejections, a panic) and adds
+//! the request id to every 5xx; the connection layer (`conn.rs`) uses
+//! [`raw_response`] for what hyper refuses before routing.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -13,10 +25,16 @@ use crate::Error;
 pub(super) struct ApiError {
     status: StatusCode,
     message: String,
+    /// Close the connection after answering (the rest of the request
+    /// could not be read).
+    close: bool,
 }
 
 /// The message of every 500 whose details belong in the server log only.
 const INTERNAL: &str = "Internal error; see the server log";
+
+/// The message of a 408 for a request head that did not arrive in time.
+pub(super) const HEAD_TIMED_OUT: &str = "Request header timed out";
 
 impl ApiError {
     /// A status and a message.
@@ -24,6 +42,7 @@ impl ApiError {
         ApiError {
             status,
             message: message.into(),
+            close: false,
         }
     }
 
@@ -44,13 +63,48 @@ impl ApiError {
     pub fn internal() -> Self {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, INTERNAL)
     }
+
+    /// The request body did not arrive within the body timeout.
+    pub fn body_timed_out() -> Self {
+        ApiError {
+            close: true,
+            ..ApiError::new(StatusCode::REQUEST_TIMEOUT, "Request body timed out")
+        }
+    }
+
+    /// The request body is over [`super::MAX_BODY_BYTES`].
+    pub fn body_too_large() -> Self {
+        ApiError {
+            close: true,
+            ..ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large")
+        }
+    }
+
+    /// The request body could not be read (the client went away, or sent a
+    /// malformed chunked body).
+    pub fn body_unreadable() -> Self {
+        ApiError {
+            close: true,
+            ..ApiError::invalid("the request body could not be read")
+        }
+    }
+
+    /// `Host` names a host this server does not answer for.
+    pub fn host_not_allowed() -> Self {
+        ApiError::new(StatusCode::FORBIDDEN, "Host not allowed")
+    }
+
+    /// A browser sent this request from a page of another site.
+    pub fn origin_not_allowed() -> Self {
+        ApiError::new(StatusCode::FORBIDDEN, "Origin not allowed")
+    }
 }
 
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         let unauthorized = StatusCode::UNAUTHORIZED;
         let stopped = StatusCode::INTERNAL_SERVER_ERROR;
-        match e {
+        let api = match &e {
             Error::NoUser => ApiError::new(unauthorized, "User does not exist"),
             Error::InvalidPassword => ApiError::new(unauthorized, "Invalid password"),
             Error::InvalidToken => ApiError::new(unauthorized, "Token does not exist"),
@@ -63,8 +117,8 @@ impl From<Error> for ApiError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "moth is overloaded: no instance became free in time",
             ),
-            // The call was stopped and its instance discarded (and logged
-            // with its cause by the handle); say why, without internals.
+            // The call was stopped and its instance discarded; say why,
+            // without internals.
             Error::Timeout(d) => ApiError::new(
                 stopped,
                 format!("the call exceeded its deadline of {d:?} and was stopped"),
@@ -76,37 +130,182 @@ impl From<Error> for ApiError {
                 ),
             ),
             Error::Component(_) => ApiError::new(stopped, "component failure; see the server log"),
-            e => {
-                tracing::error!(
-                    error = &e as &dyn std::error::Error,
-                    "request failed inside moth"
-                );
-                ApiError::internal()
-            }
+            _ => ApiError::internal(),
+        };
+        // The cause (a trap's text, its wasm backtrace, a storage error)
+        // goes to the log only, with the request id the client gets.
+        if api.status == stopped {
+            log_failure(&e);
         }
+        api
     }
+}
+
+/// Log a failure whose details the client does not see, with the id of
+/// the request it failed (which the client does see).
+fn log_failure(e: &Error) {
+    tracing::error!(
+        request_id = RequestId::current().as_deref(),
+        error = e as &dyn std::error::Error,
+        "request failed inside moth"
+    );
+}
+
+/// Marks a response as made by [`ApiError`], with its message, so that
+/// [`envelope`] leaves its body alone (or adds the request id to it).
+#[derive(Clone)]
+struct ErrorMessage(Arc<str>);
+
+/// The body of every error response.
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: Option<&'a str>,
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        #[derive(Serialize)]
-        struct Body {
-            error: String,
-        }
-        let mut res = (
-            self.status,
-            Json(Body {
-                error: self.message,
-            }),
-        )
-            .into_response();
+        let body = ErrorBody {
+            error: &self.message,
+            request_id: None,
+        };
+        let mut res = (self.status, Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             res.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if self.close {
+            res.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        res.extensions_mut()
+            .insert(ErrorMessage(self.message.into()));
         res
     }
 }
 
 /// What a handler returns: a JSON body or an [`ApiError`].
 pub(super) type ApiResult<T> = Result<Json<T>, ApiError>;
+
+/// The id of one request: in its log lines, in its `X-Request-Id`
+/// response header and in the body of a 5xx answer, so a client's report
+/// of a failure can be matched to the log that says what failed.
+#[derive(Clone, Debug)]
+pub(super) struct RequestId(pub Arc<str>);
+
+tokio::task_local! {
+    /// The id of the request this task serves.
+    static CURRENT: RequestId;
+}
+
+impl RequestId {
+    /// Run `f` (a request) with this id as the current one.
+    pub async fn scope<F: Future>(self, f: F) -> F::Output {
+        CURRENT.scope(self, f).await
+    }
+
+    /// The id of the request this task serves, if it serves one.
+    pub fn current() -> Option<Arc<str>> {
+        CURRENT.try_with(|id| id.0.clone()).ok()
+    }
+}
+
+/// The message for an error response that no handler made: the status's
+/// own, in MOTH's words where MOTH has some.
+fn message_for(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "Invalid request parameters",
+        StatusCode::NOT_FOUND => "Not found",
+        StatusCode::METHOD_NOT_ALLOWED => "Method not allowed",
+        StatusCode::REQUEST_TIMEOUT => "Request timed out",
+        StatusCode::PAYLOAD_TOO_LARGE => "Request body too large",
+        StatusCode::URI_TOO_LONG => "Request URI too long",
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "Request headers too large",
+        s if s.is_server_error() => INTERNAL,
+        s => s.canonical_reason().unwrap_or("Request refused"),
+    }
+}
+
+/// The message of hyper's own refusal of a request it could not parse.
+pub(super) fn protocol_refusal(status: u16) -> &'static str {
+    match status {
+        400 => "Malformed HTTP request",
+        s => StatusCode::from_u16(s).map_or("Request refused", message_for),
+    }
+}
+
+/// A whole HTTP/1.1 response carrying `{"error": message}`, written
+/// straight to a connection that is then closed.
+pub(super) fn raw_response(status: u16, message: &str) -> Vec<u8> {
+    let body = serde_json::to_string(&ErrorBody {
+        error: message,
+        request_id: None,
+    })
+    .unwrap_or_default();
+    let reason = StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Error");
+    format!(
+        "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// The answer of request `id`, made by `answer`: every error response
+/// `{"error": …}` (a framework's rejection rewritten), every 5xx with the
+/// request id in its body, and a panicking handler a 500 like any other.
+pub(super) async fn envelope(id: &RequestId, answer: impl Future<Output = Response>) -> Response {
+    let res = match CatchUnwind(std::pin::pin!(answer)).await {
+        Ok(res) => res,
+        Err(()) => {
+            tracing::error!(request_id = &*id.0, "request handler panicked");
+            ApiError::internal().into_response()
+        }
+    };
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let message = match res.extensions().get::<ErrorMessage>() {
+        // Ours, and needing nothing more.
+        Some(_) if !status.is_server_error() => return res,
+        Some(ErrorMessage(m)) => m.clone(),
+        None => {
+            tracing::debug!(%status, "non-JSON error response rewritten");
+            Arc::from(message_for(status))
+        }
+    };
+    let (mut parts, _) = res.into_parts();
+    let body = ErrorBody {
+        error: &message,
+        request_id: status.is_server_error().then_some(&*id.0),
+    };
+    let json = serde_json::to_vec(&body).unwrap_or_default();
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.remove(header::TRANSFER_ENCODING);
+    parts.extensions.insert(ErrorMessage(message.clone()));
+    Response::from_parts(parts, json.into())
+}
+
+/// A future that turns a panic into `Err(())`.
+struct CatchUnwind<'a, F>(Pin<&'a mut F>);
+
+impl<F: Future> Future for CatchUnwind<'_, F> {
+    type Output = Result<F::Output, ()>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(_) => Poll::Ready(Err(())),
+        }
+    }
+}

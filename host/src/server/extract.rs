@@ -1,16 +1,26 @@
 //! What a request says: which tenant it is for, and its parameters — a
 //! JSON object body, else the query string — deserialized into each
 //! route's own struct, with "missing" and "invalid" kept apart.
+//!
+//! Nothing here turns a malformed input into a default: a tenant named
+//! but undecodable, unknown or named twice is refused, never replaced by
+//! `default`; a query string that does not decode to UTF-8 is refused,
+//! never decoded lossily; a JSON key given twice is refused, never
+//! resolved by taking one.
 
+use std::fmt;
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, RawPathParamsRejection};
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, header};
-use serde::de::DeserializeOwned;
-use serde_json::Value;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use serde::de::{DeserializeOwned, Deserializer, Error as _, MapAccess, Visitor};
+use serde_json::{Map, Value};
 
+use super::call;
+use super::conn::BodyTimedOut;
 use super::error::ApiError;
 use super::routes::AppState;
 use crate::Moth;
@@ -19,8 +29,32 @@ use crate::Moth;
 pub const TENANT_HEADER: &str = "x-moth-tenant";
 
 /// The tenant a request is for: the `/t/{tenant}` path prefix, else the
-/// `X-Moth-Tenant` header, else `default`.
-pub(super) struct ForTenant(pub Moth);
+/// `X-Moth-Tenant` header, else `default`; and where its calls run.
+pub(super) struct ForTenant {
+    moth: Moth,
+    state: Arc<AppState>,
+}
+
+impl ForTenant {
+    /// Run a read (see [`call::read`]).
+    pub async fn read<T: Send + 'static>(
+        self,
+        op: &'static str,
+        f: impl Fn(&Moth) -> crate::Result<T> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        call::read(&self.state, op, self.moth, f).await
+    }
+
+    /// Run a call that writes or hashes (see [`call::blocking`]).
+    pub async fn blocking<T: Send + 'static>(
+        self,
+        op: &'static str,
+        f: impl FnOnce(&Moth) -> crate::Result<T> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let moth = self.moth;
+        call::blocking(&self.state, op, move || f(&moth)).await
+    }
+}
 
 impl FromRequestParts<Arc<AppState>> for ForTenant {
     type Rejection = ApiError;
@@ -29,15 +63,21 @@ impl FromRequestParts<Arc<AppState>> for ForTenant {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, ApiError> {
-        let in_path = RawPathParams::from_request_parts(parts, state)
-            .await
-            .ok()
-            .and_then(|p| {
-                p.iter()
-                    .find(|(k, _)| *k == "tenant")
-                    .map(|(_, v)| v.to_owned())
-            });
-        let in_header = match parts.headers.get(TENANT_HEADER) {
+        let in_path = match RawPathParams::from_request_parts(parts, state).await {
+            Ok(params) => params
+                .iter()
+                .find(|(k, _)| *k == "tenant")
+                .map(|(_, v)| v.to_owned()),
+            // A route without parameters: the tenant is not in the path.
+            Err(RawPathParamsRejection::MissingPathParams(_)) => None,
+            // `/t/%ff/…`: a tenant was named, and it is not text.
+            Err(_) => {
+                return Err(ApiError::invalid(
+                    "the tenant in the path is not valid UTF-8",
+                ));
+            }
+        };
+        let in_header = match single(&parts.headers, TENANT_HEADER)? {
             Some(v) => Some(
                 v.to_str()
                     .map_err(|_| ApiError::invalid("the tenant header is not text"))?
@@ -53,10 +93,29 @@ impl FromRequestParts<Arc<AppState>> for ForTenant {
             }
             (Some(p), _) => p,
             (None, Some(h)) => h,
-            (None, None) => return Ok(ForTenant(state.moth.clone())),
+            (None, None) => {
+                return Ok(ForTenant {
+                    moth: state.moth.clone(),
+                    state: state.clone(),
+                });
+            }
         };
-        Ok(ForTenant(state.moth.tenant(&name)?))
+        // An invalid or unknown name fails here (400 or 404).
+        Ok(ForTenant {
+            moth: state.moth.tenant(&name)?,
+            state: state.clone(),
+        })
     }
+}
+
+/// The one value of header `name`, if any; more than one is refused.
+fn single<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a HeaderValue>, ApiError> {
+    let mut all = headers.get_all(name).iter();
+    let first = all.next();
+    if all.next().is_some() {
+        return Err(ApiError::invalid(format!("more than one {name} header")));
+    }
+    Ok(first)
 }
 
 /// A request's raw parameters, for routes that read more than one struct
@@ -73,8 +132,24 @@ impl<S: Send + Sync> FromRequest<S> for Input {
         let query = req.uri().query().map(str::to_owned);
         let body = Bytes::from_request(req, state)
             .await
-            .map_err(|e| ApiError::new(e.status(), e.body_text()))?;
+            .map_err(body_rejection)?;
         Ok(Input { query, body })
+    }
+}
+
+/// Why a body could not be read, in MOTH's terms.
+fn body_rejection(e: BytesRejection) -> ApiError {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(c) = cause {
+        if c.is::<BodyTimedOut>() {
+            return ApiError::body_timed_out();
+        }
+        cause = c.source();
+    }
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::body_too_large()
+    } else {
+        ApiError::body_unreadable()
     }
 }
 
@@ -84,15 +159,74 @@ impl Input {
     /// A JSON `null` counts as absent, as MOTH treats it.
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
         if self.body.iter().any(|b| !b.is_ascii_whitespace()) {
-            let value: Value = serde_json::from_slice(&self.body)
-                .map_err(|e| ApiError::invalid(format!("malformed JSON body: {e}")))?;
-            let Value::Object(mut map) = value else {
+            let start = self.body.iter().find(|b| !b.is_ascii_whitespace());
+            if start != Some(&b'{') {
                 return Err(ApiError::invalid("the JSON body must be an object"));
-            };
+            }
+            let StrictObject(mut map) = serde_json::from_slice(&self.body)
+                .map_err(|e| ApiError::invalid(format!("malformed JSON body: {e}")))?;
             map.retain(|_, v| !v.is_null());
             return serde_json::from_value(Value::Object(map)).map_err(rejection);
         }
-        serde_urlencoded::from_str(self.query.as_deref().unwrap_or("")).map_err(rejection)
+        let query = self.query.as_deref().unwrap_or("");
+        if !decodes_to_utf8(query) {
+            return Err(ApiError::invalid(
+                "the query string does not decode to UTF-8",
+            ));
+        }
+        serde_urlencoded::from_str(query).map_err(rejection)
+    }
+}
+
+/// Whether percent-decoding `query` gives UTF-8. serde_urlencoded decodes
+/// lossily, which would make `%FF` and `%FE` the same password.
+fn decodes_to_utf8(query: &str) -> bool {
+    let bytes = query.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                decoded.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                decoded.push(b);
+                i += 1;
+            }
+        }
+    }
+    std::str::from_utf8(&decoded).is_ok()
+}
+
+/// A JSON object whose keys are all different: `{"id":1,"id":2}` is
+/// refused, not read as whichever `id` came last.
+struct StrictObject(Map<String, Value>);
+
+impl<'de> serde::Deserialize<'de> for StrictObject {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Keys;
+        impl<'de> Visitor<'de> for Keys {
+            type Value = StrictObject;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<StrictObject, A::Error> {
+                let mut map = Map::new();
+                while let Some(key) = access.next_key::<String>()? {
+                    if map.contains_key(&key) {
+                        return Err(A::Error::custom(format_args!("duplicate key `{key}`")));
+                    }
+                    let value: Value = access.next_value()?;
+                    map.insert(key, value);
+                }
+                Ok(StrictObject(map))
+            }
+        }
+        d.deserialize_map(Keys)
     }
 }
 
@@ -119,22 +253,73 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Params<T> {
     }
 }
 
-/// The token of `Authorization: Bearer <token>`, if that is the header.
+/// The token of `Authorization: Bearer <token>`, if that is the one
+/// `Authorization` header.
 pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let value = single(headers, header::AUTHORIZATION.as_str())
+        .ok()??
+        .to_str()
+        .ok()?;
     let (scheme, rest) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
 }
 
-/// A token parameter, else the bearer token; missing when neither is there.
+/// A token parameter, else the bearer token; missing when neither is
+/// there. An `Authorization` header that is not one `Bearer <token>` is
+/// refused rather than ignored.
 pub(super) fn token_or_bearer(
     token: Option<String>,
     headers: &HeaderMap,
 ) -> Result<String, ApiError> {
-    match token {
-        Some(t) => Ok(t),
-        None => bearer(headers)
-            .map(str::to_owned)
-            .ok_or_else(ApiError::missing),
+    if let Some(t) = token {
+        return Ok(t);
+    }
+    if let Some(t) = bearer(headers) {
+        return Ok(t.to_owned());
+    }
+    if headers.contains_key(header::AUTHORIZATION) {
+        return Err(ApiError::invalid(
+            "the Authorization header is not one `Bearer <token>`",
+        ));
+    }
+    Err(ApiError::missing())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_strings_must_decode_to_utf8() {
+        for ok in [
+            "",
+            "a=b",
+            "p=%C3%A9",
+            "p=%e2%82%ac",
+            "p=100%",
+            "p=%zz",
+            "p=%4",
+        ] {
+            assert!(decodes_to_utf8(ok), "{ok}");
+        }
+        for bad in [
+            "p=%FF",
+            "p=%FE",
+            "p=%C3",
+            "p=%C0%AF",
+            "p=%ED%A0%80",
+            "p=%C3&q=%A9",
+        ] {
+            assert!(!decodes_to_utf8(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn json_keys_must_be_unique() {
+        assert!(serde_json::from_str::<StrictObject>(r#"{"id":1,"x":{"id":2}}"#).is_ok());
+        let e = serde_json::from_str::<StrictObject>(r#"{"id":1,"id":2}"#)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("duplicate key `id`"), "{e}");
     }
 }

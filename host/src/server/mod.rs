@@ -9,13 +9,16 @@
 
 mod admin;
 mod call;
+mod conn;
 mod error;
 mod extract;
+mod hosts;
 mod metrics;
 mod routes;
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use tokio::sync::oneshot;
 
@@ -27,7 +30,11 @@ pub use routes::{UserBody, router};
 /// 1 KiB and a permissions string 64 KiB, so this leaves room for both.
 pub const MAX_BODY_BYTES: usize = 96 * 1024;
 
-/// How the server listens and whom it lets in.
+/// The largest request head (request line and headers) accepted, in bytes;
+/// a larger one is answered 431.
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+/// How the server listens, whom it lets in, and how long it waits for them.
 #[derive(Clone)]
 pub struct ServerConfig {
     /// Where to listen. Default `127.0.0.1:8080`.
@@ -37,6 +44,27 @@ pub struct ServerConfig {
     pub admin_key: Option<String>,
     /// Allow a non-loopback address without an admin key.
     pub insecure_open: bool,
+    /// Host names (or IP addresses) accepted in `Host` and `Origin`, on top
+    /// of `localhost`, loopback addresses and the address bound (any IP
+    /// address when that is `0.0.0.0` or `::`), with any port. A request
+    /// naming another host is refused with 403, admin key or not: this is
+    /// what stops DNS rebinding. Default none.
+    pub allow_hosts: Vec<String>,
+    /// How long a client may take to send a request's line and headers,
+    /// from its connection or its first byte; then the connection is
+    /// closed (with a 408 if part of a request had come). Default 10 s.
+    pub header_timeout: Duration,
+    /// How long a client may take to send a request's body, from the end
+    /// of its headers; then it gets 408 and the connection is closed.
+    /// Default 30 s.
+    pub body_timeout: Duration,
+    /// How long a kept-alive connection may wait for its next request
+    /// (or for the client to read a response); then it is closed.
+    /// Default 60 s.
+    pub idle_timeout: Duration,
+    /// How many connections are served at once. Further connections wait
+    /// in the listen backlog until one closes. Default 1024.
+    pub max_connections: usize,
 }
 
 impl Default for ServerConfig {
@@ -45,6 +73,11 @@ impl Default for ServerConfig {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             admin_key: None,
             insecure_open: false,
+            allow_hosts: Vec::new(),
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 1024,
         }
     }
 }
@@ -61,6 +94,9 @@ pub enum ServerError {
     /// The admin key is empty or unusable.
     #[error("the admin key must be at least 16 characters")]
     WeakAdminKey,
+    /// A limit or an allowed host is unusable; the text says which.
+    #[error("invalid server configuration: {0}")]
+    InvalidConfig(String),
     /// Binding or serving failed.
     #[error("binding or serving failed")]
     Io(#[from] std::io::Error),
@@ -73,12 +109,22 @@ impl std::fmt::Debug for ServerConfig {
             .field("addr", &self.addr)
             .field("admin_key", &self.admin_key.as_ref().map(|_| "<redacted>"))
             .field("insecure_open", &self.insecure_open)
+            .field("allow_hosts", &self.allow_hosts)
+            .field("header_timeout", &self.header_timeout)
+            .field("body_timeout", &self.body_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_connections", &self.max_connections)
             .finish()
     }
 }
 
+/// The most connections [`ServerConfig::max_connections`] may allow.
+const MAX_CONNECTIONS_LIMIT: usize = 1 << 20;
+
 impl ServerConfig {
-    /// Refuse configurations that would expose admin routes carelessly.
+    /// Refuse configurations that would expose admin routes carelessly,
+    /// or that could not work (a zero timeout, no connection allowed, an
+    /// allowed host that is not a host name or address).
     pub fn check(&self) -> Result<(), ServerError> {
         if let Some(key) = &self.admin_key
             && key.trim().len() < 16
@@ -87,6 +133,25 @@ impl ServerConfig {
         }
         if !self.addr.ip().is_loopback() && self.admin_key.is_none() && !self.insecure_open {
             return Err(ServerError::InsecureBind(self.addr));
+        }
+        let invalid = |why: String| Err(ServerError::InvalidConfig(why));
+        for (name, t) in [
+            ("header timeout", self.header_timeout),
+            ("body timeout", self.body_timeout),
+            ("idle timeout", self.idle_timeout),
+        ] {
+            if t.is_zero() {
+                return invalid(format!("the {name} must be more than zero"));
+            }
+        }
+        if !(1..=MAX_CONNECTIONS_LIMIT).contains(&self.max_connections) {
+            return invalid(format!(
+                "max connections must be 1..={MAX_CONNECTIONS_LIMIT}, not {}",
+                self.max_connections
+            ));
+        }
+        for host in &self.allow_hosts {
+            hosts::Allowed::parse(host).map_err(ServerError::InvalidConfig)?;
         }
         Ok(())
     }
@@ -106,7 +171,8 @@ pub fn run(moth: Moth, config: ServerConfig) -> Result<(), ServerError> {
     })
 }
 
-/// Serve on `listener` until `shutdown` completes, then drain.
+/// Serve on `listener` until `shutdown` completes, then stop accepting,
+/// finish the requests in flight, close idle connections, and return.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     moth: Moth,
@@ -114,9 +180,13 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     config.check()?;
-    axum::serve(listener, router(moth, config))
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    conn::serve(
+        listener,
+        router(moth, config),
+        conn::Limits::of(config),
+        shutdown,
+    )
+    .await?;
     Ok(())
 }
 

@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 
 use super::UserFields;
 use super::users::ById;
-use crate::server::call::{blocking, quick};
 use crate::server::error::ApiResult;
 use crate::server::extract::{ForTenant, Params, token_or_bearer};
 
@@ -29,12 +28,13 @@ pub(super) struct LoginBody {
     expires: u64,
 }
 
-pub(super) async fn login(
-    ForTenant(moth): ForTenant,
-    Params(p): Params<Login>,
-) -> ApiResult<LoginBody> {
+pub(super) async fn login(t: ForTenant, Params(p): Params<Login>) -> ApiResult<LoginBody> {
     let lifetime = p.lifetime.map(Duration::from_secs);
-    let s = blocking(move || moth.login(&p.username, &p.password, lifetime)).await?;
+    let s = t
+        .blocking("login", move |m| {
+            m.login(&p.username, &p.password, lifetime)
+        })
+        .await?;
     Ok(Json(LoginBody {
         token: s.token,
         user: s.user.into(),
@@ -57,12 +57,13 @@ pub(super) struct ValidateBody {
 }
 
 pub(super) async fn validate(
-    ForTenant(moth): ForTenant,
+    t: ForTenant,
     headers: HeaderMap,
     Params(p): Params<TokenParam>,
 ) -> ApiResult<ValidateBody> {
     let token = token_or_bearer(p.token, &headers)?;
-    let v = quick(moth, move |m| m.validate(&token)).await?;
+    // Inline: it writes only to delete a dead token (see call.rs).
+    let v = t.read("validate", move |m| m.validate(&token)).await?;
     Ok(Json(ValidateBody {
         valid: true,
         user: v.user.into(),
@@ -71,12 +72,12 @@ pub(super) async fn validate(
 }
 
 pub(super) async fn logout(
-    ForTenant(moth): ForTenant,
+    t: ForTenant,
     headers: HeaderMap,
     Params(p): Params<TokenParam>,
 ) -> ApiResult<super::Deleted> {
     let token = token_or_bearer(p.token, &headers)?;
-    quick(moth, move |m| m.logout(&token)).await?;
+    t.blocking("logout", move |m| m.logout(&token)).await?;
     Ok(Json(super::Deleted { deleted: true }))
 }
 
@@ -85,11 +86,10 @@ pub(super) struct Count {
     count: u64,
 }
 
-pub(super) async fn count_tokens(
-    ForTenant(moth): ForTenant,
-    Params(p): Params<ById>,
-) -> ApiResult<Count> {
-    let count = quick(moth, move |m| m.count_tokens(p.id)).await?;
+pub(super) async fn count_tokens(t: ForTenant, Params(p): Params<ById>) -> ApiResult<Count> {
+    let count = t
+        .read("count_tokens", move |m| m.count_tokens(p.id))
+        .await?;
     Ok(Json(Count { count }))
 }
 
@@ -100,10 +100,12 @@ pub(super) struct DeletedCount {
 }
 
 pub(super) async fn delete_tokens(
-    ForTenant(moth): ForTenant,
+    t: ForTenant,
     Params(p): Params<ById>,
 ) -> ApiResult<DeletedCount> {
-    let count = blocking(move || moth.delete_tokens(p.id)).await?;
+    let count = t
+        .blocking("delete_tokens", move |m| m.delete_tokens(p.id))
+        .await?;
     Ok(Json(DeletedCount {
         deleted: count > 0,
         count,

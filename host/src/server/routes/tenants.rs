@@ -14,7 +14,7 @@ use crate::{Settings, SettingsOverrides};
 
 pub(super) async fn list_tenants(State(s): State<Arc<AppState>>) -> ApiResult<Vec<String>> {
     let moth = s.moth.clone();
-    Ok(Json(blocking(move || moth.tenants()).await?))
+    Ok(Json(blocking(&s, "tenants", move || moth.tenants()).await?))
 }
 
 #[derive(Deserialize)]
@@ -38,7 +38,10 @@ pub(super) async fn create_tenant(
         .parse::<SettingsOverrides>()?
         .apply(Settings::default());
     let moth = s.moth.clone();
-    let created = blocking(move || moth.create_tenant(&name, Some(settings))).await?;
+    let created = blocking(&s, "create_tenant", move || {
+        moth.create_tenant(&name, Some(settings))
+    })
+    .await?;
     Ok(Json(Created {
         tenant: created.tenant_name().to_owned(),
     }))
@@ -49,6 +52,6 @@ pub(super) async fn delete_tenant(
     Params(Name { name }): Params<Name>,
 ) -> ApiResult<Deleted> {
     let moth = s.moth.clone();
-    blocking(move || moth.delete_tenant(&name)).await?;
+    blocking(&s, "delete_tenant", move || moth.delete_tenant(&name)).await?;
     Ok(Json(Deleted { deleted: true }))
 }

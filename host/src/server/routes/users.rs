@@ -5,7 +5,6 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 
 use super::{Deleted, Updated, UserBody, UserFields};
-use crate::server::call::{blocking, quick};
 use crate::server::error::ApiResult;
 use crate::server::extract::{ForTenant, Params};
 
@@ -16,11 +15,12 @@ pub(super) struct NewUser {
     permissions: String,
 }
 
-pub(super) async fn create_user(
-    ForTenant(moth): ForTenant,
-    Params(p): Params<NewUser>,
-) -> ApiResult<UserFields> {
-    let u = blocking(move || moth.create_user(&p.username, &p.password, &p.permissions)).await?;
+pub(super) async fn create_user(t: ForTenant, Params(p): Params<NewUser>) -> ApiResult<UserFields> {
+    let u = t
+        .blocking("create_user", move |m| {
+            m.create_user(&p.username, &p.password, &p.permissions)
+        })
+        .await?;
     Ok(Json(u.into()))
 }
 
@@ -29,11 +29,9 @@ pub(super) struct ById {
     pub(super) id: u64,
 }
 
-pub(super) async fn delete_user(
-    ForTenant(moth): ForTenant,
-    Params(p): Params<ById>,
-) -> ApiResult<Deleted> {
-    blocking(move || moth.delete_user(p.id)).await?;
+pub(super) async fn delete_user(t: ForTenant, Params(p): Params<ById>) -> ApiResult<Deleted> {
+    t.blocking("delete_user", move |m| m.delete_user(p.id))
+        .await?;
     Ok(Json(Deleted { deleted: true }))
 }
 
@@ -44,10 +42,11 @@ pub(super) struct SetPassword {
 }
 
 pub(super) async fn set_password(
-    ForTenant(moth): ForTenant,
+    t: ForTenant,
     Params(p): Params<SetPassword>,
 ) -> ApiResult<Updated> {
-    blocking(move || moth.set_password(p.id, &p.password)).await?;
+    t.blocking("set_password", move |m| m.set_password(p.id, &p.password))
+        .await?;
     Ok(Json(Updated { updated: true }))
 }
 
@@ -58,10 +57,13 @@ pub(super) struct SetPermissions {
 }
 
 pub(super) async fn set_permissions(
-    ForTenant(moth): ForTenant,
+    t: ForTenant,
     Params(p): Params<SetPermissions>,
 ) -> ApiResult<Updated> {
-    quick(moth, move |m| m.set_permissions(p.id, &p.permissions)).await?;
+    t.blocking("set_permissions", move |m| {
+        m.set_permissions(p.id, &p.permissions)
+    })
+    .await?;
     Ok(Json(Updated { updated: true }))
 }
 
@@ -74,13 +76,14 @@ pub(super) struct ListUsers {
 /// MOTH returns every user; `limit` asks for one page instead (the response
 /// stays an array, so MOTH clients are unaffected).
 pub(super) async fn list_users(
-    ForTenant(moth): ForTenant,
+    t: ForTenant,
     Params(p): Params<ListUsers>,
 ) -> ApiResult<Vec<UserBody>> {
+    // Reads, but of every user: on the blocking pool.
     let users = match p.limit {
-        None => blocking(move || moth.all_users()).await?,
+        None => t.blocking("all_users", |m| m.all_users()).await?,
         Some(limit) => {
-            blocking(move || moth.list_users(p.after, limit))
+            t.blocking("list_users", move |m| m.list_users(p.after, limit))
                 .await?
                 .users
         }
@@ -88,11 +91,10 @@ pub(super) async fn list_users(
     Ok(Json(users.into_iter().map(UserBody::from).collect()))
 }
 
-pub(super) async fn get_user(
-    ForTenant(moth): ForTenant,
-    Params(p): Params<ById>,
-) -> ApiResult<UserBody> {
-    Ok(Json(quick(moth, move |m| m.get_user(p.id)).await?.into()))
+pub(super) async fn get_user(t: ForTenant, Params(p): Params<ById>) -> ApiResult<UserBody> {
+    Ok(Json(
+        t.read("get_user", move |m| m.get_user(p.id)).await?.into(),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -107,9 +109,13 @@ pub(super) struct Valid {
 }
 
 pub(super) async fn check_password(
-    ForTenant(moth): ForTenant,
+    t: ForTenant,
     Params(p): Params<Credentials>,
 ) -> ApiResult<Valid> {
-    let valid = blocking(move || moth.check_password(&p.username, &p.password)).await?;
+    let valid = t
+        .blocking("check_password", move |m| {
+            m.check_password(&p.username, &p.password)
+        })
+        .await?;
     Ok(Json(Valid { valid }))
 }
