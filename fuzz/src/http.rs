@@ -1,0 +1,636 @@
+//! `http`: arbitrary requests through the real router
+//! ([`moth::server::router`]) over a database in a temporary directory,
+//! with `tower::ServiceExt::oneshot`, no socket. No response may be a 5xx,
+//! and every error response (but to `HEAD`) must be a JSON object with a
+//! string `"error"`.
+//!
+//! An input is up to 8 requests; each picks a method, a route (known, under
+//! `/t/{tenant}`, or any path), parameters (known names or any, with
+//! strings, numbers, `null`s, arrays, objects, real usernames, passwords
+//! and tokens) placed in a JSON body, the query string or raw bytes, a
+//! bearer token and a tenant. Requests go by default to a tenant made for
+//! the input (with cheap Argon2 costs) and deleted after it.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use arbitrary::{Arbitrary, Unstructured};
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderValue, Method, Request, StatusCode};
+use moth::server::{ServerConfig, TENANT_HEADER, router};
+use moth::{Moth, Options};
+use serde_json::{Map, Number, Value, json};
+use tower::ServiceExt as _;
+
+use crate::{cheap_settings, forge};
+
+/// Every route and its method.
+const ROUTES: &[(&str, &str)] = &[
+    ("/login", "GET"),
+    ("/validate", "GET"),
+    ("/passvalid", "GET"),
+    ("/logout", "DELETE"),
+    ("/new", "PUT"),
+    ("/del", "DELETE"),
+    ("/setpass", "PATCH"),
+    ("/setperms", "PATCH"),
+    ("/gettokens", "GET"),
+    ("/getusers", "GET"),
+    ("/getuser", "GET"),
+    ("/deltokens", "DELETE"),
+    ("/healthz", "GET"),
+    ("/metrics", "GET"),
+    ("/tenants", "GET"),
+    ("/tenants", "PUT"),
+    ("/tenants", "DELETE"),
+];
+
+/// Every parameter name some route reads.
+const PARAMS: &[&str] = &[
+    "username",
+    "password",
+    "permissions",
+    "id",
+    "token",
+    "lifetime",
+    "after",
+    "limit",
+    "name",
+    "argon2_memory_kib",
+    "argon2_iterations",
+    "argon2_parallelism",
+    "token_lifetime",
+    "allow_weak_hashing",
+];
+
+const USERNAMES: &[&str] = &["ann", "bob", "é", "a b"];
+const PASSWORDS: &[&str] = &["pw", "pw2", "\0"];
+
+#[derive(Arbitrary, Debug)]
+pub struct Req {
+    method: Verb,
+    route: RouteChoice,
+    params: Vec<(Key, Val)>,
+    place: Place,
+    bearer: Bearer,
+    tenant: TenantChoice,
+}
+
+#[derive(Arbitrary, Debug)]
+enum Verb {
+    /// The route's own method.
+    Route,
+    Get,
+    Put,
+    Patch,
+    Delete,
+    Post,
+    Head,
+    Options,
+    Other(String),
+}
+
+#[derive(Arbitrary, Debug)]
+enum RouteChoice {
+    Known(u8),
+    Raw(String),
+}
+
+#[derive(Arbitrary, Debug)]
+enum Key {
+    Known(u8),
+    Raw(String),
+}
+
+#[derive(Arbitrary, Debug)]
+enum Val {
+    Str(String),
+    User(u8),
+    Password(u8),
+    /// A token minted earlier in this run, `0` the latest.
+    Token(u8),
+    /// A well-formed token never minted.
+    Forged([u8; 32]),
+    Id(u8),
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    Bool(bool),
+    Null,
+    /// A string of `n` times `c`, up to 128 KiB.
+    Long(u16, char),
+    Array(Vec<u8>),
+    Object,
+}
+
+#[derive(Arbitrary, Debug)]
+enum Place {
+    Json,
+    Query,
+    Both,
+    RawBody(Vec<u8>),
+    RawQuery(String),
+}
+
+#[derive(Arbitrary, Debug)]
+enum Bearer {
+    None,
+    Real(u8),
+    Text(String),
+    Raw(Vec<u8>),
+}
+
+#[derive(Arbitrary, Debug)]
+enum TenantChoice {
+    /// The input's own tenant, by header.
+    Fresh,
+    /// The input's own tenant, by `/t/{tenant}`.
+    FreshPath,
+    /// No tenant: the default one.
+    Default,
+    Header(Vec<u8>),
+    Path(String),
+}
+
+struct Fixture {
+    moth: Moth,
+    app: Router,
+    rt: tokio::runtime::Runtime,
+    inputs: AtomicU64,
+    tokens: std::sync::Mutex<Vec<String>>,
+    _dir: tempfile::TempDir,
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let moth = Options::new()
+            .create(true)
+            .settings(cheap_settings())
+            .sweep_interval(None)
+            .open(dir.path().join("moth.db"))
+            .expect("open a database");
+        let app = router(moth.clone(), &ServerConfig::default());
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
+        Fixture {
+            moth,
+            app,
+            rt,
+            inputs: AtomicU64::new(0),
+            tokens: std::sync::Mutex::new(Vec::new()),
+            _dir: dir,
+        }
+    })
+}
+
+fn pick<'a>(list: &[&'a str], i: u8) -> &'a str {
+    list[i as usize % list.len()]
+}
+
+/// The `i`-th latest of `tokens` (not empty), `0` the latest.
+fn latest(tokens: &[String], i: u8) -> &str {
+    &tokens[tokens.len() - 1 - i as usize % tokens.len()]
+}
+
+impl Val {
+    fn json(&self, tokens: &[String]) -> Value {
+        match self {
+            Val::Str(s) => json!(s),
+            Val::User(i) => json!(pick(USERNAMES, *i)),
+            Val::Password(i) => json!(pick(PASSWORDS, *i)),
+            Val::Token(i) if !tokens.is_empty() => json!(latest(tokens, *i)),
+            Val::Token(i) => json!(forge(&[*i; 32])),
+            Val::Forged(r) => json!(forge(r)),
+            Val::Id(i) => json!(u64::from(*i % 8)),
+            Val::Int(n) => json!(n),
+            Val::UInt(n) => json!(n),
+            Val::Float(f) => Number::from_f64(*f).map_or(Value::Null, Value::Number),
+            Val::Bool(b) => json!(b),
+            Val::Null => Value::Null,
+            Val::Long(n, c) => json!(c.to_string().repeat(*n as usize * 2)),
+            Val::Array(items) => json!(items),
+            Val::Object => json!({"a": 1}),
+        }
+    }
+}
+
+/// Percent-encode everything but unreserved characters.
+fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn query_value(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// The request `r` stands for, for tenant `fresh`; `None` when it is not
+/// a valid HTTP request at all (which no server would be handed).
+fn build(r: &Req, fresh: &str, tokens: &[String]) -> Option<Request<Body>> {
+    let (route, route_method) = match &r.route {
+        RouteChoice::Known(i) => {
+            let (p, m) = ROUTES[*i as usize % ROUTES.len()];
+            (p.to_owned(), m)
+        }
+        RouteChoice::Raw(p) if p.starts_with('/') => (p.clone(), "GET"),
+        RouteChoice::Raw(p) => (format!("/{p}"), "GET"),
+    };
+    let method = match &r.method {
+        Verb::Route => route_method.to_owned(),
+        Verb::Get => "GET".into(),
+        Verb::Put => "PUT".into(),
+        Verb::Patch => "PATCH".into(),
+        Verb::Delete => "DELETE".into(),
+        Verb::Post => "POST".into(),
+        Verb::Head => "HEAD".into(),
+        Verb::Options => "OPTIONS".into(),
+        Verb::Other(m) => m.clone(),
+    };
+    let method = Method::from_bytes(method.as_bytes()).ok()?;
+    let path = match &r.tenant {
+        TenantChoice::FreshPath => format!("/t/{fresh}{route}"),
+        TenantChoice::Path(t) => format!("/t/{t}{route}"),
+        _ => route,
+    };
+    let mut map = Map::new();
+    for (k, v) in &r.params {
+        let key = match k {
+            Key::Known(i) => pick(PARAMS, *i).to_owned(),
+            Key::Raw(s) => s.clone(),
+        };
+        map.insert(key, v.json(tokens));
+    }
+    // New tenants get cheap costs whatever was asked: the default 19 MiB
+    // would only make the fuzzer slow.
+    let creates_tenant = method == Method::PUT && path == "/tenants";
+    if creates_tenant {
+        let name = map.get("name").cloned().unwrap_or(json!("x"));
+        map = Map::new();
+        map.insert("name".into(), name);
+        map.insert("argon2_memory_kib".into(), json!(8));
+        map.insert("argon2_iterations".into(), json!(1));
+        map.insert("argon2_parallelism".into(), json!(1));
+        map.insert("allow_weak_hashing".into(), json!(true));
+    }
+    let query: String = map
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(&query_value(v))))
+        .collect::<Vec<_>>()
+        .join("&");
+    let json_body = Value::Object(map.clone()).to_string().into_bytes();
+    let (query, body) = match &r.place {
+        _ if creates_tenant => (None, json_body),
+        Place::Json => (None, json_body),
+        Place::Query => (Some(query), Vec::new()),
+        Place::Both => (Some(query), json_body),
+        Place::RawBody(b) => (None, b.clone()),
+        Place::RawQuery(q) => (Some(q.clone()), Vec::new()),
+    };
+    let uri = match query {
+        Some(q) => format!("{path}?{q}"),
+        None => path,
+    };
+    let mut req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .body(Body::from(body))
+        .ok()?;
+    let headers = req.headers_mut();
+    let tenant = match &r.tenant {
+        TenantChoice::Fresh => Some(HeaderValue::from_str(fresh).ok()?),
+        TenantChoice::Header(h) => Some(HeaderValue::from_bytes(h).ok()?),
+        _ => None,
+    };
+    if let Some(t) = tenant {
+        headers.insert(TENANT_HEADER, t);
+    }
+    let bearer = match &r.bearer {
+        Bearer::None => None,
+        Bearer::Real(i) if !tokens.is_empty() => Some(format!("Bearer {}", latest(tokens, *i))),
+        Bearer::Real(i) => Some(format!("Bearer {}", forge(&[*i; 32]))),
+        Bearer::Text(s) => Some(s.clone()),
+        Bearer::Raw(b) => Some(String::from_utf8_lossy(b).into_owned()),
+    };
+    if let Some(b) = bearer {
+        headers.insert("authorization", HeaderValue::from_str(&b).ok()?);
+    }
+    headers.insert("content-type", HeaderValue::from_static("application/json"));
+    Some(req)
+}
+
+/// Send `reqs` in order; panics on a 5xx or an error that is not MOTH's
+/// JSON.
+pub fn send(reqs: &[Req]) {
+    let fx = fixture();
+    let fresh = format!("fz{}", fx.inputs.fetch_add(1, Ordering::Relaxed));
+    fx.moth
+        .create_tenant(&fresh, Some(cheap_settings()))
+        .expect("create the input's tenant");
+    let mut created = Vec::new();
+    for r in reqs {
+        let tokens = fx.tokens.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let Some(req) = build(r, &fresh, &tokens) else {
+            continue;
+        };
+        let shown = format!("{} {}", req.method(), req.uri());
+        let head = req.method() == Method::HEAD;
+        let creates_tenant = req.method() == Method::PUT && req.uri().path() == "/tenants";
+        let (status, body) = fx.rt.block_on(async {
+            let res = fx.app.clone().oneshot(req).await.expect("infallible");
+            let status = res.status();
+            let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+                .await
+                .expect("read the body");
+            (status, body)
+        });
+        let text = String::from_utf8_lossy(&body);
+        assert!(
+            !status.is_server_error(),
+            "{shown} ({r:?}) answered {status}: {text}"
+        );
+        if status.is_client_error() && !head {
+            let error = serde_json::from_slice::<Value>(&body)
+                .ok()
+                .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned));
+            assert!(
+                error.is_some(),
+                "{shown} ({r:?}) answered {status} without a JSON error: {text:?}"
+            );
+        }
+        if status == StatusCode::OK
+            && let Ok(v) = serde_json::from_slice::<Value>(&body)
+        {
+            if let Some(t) = v.get("token").and_then(Value::as_str) {
+                let mut tokens = fx.tokens.lock().unwrap_or_else(|p| p.into_inner());
+                if tokens.len() < 64 {
+                    tokens.push(t.to_owned());
+                }
+            }
+            if creates_tenant && let Some(t) = v.get("tenant").and_then(Value::as_str) {
+                created.push(t.to_owned());
+            }
+        }
+    }
+    for t in created.iter().chain([&fresh]) {
+        match fx.moth.delete_tenant(t) {
+            Ok(()) | Err(moth::Error::NoTenant) => {}
+            Err(e) => panic!("deleting tenant {t}: {e:?}"),
+        }
+    }
+}
+
+/// One input: up to 8 requests.
+pub fn run(data: &[u8]) {
+    let mut u = Unstructured::new(data);
+    let Ok(reqs) = u
+        .arbitrary_iter::<Req>()
+        .and_then(|it| it.take(8).collect::<Result<Vec<_>, _>>())
+    else {
+        return;
+    };
+    send(&reqs);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inputs::{budget, generator};
+
+    type Params = (Vec<(Key, Val)>, Place);
+
+    fn req(route: u8, params: Vec<(Key, Val)>, place: Place) -> Req {
+        Req {
+            method: Verb::Route,
+            route: RouteChoice::Known(route),
+            params,
+            place,
+            bearer: Bearer::None,
+            tenant: TenantChoice::Fresh,
+        }
+    }
+
+    /// Create, log in, validate by bearer, change, list, log out, delete;
+    /// in the body and in the query.
+    #[test]
+    fn a_session_through_every_user_route() {
+        for place in [|| Place::Json, || Place::Query] {
+            let user = || (Key::Known(0), Val::User(0));
+            let pw = || (Key::Known(1), Val::Password(0));
+            let id = || (Key::Known(3), Val::Id(1));
+            let mut validate = req(1, vec![], place());
+            validate.bearer = Bearer::Real(0);
+            send(&[
+                req(
+                    4,
+                    vec![user(), pw(), (Key::Known(2), Val::Str("r".into()))],
+                    place(),
+                ),
+                req(
+                    0,
+                    vec![user(), pw(), (Key::Known(5), Val::UInt(60))],
+                    place(),
+                ),
+                validate,
+                req(2, vec![user(), pw()], place()),
+                req(
+                    7,
+                    vec![id(), (Key::Known(2), Val::Long(40_000, 'é'))],
+                    place(),
+                ),
+                req(8, vec![id()], place()),
+                req(9, vec![(Key::Known(7), Val::UInt(1000))], place()),
+                req(10, vec![id()], place()),
+                req(3, vec![(Key::Known(4), Val::Token(0))], place()),
+                req(11, vec![id()], place()),
+                req(5, vec![id()], place()),
+                req(14, vec![], place()),
+                req(
+                    15,
+                    vec![(Key::Known(8), Val::Str("fz-made".into()))],
+                    place(),
+                ),
+                req(
+                    16,
+                    vec![(Key::Known(8), Val::Str("fz-made".into()))],
+                    place(),
+                ),
+                req(12, vec![], place()),
+                req(13, vec![], place()),
+            ]);
+        }
+    }
+
+    /// Every route with wrong, missing, oversized and malformed input.
+    #[test]
+    fn every_route_with_bad_input() {
+        let bad: Vec<fn() -> Params> = vec![
+            || (vec![], Place::Json),
+            || (vec![], Place::RawBody(b"{".to_vec())),
+            || (vec![], Place::RawBody(b"[1]".to_vec())),
+            || (vec![], Place::RawBody(vec![0xff, 0xfe])),
+            || (vec![], Place::RawBody(b"null".to_vec())),
+            || (vec![], Place::RawQuery("id=%ZZ&&=&id=1&id=2".into())),
+            || (vec![], Place::RawQuery("username[]=a".into())),
+            || (vec![(Key::Known(3), Val::Int(-1))], Place::Json),
+            || (vec![(Key::Known(3), Val::Float(1.5))], Place::Query),
+            || (vec![(Key::Known(3), Val::UInt(u64::MAX))], Place::Both),
+            || (vec![(Key::Known(7), Val::Int(0))], Place::Query),
+            || (vec![(Key::Known(5), Val::Float(1e300))], Place::Json),
+            || (vec![(Key::Known(0), Val::Array(vec![1]))], Place::Json),
+            || (vec![(Key::Known(0), Val::Object)], Place::Json),
+            || {
+                (
+                    vec![(Key::Known(0), Val::Null), (Key::Known(1), Val::Null)],
+                    Place::Json,
+                )
+            },
+            || {
+                (
+                    vec![(Key::Known(0), Val::Long(u16::MAX, '😀'))],
+                    Place::Json,
+                )
+            },
+            || {
+                (
+                    vec![(Key::Raw("".into()), Val::Str("\0".into()))],
+                    Place::Query,
+                )
+            },
+        ];
+        for route in 0..ROUTES.len() as u8 {
+            let reqs: Vec<Req> = bad
+                .iter()
+                .map(|b| {
+                    let (params, place) = b();
+                    req(route, params, place)
+                })
+                .collect();
+            send(&reqs);
+        }
+        let odd = |method: Verb, route: RouteChoice, tenant: TenantChoice, bearer: Bearer| Req {
+            method,
+            route,
+            params: vec![],
+            place: Place::Json,
+            bearer,
+            tenant,
+        };
+        send(&[
+            odd(
+                Verb::Head,
+                RouteChoice::Known(1),
+                TenantChoice::Fresh,
+                Bearer::None,
+            ),
+            odd(
+                Verb::Options,
+                RouteChoice::Known(0),
+                TenantChoice::Fresh,
+                Bearer::None,
+            ),
+            odd(
+                Verb::Post,
+                RouteChoice::Known(4),
+                TenantChoice::Default,
+                Bearer::None,
+            ),
+            odd(
+                Verb::Other("BREW".into()),
+                RouteChoice::Known(4),
+                TenantChoice::Fresh,
+                Bearer::None,
+            ),
+            odd(
+                Verb::Get,
+                RouteChoice::Raw("/nope".into()),
+                TenantChoice::Fresh,
+                Bearer::None,
+            ),
+            odd(
+                Verb::Get,
+                RouteChoice::Raw("//login".into()),
+                TenantChoice::Fresh,
+                Bearer::None,
+            ),
+            odd(
+                Verb::Get,
+                RouteChoice::Known(1),
+                TenantChoice::Path("nope".into()),
+                Bearer::None,
+            ),
+            odd(
+                Verb::Get,
+                RouteChoice::Known(1),
+                TenantChoice::Path("%ZZ".into()),
+                Bearer::None,
+            ),
+            odd(
+                Verb::Get,
+                RouteChoice::Known(1),
+                TenantChoice::Path("".into()),
+                Bearer::None,
+            ),
+            odd(
+                Verb::Get,
+                RouteChoice::Known(1),
+                TenantChoice::Header(vec![0xff]),
+                Bearer::None,
+            ),
+            odd(
+                Verb::Get,
+                RouteChoice::Known(1),
+                TenantChoice::Header(b"a".repeat(100)),
+                Bearer::None,
+            ),
+            odd(
+                Verb::Get,
+                RouteChoice::Known(1),
+                TenantChoice::FreshPath,
+                Bearer::Text("Bearer".into()),
+            ),
+            odd(
+                Verb::Get,
+                RouteChoice::Known(1),
+                TenantChoice::Fresh,
+                Bearer::Text("bearer  x ".into()),
+            ),
+            odd(
+                Verb::Get,
+                RouteChoice::Known(1),
+                TenantChoice::Fresh,
+                Bearer::Raw(vec![0x80]),
+            ),
+            odd(
+                Verb::Delete,
+                RouteChoice::Known(3),
+                TenantChoice::Fresh,
+                Bearer::Real(0),
+            ),
+        ]);
+    }
+
+    #[test]
+    fn generated_inputs() {
+        let mut g = generator(3);
+        for _ in 0..budget(300) {
+            run(&g.input(512));
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! The bodies of moth's fuzz targets, one module each; `fuzz_targets/*.rs`
+//! only hand libFuzzer's input to `<target>::run`. Each `run` panics on a
+//! finding and is also exercised on stable by this crate's tests, on inputs
+//! from a deterministic generator ([`inputs`]).
+//!
+//! - [`token`]: arbitrary strings as tokens to `validate` and `logout`.
+//! - [`record`]: stored values mutated under real keys, then every operation.
+//! - [`http`]: arbitrary requests through the real HTTP router.
+//! - [`component`]: arbitrary sequences of calls through the real component.
+
+#![forbid(unsafe_code)]
+
+#[cfg(feature = "host")]
+pub mod component;
+#[cfg(feature = "host")]
+pub mod http;
+pub mod inputs;
+pub mod record;
+pub mod token;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use moth_core::Settings;
+
+/// Argon2 costs low enough to hash thousands of times a second.
+pub fn cheap_settings() -> Settings {
+    Settings {
+        argon2_memory_kib: 8,
+        argon2_iterations: 1,
+        argon2_parallelism: 1,
+        allow_weak_hashing: true,
+        ..Settings::default()
+    }
+}
+
+/// A token of the right shape and checksum over `random`: `moth_` + 43
+/// base64url characters + the 6-character checksum. Never minted.
+pub fn forge(random: &[u8; 32]) -> String {
+    let mut t = String::from(moth_core::TOKEN_PREFIX);
+    URL_SAFE_NO_PAD.encode_string(random, &mut t);
+    let crc = crc32fast::hash(t.as_bytes());
+    URL_SAFE_NO_PAD.encode_string(crc.to_be_bytes(), &mut t);
+    t
+}
+
+/// `data` as text: itself when it is UTF-8, else with U+FFFD for each
+/// invalid sequence.
+pub fn text(data: &[u8]) -> String {
+    String::from_utf8_lossy(data).into_owned()
+}
