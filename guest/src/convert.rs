@@ -1,14 +1,24 @@
 //! Every conversion between WIT types and moth-core types, each written
 //! once: results and errors, users, pages, sessions, validations, sweep
-//! outcomes and settings outward; settings, store errors and entries
+//! outcomes, settings, email tokens, API keys and one-time tokens outward;
+//! settings, email-token options, key owners, store errors and entries
 //! inward; guards and writes toward the store.
 
-use crate::bindings::exports::moth::auth::{sessions, settings, types, users};
+use crate::bindings::exports::moth::auth::{
+    api_keys, email_tokens, one_time_tokens, sessions, settings, types, users,
+};
 use crate::bindings::moth::auth::store;
 
 /// A core result as a WIT result: the value and the error converted.
 pub fn wit<T, U: From<T>>(result: moth_core::Result<T>) -> Result<U, types::Error> {
     result.map(Into::into).map_err(Into::into)
+}
+
+/// A core result holding a list as a WIT result: each item converted.
+pub fn wit_list<T, U: From<T>>(result: moth_core::Result<Vec<T>>) -> Result<Vec<U>, types::Error> {
+    result
+        .map(|items| items.into_iter().map(Into::into).collect())
+        .map_err(Into::into)
 }
 
 impl From<moth_core::Error> for types::Error {
@@ -20,6 +30,9 @@ impl From<moth_core::Error> for types::Error {
             E::UserExists => Self::UserExists,
             E::InvalidToken => Self::InvalidToken,
             E::TokenExpired => Self::TokenExpired,
+            E::IpMismatch => Self::IpMismatch,
+            E::NameTaken => Self::NameTaken,
+            E::LimitReached(m) => Self::LimitReached(m),
             E::InvalidInput(m) => Self::InvalidInput(m),
             E::Storage(m) => Self::Storage(m),
         }
@@ -93,6 +106,89 @@ impl From<settings::Settings> for moth_core::Settings {
             argon2_parallelism: s.argon2_parallelism,
             default_token_lifetime: s.default_token_lifetime,
             allow_weak_hashing: s.allow_weak_hashing,
+        }
+    }
+}
+
+impl From<email_tokens::EmailTokenOptions> for moth_core::EmailTokenOptions {
+    fn from(o: email_tokens::EmailTokenOptions) -> Self {
+        Self {
+            ip: o.ip,
+            lifetime: o.lifetime,
+            retval: o.retval,
+            uses: o.uses,
+        }
+    }
+}
+
+impl From<moth_core::EmailToken> for email_tokens::EmailToken {
+    fn from(t: moth_core::EmailToken) -> Self {
+        Self {
+            token: t.token,
+            id: t.id,
+            expires: t.expires,
+        }
+    }
+}
+
+impl From<moth_core::EmailTokenInfo> for email_tokens::EmailTokenInfo {
+    fn from(i: moth_core::EmailTokenInfo) -> Self {
+        Self {
+            id: i.id,
+            ip: i.ip,
+            created: i.created,
+            expires: i.expires,
+            uses_left: i.uses_left,
+        }
+    }
+}
+
+impl From<api_keys::KeyOwner> for moth_core::KeyOwner {
+    fn from(o: api_keys::KeyOwner) -> Self {
+        match o {
+            api_keys::KeyOwner::User(id) => Self::User(id),
+            api_keys::KeyOwner::Service(name) => Self::Service(name),
+        }
+    }
+}
+
+impl From<moth_core::KeyOwner> for api_keys::KeyOwner {
+    fn from(o: moth_core::KeyOwner) -> Self {
+        match o {
+            moth_core::KeyOwner::User(id) => Self::User(id),
+            moth_core::KeyOwner::Service(name) => Self::Service(name),
+        }
+    }
+}
+
+impl From<moth_core::ApiKey> for api_keys::ApiKey {
+    fn from(k: moth_core::ApiKey) -> Self {
+        Self {
+            id: k.id,
+            owner: k.owner.into(),
+            name: k.name,
+            scopes: k.scopes,
+            created: k.created,
+            expires: k.expires,
+            last_used: k.last_used,
+        }
+    }
+}
+
+impl From<moth_core::NewApiKey> for api_keys::NewApiKey {
+    fn from(k: moth_core::NewApiKey) -> Self {
+        Self {
+            key: k.key,
+            info: k.info.into(),
+        }
+    }
+}
+
+impl From<moth_core::OneTimeToken> for one_time_tokens::OneTimeToken {
+    fn from(t: moth_core::OneTimeToken) -> Self {
+        Self {
+            token: t.token,
+            expires: t.expires,
         }
     }
 }

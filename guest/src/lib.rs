@@ -15,14 +15,20 @@
 #![deny(unsafe_code)]
 
 #[cfg(target_arch = "wasm32")]
+mod api_keys;
+#[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code)]
 mod bindings;
 #[cfg(target_arch = "wasm32")]
 mod convert;
+#[cfg(target_arch = "wasm32")]
+mod email_tokens;
 #[cfg(all(target_arch = "wasm32", feature = "fault-injection"))]
 mod faults;
 #[cfg(target_arch = "wasm32")]
 mod imports;
+#[cfg(target_arch = "wasm32")]
+mod one_time_tokens;
 #[cfg(target_arch = "wasm32")]
 mod sessions;
 #[cfg(target_arch = "wasm32")]

@@ -17,7 +17,9 @@ wasmtime::component::bindgen!({
 });
 
 pub(crate) use self::moth::auth::store;
-pub(crate) use exports::moth::auth::{sessions, settings, types, users};
+pub(crate) use exports::moth::auth::{
+    api_keys, email_tokens, one_time_tokens, sessions, settings, types, users,
+};
 
 /// What each wasmtime `Store` carries: the capabilities its imports reach
 /// and its limits.

@@ -1,9 +1,14 @@
 //! Every conversion between the generated WIT types and the host's types,
 //! each written once.
 
-use moth_core::{Session, Settings, SweepOutcome, User, UserPage, Validation};
+use moth_core::{
+    ApiKey, EmailToken, EmailTokenInfo, EmailTokenOptions, KeyOwner, NewApiKey, OneTimeToken,
+    Session, Settings, SweepOutcome, User, UserPage, Validation,
+};
 
-use crate::bindings::{sessions, settings, store, types, users};
+use crate::bindings::{
+    api_keys, email_tokens, one_time_tokens, sessions, settings, store, types, users,
+};
 use crate::error::Error;
 
 impl From<moth_core::StoreError> for store::StoreError {
@@ -48,6 +53,9 @@ impl From<types::Error> for Error {
             E::UserExists => Error::UserExists,
             E::InvalidToken => Error::InvalidToken,
             E::TokenExpired => Error::TokenExpired,
+            E::IpMismatch => Error::IpMismatch,
+            E::NameTaken => Error::NameTaken,
+            E::LimitReached(m) => Error::LimitReached(m),
             E::InvalidInput(m) => Error::InvalidInput(m),
             E::Storage(m) => Error::Storage(m),
         }
@@ -121,6 +129,89 @@ impl From<Settings> for settings::Settings {
             argon2_parallelism: s.argon2_parallelism,
             default_token_lifetime: s.default_token_lifetime,
             allow_weak_hashing: s.allow_weak_hashing,
+        }
+    }
+}
+
+impl From<&EmailTokenOptions> for email_tokens::EmailTokenOptions {
+    fn from(o: &EmailTokenOptions) -> Self {
+        email_tokens::EmailTokenOptions {
+            ip: o.ip.clone(),
+            lifetime: o.lifetime,
+            retval: o.retval.clone(),
+            uses: o.uses,
+        }
+    }
+}
+
+impl From<email_tokens::EmailToken> for EmailToken {
+    fn from(t: email_tokens::EmailToken) -> Self {
+        EmailToken {
+            token: t.token,
+            id: t.id,
+            expires: t.expires,
+        }
+    }
+}
+
+impl From<email_tokens::EmailTokenInfo> for EmailTokenInfo {
+    fn from(i: email_tokens::EmailTokenInfo) -> Self {
+        EmailTokenInfo {
+            id: i.id,
+            ip: i.ip,
+            created: i.created,
+            expires: i.expires,
+            uses_left: i.uses_left,
+        }
+    }
+}
+
+impl From<&KeyOwner> for api_keys::KeyOwner {
+    fn from(o: &KeyOwner) -> Self {
+        match o {
+            KeyOwner::User(id) => api_keys::KeyOwner::User(*id),
+            KeyOwner::Service(name) => api_keys::KeyOwner::Service(name.clone()),
+        }
+    }
+}
+
+impl From<api_keys::KeyOwner> for KeyOwner {
+    fn from(o: api_keys::KeyOwner) -> Self {
+        match o {
+            api_keys::KeyOwner::User(id) => KeyOwner::User(id),
+            api_keys::KeyOwner::Service(name) => KeyOwner::Service(name),
+        }
+    }
+}
+
+impl From<api_keys::ApiKey> for ApiKey {
+    fn from(k: api_keys::ApiKey) -> Self {
+        ApiKey {
+            id: k.id,
+            owner: k.owner.into(),
+            name: k.name,
+            scopes: k.scopes,
+            created: k.created,
+            expires: k.expires,
+            last_used: k.last_used,
+        }
+    }
+}
+
+impl From<api_keys::NewApiKey> for NewApiKey {
+    fn from(k: api_keys::NewApiKey) -> Self {
+        NewApiKey {
+            key: k.key,
+            info: k.info.into(),
+        }
+    }
+}
+
+impl From<one_time_tokens::OneTimeToken> for OneTimeToken {
+    fn from(t: one_time_tokens::OneTimeToken) -> Self {
+        OneTimeToken {
+            token: t.token,
+            expires: t.expires,
         }
     }
 }

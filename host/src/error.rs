@@ -28,6 +28,15 @@ pub enum Error {
     /// The username is taken.
     #[error("User already exists")]
     UserExists,
+    /// The token is bound to another IP address; it was deleted.
+    #[error("Token bound to another IP address")]
+    IpMismatch,
+    /// That name is taken (an API key's, for its owner).
+    #[error("Name already taken")]
+    NameTaken,
+    /// A count limit is reached; the text says which.
+    #[error("limit reached: {0}")]
+    LimitReached(String),
     /// An argument is out of range; the text says which.
     #[error("invalid input: {0}")]
     InvalidInput(String),

@@ -50,7 +50,10 @@ pub use caps::{ManualClock, SeededRandom};
 pub use error::{Error, Result};
 pub use handle::Moth;
 pub use metrics::{GuestMetrics, Histogram, HistogramSet};
-pub use moth_core::{Session, Settings, SweepOutcome, User, UserPage, Validation};
+pub use moth_core::{
+    ApiKey, EmailToken, EmailTokenInfo, EmailTokenOptions, KeyOwner, NewApiKey, OneTimeToken,
+    Session, Settings, SweepOutcome, User, UserPage, Validation,
+};
 pub use options::Options;
 #[cfg(feature = "testing")]
 pub use runtime::FAULTY_COMPONENT;

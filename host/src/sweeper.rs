@@ -38,7 +38,7 @@ impl SweepState {
         self.lock().next_due <= now
     }
 
-    /// A login minted a token expiring at `expires`.
+    /// A call stored a token (of any kind) expiring at `expires`.
     pub fn minted(&self, expires: u64) {
         let mut k = self.lock();
         k.next_due = k.next_due.min(expires);

@@ -20,6 +20,15 @@ pub enum Error {
     /// The token existed but has expired (and is now deleted).
     #[error("Token expired")]
     TokenExpired,
+    /// The token is bound to another IP address (and is now deleted).
+    #[error("Token bound to another IP address")]
+    IpMismatch,
+    /// That name is taken (an API key's, for its owner).
+    #[error("Name already taken")]
+    NameTaken,
+    /// A count limit is reached; the text says which.
+    #[error("limit reached: {0}")]
+    LimitReached(String),
     /// An argument is out of range; the text says which.
     #[error("invalid input: {0}")]
     InvalidInput(String),

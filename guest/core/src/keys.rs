@@ -12,6 +12,8 @@
 //! contiguous range, oldest first: counting, capping and cleaning up after
 //! a revocation each read one range and nothing else.
 
+use crate::KeyOwner;
+
 /// `m` + name: metadata (the user-id counter, the settings).
 pub const META: u8 = b'm';
 /// `u` + id: a user record.
@@ -28,8 +30,29 @@ pub const SESSION: u8 = b'l';
 /// before the `l` index existed. Only read, counted and deleted, never
 /// written: it empties as those tokens expire or are revoked.
 pub const LEGACY_SESSION: u8 = b's';
-/// `e` + expiry + SHA-256(token): tokens by expiry, for sweeping.
+/// `e` + expiry + SHA-256(token): tokens by expiry, for sweeping. The value
+/// names the kind: empty for a login token (`t`), else the tag of the
+/// token's record ([`EMAIL_TOKEN`], [`API_KEY`], [`ONE_TIME`]).
 pub const EXPIRY: u8 = b'e';
+/// `a` + SHA-256(token): an email token record.
+pub const EMAIL_TOKEN: u8 = b'a';
+/// `b` + address + `0` + created + SHA-256(token): an address's email
+/// tokens, oldest first (addresses hold no control characters, so the `0`
+/// ends the address). The value is empty.
+pub const ADDRESS: u8 = b'b';
+/// `k` + SHA-256(key): an API key record. Its public id is the first 8
+/// bytes of the digest, so a lookup by id is a one-key range scan.
+pub const API_KEY: u8 = b'k';
+/// `c` + owner + created + SHA-256(key): an owner's API keys, oldest
+/// first. The value is empty.
+pub const OWNER: u8 = b'c';
+/// `d` + owner + name: the claim on an API key's name, holding its digest.
+pub const KEY_NAME: u8 = b'd';
+/// `p` + SHA-256(token): a one-time token record.
+pub const ONE_TIME: u8 = b'p';
+/// `o` + user id: the user's stamp, 8 random bytes replaced whenever an
+/// event kills their one-time tokens (a login, a verified email).
+pub const STAMP: u8 = b'o';
 /// `r` + user id: a revocation whose dead tokens `sweep` has yet to delete;
 /// see [`crate::record::encode_revocation`].
 pub const REVOKED: u8 = b'r';
@@ -160,6 +183,89 @@ pub fn expiry_of(key: &[u8]) -> Option<u64> {
         [EXPIRY, rest @ ..] => Some(u64::from_be_bytes(rest.get(..8)?.try_into().ok()?)),
         _ => None,
     }
+}
+
+/// The key of the email token whose digest is `digest`.
+pub fn email_token(digest: &[u8; 32]) -> Vec<u8> {
+    tagged(EMAIL_TOKEN, digest)
+}
+
+/// The address-index key of an email token.
+pub fn address_token(address: &str, created: u64, digest: &[u8; 32]) -> Vec<u8> {
+    [&address_prefix(address)[..], &created.to_be_bytes(), digest].concat()
+}
+
+/// The range of `address`'s index keys, oldest first.
+pub fn address_tokens(address: &str) -> (Vec<u8>, Vec<u8>) {
+    let start = address_prefix(address);
+    let mut end = start.clone();
+    if let Some(last) = end.last_mut() {
+        *last = 1;
+    }
+    (start, end)
+}
+
+fn address_prefix(address: &str) -> Vec<u8> {
+    [&[ADDRESS][..], address.as_bytes(), &[0]].concat()
+}
+
+/// The key of the API key whose digest is `digest`.
+pub fn api_key(digest: &[u8; 32]) -> Vec<u8> {
+    tagged(API_KEY, digest)
+}
+
+/// The range holding the API key whose public id is `id` (the first 8
+/// bytes of its digest).
+pub fn api_key_by_id(id: &[u8; 8]) -> (Vec<u8>, Vec<u8>) {
+    let start = tagged(API_KEY, id);
+    let end = match u64::from_be_bytes(*id).checked_add(1) {
+        Some(next) => tagged(API_KEY, &next.to_be_bytes()),
+        None => vec![API_KEY + 1],
+    };
+    (start, end)
+}
+
+/// An API key's owner as it appears in keys: self-delimiting, so that what
+/// follows it (a name, a time) is never confused with part of it. A user is
+/// `0` + id; a service is `1` + its name + `0` (names hold no control
+/// characters).
+pub fn owner_bytes(owner: &KeyOwner) -> Vec<u8> {
+    match owner {
+        KeyOwner::User(id) => [&[0u8][..], &id.to_be_bytes()].concat(),
+        KeyOwner::Service(name) => [&[1u8][..], name.as_bytes(), &[0]].concat(),
+    }
+}
+
+/// The owner-index key of an API key; `owner` from [`owner_bytes`].
+pub fn owner_key(owner: &[u8], created: u64, digest: &[u8; 32]) -> Vec<u8> {
+    [&[OWNER][..], owner, &created.to_be_bytes(), digest].concat()
+}
+
+/// The range of an owner's index keys, oldest first.
+pub fn owner_keys(owner: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let start = tagged(OWNER, owner);
+    let mut end = start.clone();
+    end.push(0xff);
+    // Every index key of this owner is its prefix plus 40 bytes; a prefix
+    // followed by 0xff then anything sorts after all of them, and no other
+    // owner's keys share the prefix (owners are self-delimiting).
+    end.extend_from_slice(&[0xff; 40]);
+    (start, end)
+}
+
+/// The key claiming an API key name for an owner.
+pub fn key_name(owner: &[u8], name: &str) -> Vec<u8> {
+    [&[KEY_NAME][..], owner, name.as_bytes()].concat()
+}
+
+/// The key of the one-time token whose digest is `digest`.
+pub fn one_time(digest: &[u8; 32]) -> Vec<u8> {
+    tagged(ONE_TIME, digest)
+}
+
+/// The key of user `id`'s stamp.
+pub fn stamp(id: u64) -> Vec<u8> {
+    tagged(STAMP, &id.to_be_bytes())
 }
 
 /// The range of user keys with ids greater than `after`.

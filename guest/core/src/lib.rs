@@ -28,13 +28,17 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod api_keys;
+mod email_tokens;
 mod env;
 mod error;
 #[cfg(any(test, feature = "testing"))]
 pub mod memory;
+mod one_time;
 mod password;
 mod sessions;
 mod settings;
+mod text;
 mod token;
 mod txn;
 mod users;
@@ -43,8 +47,20 @@ mod users;
 mod keys;
 mod record;
 
+pub use api_keys::{
+    ApiKey, KeyOwner, LAST_USE_RESOLUTION, MAX_API_KEYS_PER_OWNER, MAX_KEY_NAME_BYTES,
+    MAX_ROTATION_OVERLAP, MAX_SCOPES_BYTES, NewApiKey,
+};
+pub use email_tokens::{
+    DEFAULT_EMAIL_TOKEN_LIFETIME, EmailToken, EmailTokenInfo, EmailTokenOptions, MAX_ADDRESS_BYTES,
+    MAX_EMAIL_TOKEN_LIFETIME, MAX_EMAIL_TOKEN_USES, MAX_EMAIL_TOKENS_PER_ADDRESS, MAX_RETVAL_BYTES,
+};
 pub use env::{Entry, Env, Guard, StoreError, Write};
 pub use error::{Error, Result};
+pub use one_time::{
+    DEFAULT_ONE_TIME_LIFETIME, MAX_ONE_TIME_LIFETIME, MAX_PURPOSE_BYTES, OneTimeToken,
+    PURPOSE_RESET_PASSWORD, PURPOSE_VERIFY_EMAIL,
+};
 pub use password::{
     MAX_ARGON2_ITERATIONS, MAX_ARGON2_MEMORY_KIB, MAX_ARGON2_PARALLELISM, MAX_PASSWORD_BYTES,
 };
@@ -52,11 +68,14 @@ pub use sessions::{
     MAX_SWEEP, MAX_SWEEP_REVOCATIONS, MAX_TOKENS_PER_USER, Session, SweepOutcome, Validation,
 };
 pub use settings::{MAX_LIFETIME, MIN_ARGON2_MEMORY_KIB, MIN_ARGON2_WORK, Settings};
-pub use token::{TOKEN_LEN, TOKEN_PREFIX};
+pub use token::{
+    API_KEY_PREFIX, EMAIL_TOKEN_PREFIX, ONE_TIME_TOKEN_PREFIX, TOKEN_LEN, TOKEN_PREFIX,
+};
 pub use users::{MAX_PAGE, MAX_PERMISSIONS_BYTES, MAX_USERNAME_BYTES, User, UserPage};
 
 /// The operations, over an environment `E`. Each is one WIT function of the
-/// same name; see the `users`, `sessions` and `settings` interfaces.
+/// same name; see the `users`, `sessions`, `settings`, `email-tokens`,
+/// `api-keys` and `one-time-tokens` interfaces.
 #[derive(Debug)]
 pub struct Auth<E> {
     env: E,

@@ -338,5 +338,14 @@ pub fn decode_revocation(bytes: &[u8]) -> Result<Option<u64>> {
     }
 }
 
+// One file per later capability's records, beside the shared encoding.
+mod api_key;
+mod email;
+mod one_time;
+
+pub use api_key::ApiKeyRecord;
+pub use email::EmailTokenRecord;
+pub use one_time::OneTimeRecord;
+
 #[cfg(test)]
 mod tests;

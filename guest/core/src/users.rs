@@ -5,6 +5,7 @@
 use crate::env::{Env, Guard, Write};
 use crate::error::{Error, Result, invalid};
 use crate::record::{UserRecord, decode_id, encode_id, encode_revocation};
+use crate::text::check_name;
 use crate::txn::{committed, retry};
 use crate::{Auth, keys, password};
 
@@ -36,18 +37,7 @@ pub struct UserPage {
 }
 
 pub(crate) fn check_username(username: &str) -> Result<()> {
-    if username.is_empty() {
-        return Err(invalid("username must not be empty"));
-    }
-    if username.len() > MAX_USERNAME_BYTES {
-        return Err(invalid(format!(
-            "username must be at most {MAX_USERNAME_BYTES} bytes"
-        )));
-    }
-    if username.chars().any(char::is_control) {
-        return Err(invalid("username must not contain control characters"));
-    }
-    Ok(())
+    check_name("username", username, MAX_USERNAME_BYTES)
 }
 
 fn check_permissions(permissions: &str) -> Result<()> {
@@ -145,18 +135,22 @@ impl<E: Env> Auth<E> {
         })
     }
 
-    /// Delete a user, their username claim and every token of theirs. One
-    /// small commit whatever the number of tokens: deleting the user record
-    /// kills them at once, and the revocation recorded with it lets `sweep`
-    /// delete them later.
+    /// Delete a user, their username claim, their API keys and every token
+    /// of theirs. One small commit whatever the number of tokens: deleting
+    /// the user record kills them (one-time tokens included) at once, and
+    /// the revocation recorded with it lets `sweep` delete them later.
     pub fn delete_user(&self, id: u64) -> Result<()> {
         retry(|| {
             let user = self.load_user(id)?.ok_or(Error::NoUser)?;
-            let writes = [
+            let mut writes = vec![
                 Write::delete(keys::user(id)),
                 Write::delete(keys::name(&user.record.username)),
                 Write::put(keys::revoked(id), encode_revocation(None)),
+                Write::delete(keys::stamp(id)),
             ];
+            // At most twice `MAX_API_KEYS_PER_OWNER` keys (the cap is checked
+            // optimistically): bounded like the rest.
+            writes.extend(self.user_api_key_deletes(id)?);
             committed(self.env.commit(&[user.guard()], &writes), ())
         })
     }
@@ -233,22 +227,39 @@ impl<E: Env> Auth<E> {
     ) -> Result<u64> {
         retry(|| {
             let user = self.load_user(id)?.ok_or(Error::NoUser)?;
-            let old = user.record.generation;
-            let live = if count { self.count_live(id, old)? } else { 0 };
-            let mut record = user.record.clone();
-            change(&mut record);
-            record.generation = old
-                .checked_add(1)
-                .ok_or_else(|| Error::Storage("token generations exhausted".into()))?;
-            let writes = [
-                Write::put(keys::user(id), record.encode()),
-                Write::put(
-                    keys::revoked(id),
-                    encode_revocation(Some(record.generation)),
-                ),
-            ];
+            let live = if count {
+                self.count_live(id, user.record.generation)?
+            } else {
+                0
+            };
+            let (_, writes) = Self::revocation(&user, &change)?;
             committed(self.env.commit(&[user.guard()], &writes), live)
         })
+    }
+
+    /// The two writes of [`Auth::revoke`] for `user` as read (to commit
+    /// under `user.guard()`), and the record they store: shared with
+    /// `reset_password`, which commits them together with other writes.
+    pub(crate) fn revocation(
+        user: &Loaded,
+        change: impl Fn(&mut UserRecord),
+    ) -> Result<(UserRecord, [Write; 2])> {
+        let id = user.record.id;
+        let mut record = user.record.clone();
+        change(&mut record);
+        record.generation = user
+            .record
+            .generation
+            .checked_add(1)
+            .ok_or_else(|| Error::Storage("token generations exhausted".into()))?;
+        let writes = [
+            Write::put(keys::user(id), record.encode()),
+            Write::put(
+                keys::revoked(id),
+                encode_revocation(Some(record.generation)),
+            ),
+        ];
+        Ok((record, writes))
     }
 
     /// Whether `password` is `username`'s password. Unknown users cost the

@@ -2,6 +2,9 @@
 //! interface. Each operation is one wrapper: call the export of the same
 //! name on a pooled instance and convert its result (`convert.rs`).
 
+mod api_keys;
+mod email_tokens;
+mod one_time_tokens;
 mod sessions;
 mod settings;
 mod users;

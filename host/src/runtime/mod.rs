@@ -13,7 +13,9 @@ use std::time::Duration;
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
-use crate::bindings::{Auth, AuthPre, HostState, sessions, settings, users};
+use crate::bindings::{
+    Auth, AuthPre, HostState, api_keys, email_tokens, one_time_tokens, sessions, settings, users,
+};
 use crate::caps::Capabilities;
 use crate::error::{Error, Result};
 pub use cache::CacheDir;
@@ -101,6 +103,21 @@ impl Instance {
     /// The `settings` interface and the store to call it with.
     pub(crate) fn settings(&mut self) -> (&settings::Guest, &mut Store<HostState>) {
         (self.auth.moth_auth_settings(), &mut self.store)
+    }
+
+    /// The `email-tokens` interface and the store to call it with.
+    pub(crate) fn email_tokens(&mut self) -> (&email_tokens::Guest, &mut Store<HostState>) {
+        (self.auth.moth_auth_email_tokens(), &mut self.store)
+    }
+
+    /// The `api-keys` interface and the store to call it with.
+    pub(crate) fn api_keys(&mut self) -> (&api_keys::Guest, &mut Store<HostState>) {
+        (self.auth.moth_auth_api_keys(), &mut self.store)
+    }
+
+    /// The `one-time-tokens` interface and the store to call it with.
+    pub(crate) fn one_time_tokens(&mut self) -> (&one_time_tokens::Guest, &mut Store<HostState>) {
+        (self.auth.moth_auth_one_time_tokens(), &mut self.store)
     }
 }
 

@@ -78,5 +78,9 @@ fn a_store_written_before_the_l_index_keeps_working() {
     a.delete_user(bob).unwrap();
     assert_eq!(a.sweep(10).unwrap().deleted, 3);
     assert_only_live_keys(&a);
-    assert_eq!(a.env().len(), 4, "ann, her name, the id counter, settings");
+    assert_eq!(
+        a.env().len(),
+        5,
+        "ann, her name, her login stamp, the id counter, settings"
+    );
 }

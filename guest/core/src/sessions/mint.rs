@@ -58,6 +58,8 @@ impl<E: Env> Auth<E> {
                 updated.password_hash = rehashed.clone().unwrap_or_default();
                 writes.push(Write::put(keys::user(record.id), updated.encode()));
             }
+            // A login kills the user's outstanding one-time tokens.
+            writes.push(self.new_stamp(record.id));
             self.mint(&user, lifetime, writes, Some(MAX_TOKENS_PER_USER))
         })
     }

@@ -35,7 +35,7 @@ impl<E: Env> Auth<E> {
     /// revoked ones whose deletion a revocation left to sweeping; and say
     /// when the next sweep is due (see [`SweepOutcome::next_expiry`]).
     ///
-    /// A commit that deletes tokens writes at most `3 × limit` keys, and the
+    /// A commit that deletes tokens writes at most `4 × limit` keys, and the
     /// one that drops finished revocation records at most
     /// [`MAX_SWEEP_REVOCATIONS`], so a sweep costs the same whatever the size of
     /// the store or of one user's revocation. Callers repeat it until it
@@ -71,15 +71,23 @@ impl<E: Env> Auth<E> {
         let (start, end) = keys::expired_by(now);
         let expired = self.env.scan(&start, &end, limit)?;
         let mut writes = Vec::with_capacity(expired.len() * 3);
-        for (key, _) in &expired {
+        for (key, kind) in &expired {
             let digest = keys::trailing_digest(key)
                 .ok_or_else(|| Error::Storage("corrupt expiry key".into()))?;
             writes.push(Write::delete(key.clone()));
-            let token_key = keys::token(&digest);
-            if let Some(bytes) = self.env.get(&token_key)? {
-                let record = TokenRecord::decode(&bytes)?;
-                writes.push(Write::delete(index_key(&digest, &record)));
-                writes.push(Write::delete(token_key));
+            match kind.as_slice() {
+                [] => {
+                    let token_key = keys::token(&digest);
+                    if let Some(bytes) = self.env.get(&token_key)? {
+                        let record = TokenRecord::decode(&bytes)?;
+                        writes.push(Write::delete(index_key(&digest, &record)));
+                        writes.push(Write::delete(token_key));
+                    }
+                }
+                [keys::EMAIL_TOKEN] => writes.extend(self.email_token_deletes(&digest)?),
+                [keys::API_KEY] => writes.extend(self.api_key_deletes(&digest)?),
+                [keys::ONE_TIME] => writes.push(Write::delete(keys::one_time(&digest))),
+                _ => return Err(Error::Storage("corrupt expiry entry".into())),
             }
         }
         // Token digests are never reused, so deleting them needs no guards.

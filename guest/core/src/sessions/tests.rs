@@ -64,8 +64,8 @@ fn sweep_deletes_only_expired_tokens_and_all_their_keys() {
     assert_eq!(a.sweep(100).unwrap().deleted, 0);
     assert_eq!(
         a.env().len(),
-        keys_before + 3,
-        "only the live token's three keys remain"
+        keys_before + 4,
+        "only the live token's three keys and the login stamp remain"
     );
     for s in &short {
         assert_eq!(a.validate(&s.token), Err(Error::InvalidToken));
