@@ -28,7 +28,8 @@ struct Cli {
         global = true
     )]
     file: PathBuf,
-    /// The tenant that `user` and `token` commands act on.
+    /// The tenant that `user`, `token`, `api-key`, `email-token` and
+    /// `one-time-token` commands act on.
     #[arg(
         short = 't',
         long,
@@ -88,6 +89,21 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Manage API keys of users and services.
+    ApiKey {
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+    },
+    /// Manage email tokens (magic links) of addresses.
+    EmailToken {
+        #[command(subcommand)]
+        command: EmailTokenCommand,
+    },
+    /// Issue one-time tokens (password reset, email verification).
+    OneTimeToken {
+        #[command(subcommand)]
+        command: OneTimeTokenCommand,
+    },
     /// Manage tenants: isolated sets of users, tokens and settings.
     Tenant {
         #[command(subcommand)]
@@ -134,6 +150,103 @@ enum TenantCommand {
     List,
     /// Delete a tenant and all its data.
     Del { name: String },
+}
+
+/// An API key's owner on the command line: a user or a service.
+#[derive(clap::Args)]
+#[group(required = true, multiple = false)]
+struct OwnerArgs {
+    /// The user's id.
+    #[arg(long)]
+    user: Option<u64>,
+    /// The service's name.
+    #[arg(long)]
+    service: Option<String>,
+}
+
+impl OwnerArgs {
+    fn owner(self) -> moth::KeyOwner {
+        match (self.user, self.service) {
+            (Some(id), _) => moth::KeyOwner::User(id),
+            (None, name) => moth::KeyOwner::Service(name.unwrap_or_default()),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum ApiKeyCommand {
+    /// Create a key; prints it once, with its metadata.
+    Create {
+        #[command(flatten)]
+        owner: OwnerArgs,
+        /// The key's name, unique for its owner.
+        #[arg(long)]
+        name: String,
+        /// The scopes string the key carries.
+        #[arg(long, default_value = "")]
+        scopes: String,
+        /// Seconds until it expires; without it, until revoked.
+        #[arg(long, value_name = "SECS")]
+        lifetime: Option<u64>,
+    },
+    /// List an owner's keys (metadata only), one JSON object per line.
+    List {
+        #[command(flatten)]
+        owner: OwnerArgs,
+    },
+    /// Revoke a key by its id.
+    Revoke { id: String },
+    /// Replace a key by a new one; prints the new key once.
+    Rotate {
+        id: String,
+        /// Seconds the old key keeps working (at most 604800).
+        #[arg(long, value_name = "SECS", default_value_t = 0)]
+        overlap: u64,
+    },
+    /// Revoke every key of an owner.
+    RevokeAll {
+        #[command(flatten)]
+        owner: OwnerArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum EmailTokenCommand {
+    /// Create a token for an address; prints it once.
+    Create {
+        address: String,
+        /// Bind the token to this client IP address.
+        #[arg(long)]
+        ip: Option<String>,
+        /// Seconds until it expires (default 900, at most 2592000).
+        #[arg(long, value_name = "SECS")]
+        lifetime: Option<u64>,
+        /// How many times it can be used (default 1).
+        #[arg(long)]
+        uses: Option<u32>,
+        /// What a successful check returns.
+        #[arg(long)]
+        retval: Option<String>,
+    },
+    /// List an address's live tokens (metadata only).
+    List { address: String },
+    /// Delete one token of an address by its id.
+    Revoke { address: String, id: String },
+    /// Delete every token of an address.
+    RemoveAddress { address: String },
+}
+
+#[derive(Subcommand)]
+enum OneTimeTokenCommand {
+    /// Issue a single-use token for a user and a purpose (`reset-password`,
+    /// `verify-email`, or your own); prints it once.
+    Issue {
+        id: u64,
+        purpose: String,
+        /// Seconds until it expires (default 14400, at most 604800).
+        #[arg(long, value_name = "SECS")]
+        lifetime: Option<u64>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -281,6 +394,89 @@ fn execute(command: Command, file: &Path, tenant: &str) -> anyhow::Result<()> {
                 TokenCommand::Sweep => println!("{}", json!({ "deleted": moth.sweep_all()? })),
             }
         }
+        Command::ApiKey { command } => {
+            let moth = open(file, tenant)?;
+            match command {
+                ApiKeyCommand::Create {
+                    owner,
+                    name,
+                    scopes,
+                    lifetime,
+                } => {
+                    let lifetime = lifetime.map(Duration::from_secs);
+                    let key = moth.create_api_key(&owner.owner(), &name, &scopes, lifetime)?;
+                    print_json(&server::NewApiKeyBody::from(key));
+                }
+                ApiKeyCommand::List { owner } => {
+                    for key in moth.list_api_keys(&owner.owner())? {
+                        print_json(&server::ApiKeyBody::from(key));
+                    }
+                }
+                ApiKeyCommand::Revoke { id } => {
+                    moth.revoke_api_key(&id)?;
+                    println!("{}", json!({ "deleted": true }));
+                }
+                ApiKeyCommand::Rotate { id, overlap } => {
+                    let key = moth.rotate_api_key(&id, Duration::from_secs(overlap))?;
+                    print_json(&server::NewApiKeyBody::from(key));
+                }
+                ApiKeyCommand::RevokeAll { owner } => {
+                    let count = moth.revoke_api_keys(&owner.owner())?;
+                    println!("{}", json!({ "deleted": count > 0, "count": count }));
+                }
+            }
+        }
+        Command::EmailToken { command } => {
+            let moth = open(file, tenant)?;
+            match command {
+                EmailTokenCommand::Create {
+                    address,
+                    ip,
+                    lifetime,
+                    uses,
+                    retval,
+                } => {
+                    let options = moth::EmailTokenOptions {
+                        ip,
+                        lifetime,
+                        retval,
+                        uses,
+                    };
+                    let t = moth.create_email_token(&address, &options)?;
+                    println!(
+                        "{}",
+                        json!({ "token": t.token, "id": t.id, "expires": t.expires })
+                    );
+                }
+                EmailTokenCommand::List { address } => {
+                    for info in moth.list_email_tokens(&address)? {
+                        print_json(&server::EmailTokenBody::from(info));
+                    }
+                }
+                EmailTokenCommand::Revoke { address, id } => {
+                    moth.revoke_email_token(&address, &id)?;
+                    println!("{}", json!({ "deleted": true }));
+                }
+                EmailTokenCommand::RemoveAddress { address } => {
+                    let count = moth.remove_email_address(&address)?;
+                    println!("{}", json!({ "deleted": count > 0, "count": count }));
+                }
+            }
+        }
+        Command::OneTimeToken { command } => {
+            let moth = open(file, tenant)?;
+            match command {
+                OneTimeTokenCommand::Issue {
+                    id,
+                    purpose,
+                    lifetime,
+                } => {
+                    let lifetime = lifetime.map(Duration::from_secs);
+                    let t = moth.issue_one_time_token(id, &purpose, lifetime)?;
+                    println!("{}", json!({ "token": t.token, "expires": t.expires }));
+                }
+            }
+        }
         Command::Tenant { command } => {
             let moth = open(file, DEFAULT_TENANT)?;
             match command {
@@ -311,8 +507,12 @@ fn execute(command: Command, file: &Path, tenant: &str) -> anyhow::Result<()> {
 
 /// One user as a JSON line, in MOTH's shape (the same as `GET /getuser`).
 fn print_user(u: &moth::User) {
-    let body = moth::server::UserBody::from(u.clone());
-    println!("{}", serde_json::to_string(&body).unwrap_or_default());
+    print_json(&server::UserBody::from(u.clone()));
+}
+
+/// One value as a JSON line, in the shape the HTTP API gives it.
+fn print_json(body: &impl serde::Serialize) {
+    println!("{}", serde_json::to_string(body).unwrap_or_default());
 }
 
 /// A password from an interactive prompt (typed twice, not echoed), or the

@@ -110,6 +110,11 @@ impl From<Error> for ApiError {
             Error::InvalidToken => ApiError::new(unauthorized, "Token does not exist"),
             Error::TokenExpired => ApiError::new(unauthorized, "Token expired"),
             Error::UserExists => ApiError::new(StatusCode::CONFLICT, "User already exists"),
+            Error::IpMismatch => ApiError::new(unauthorized, "Token bound to another IP address"),
+            Error::NameTaken => ApiError::new(StatusCode::CONFLICT, "Name already taken"),
+            Error::LimitReached(why) => {
+                ApiError::new(StatusCode::CONFLICT, format!("Limit reached: {why}"))
+            }
             Error::InvalidInput(why) => ApiError::invalid(why),
             Error::NoTenant => ApiError::new(StatusCode::NOT_FOUND, "Tenant does not exist"),
             Error::TenantExists => ApiError::new(StatusCode::CONFLICT, "Tenant already exists"),

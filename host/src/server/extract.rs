@@ -253,6 +253,35 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Params<T> {
     }
 }
 
+/// A route's parameters from its JSON object body alone: for routes that
+/// take secrets, which must not travel in URLs (servers, proxies and
+/// browsers log and keep them). A query string with any parameter is
+/// refused; an empty body is an empty object, for requests whose secret
+/// comes as `Authorization: Bearer`.
+pub(super) struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let input = Input::from_request(req, state).await?;
+        if input.query.as_deref().is_some_and(|q| !q.is_empty()) {
+            return Err(ApiError::invalid(
+                "this route takes its parameters in a JSON body, never in the URL",
+            ));
+        }
+        let input = if input.body.iter().all(u8::is_ascii_whitespace) {
+            Input {
+                query: None,
+                body: Bytes::from_static(b"{}"),
+            }
+        } else {
+            input
+        };
+        input.parse().map(Body)
+    }
+}
+
 /// The token of `Authorization: Bearer <token>`, if that is the one
 /// `Authorization` header.
 pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {

@@ -1,9 +1,15 @@
 //! The router: every route, its method, whether it needs the admin key,
 //! and the layers around them. Handlers live one file per capability.
 
+mod api_keys;
+mod email_tokens;
+mod one_time_tokens;
 mod sessions;
 mod tenants;
 mod users;
+
+pub use api_keys::{KeyBody as ApiKeyBody, NewKeyBody as NewApiKeyBody};
+pub use email_tokens::Info as EmailTokenBody;
 
 use std::sync::Arc;
 
@@ -11,7 +17,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::middleware;
-use axum::routing::{delete, get, patch, put};
+use axum::routing::{delete, get, patch, post, put};
 use serde::Serialize;
 
 use super::admin::{AdminKey, require_admin};
@@ -46,7 +52,17 @@ pub fn router(moth: Moth, config: &ServerConfig) -> Router {
         .route("/login", get(sessions::login))
         .route("/validate", get(sessions::validate))
         .route("/passvalid", get(users::check_password))
-        .route("/logout", delete(sessions::logout));
+        .route("/logout", delete(sessions::logout))
+        .route("/email-tokens/auth", post(email_tokens::auth))
+        .route("/email-tokens/token", delete(email_tokens::remove))
+        .route("/api-keys/verify", post(api_keys::verify))
+        // Proof by the current key, or the admin key (checked inside).
+        .route("/api-keys/rotate", post(api_keys::rotate))
+        .route("/one-time-tokens/redeem", post(one_time_tokens::redeem))
+        .route(
+            "/one-time-tokens/reset-password",
+            post(one_time_tokens::reset_password),
+        );
     let managed = Router::new()
         .route("/new", put(users::create_user))
         .route("/del", delete(users::delete_user))
@@ -56,6 +72,20 @@ pub fn router(moth: Moth, config: &ServerConfig) -> Router {
         .route("/getusers", get(users::list_users))
         .route("/getuser", get(users::get_user))
         .route("/deltokens", delete(sessions::delete_tokens))
+        .route(
+            "/email-tokens",
+            post(email_tokens::create).get(email_tokens::list),
+        )
+        .route("/email-tokens/retval", patch(email_tokens::set_retval))
+        .route("/email-tokens/by-id", delete(email_tokens::revoke))
+        .route(
+            "/email-tokens/by-address",
+            delete(email_tokens::remove_address),
+        )
+        .route("/api-keys", post(api_keys::create).get(api_keys::list))
+        .route("/api-keys/by-id", delete(api_keys::revoke))
+        .route("/api-keys/by-owner", delete(api_keys::revoke_owner))
+        .route("/one-time-tokens", post(one_time_tokens::issue))
         .route_layer(admin());
     // The same API for the default tenant (or X-Moth-Tenant) and under /t/{tenant}.
     let api: Router<Arc<AppState>> = public.merge(managed);
@@ -135,4 +165,11 @@ struct Deleted {
 #[derive(Serialize)]
 struct Updated {
     updated: bool,
+}
+
+/// `{"deleted": bool, "count": n}`: how many things a bulk deletion removed.
+#[derive(Serialize)]
+struct DeletedCount {
+    deleted: bool,
+    count: u64,
 }

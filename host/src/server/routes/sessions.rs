@@ -93,20 +93,14 @@ pub(super) async fn count_tokens(t: ForTenant, Params(p): Params<ById>) -> ApiRe
     Ok(Json(Count { count }))
 }
 
-#[derive(Serialize)]
-pub(super) struct DeletedCount {
-    deleted: bool,
-    count: u64,
-}
-
 pub(super) async fn delete_tokens(
     t: ForTenant,
     Params(p): Params<ById>,
-) -> ApiResult<DeletedCount> {
+) -> ApiResult<super::DeletedCount> {
     let count = t
         .blocking("delete_tokens", move |m| m.delete_tokens(p.id))
         .await?;
-    Ok(Json(DeletedCount {
+    Ok(Json(super::DeletedCount {
         deleted: count > 0,
         count,
     }))
