@@ -20,6 +20,10 @@ impl Guest for Component {
         wit(auth().verify_api_key(&key))
     }
 
+    fn get_api_key(id: String) -> Result<ApiKey, Error> {
+        wit(auth().get_api_key(&id))
+    }
+
     fn list_api_keys(owner: KeyOwner) -> Result<Vec<ApiKey>, Error> {
         wit_list(auth().list_api_keys(&owner.into()))
     }

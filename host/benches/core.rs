@@ -91,6 +91,42 @@ fn main() {
     });
     row("validate", &w, &n, 2.0);
 
+    // API-key verify reads like validate (its last use is written at most
+    // once an hour, so not in this loop).
+    let owner = moth::KeyOwner::Service("bench".into());
+    let key = moth.create_api_key(&owner, "k", "read", None).unwrap().key;
+    let w = measure(20_000, || {
+        moth.verify_api_key(&key).unwrap();
+    });
+    let n = measure(20_000, || {
+        native.verify_api_key(&key).unwrap();
+    });
+    row("verify-api-key", &w, &n, 2.0);
+
+    // An email-token check uses the token up, so each one commits (a
+    // durable flush): one token of 1000 uses for each side.
+    let options = moth::EmailTokenOptions {
+        uses: Some(1000),
+        ..Default::default()
+    };
+    let tokens: Vec<(String, String)> = (0..2)
+        .map(|i| {
+            let address = format!("user{i}@example.com");
+            let token = moth.create_email_token(&address, &options).unwrap().token;
+            (address, token)
+        })
+        .collect();
+    // 900 measured plus the warm-up stay below each token's 1000 uses.
+    let w = measure(900, || {
+        let (address, token) = &tokens[0];
+        moth.auth_email_token(address, token, None).unwrap();
+    });
+    let n = measure(900, || {
+        let (address, token) = &tokens[1];
+        native.auth_email_token(address, token, None).unwrap();
+    });
+    row("auth-email-token (one durable commit)", &w, &n, 2.0);
+
     // Login with the default Argon2id costs (m=19 MiB, t=2, p=1). Each
     // login commits a token, so this includes one durable flush.
     let w = measure(30, || {

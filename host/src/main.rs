@@ -194,6 +194,8 @@ enum ApiKeyCommand {
         #[command(flatten)]
         owner: OwnerArgs,
     },
+    /// Show one live key's metadata by its id.
+    Show { id: String },
     /// Revoke a key by its id.
     Revoke { id: String },
     /// Replace a key by a new one; prints the new key once.
@@ -411,6 +413,9 @@ fn execute(command: Command, file: &Path, tenant: &str) -> anyhow::Result<()> {
                     for key in moth.list_api_keys(&owner.owner())? {
                         print_json(&server::ApiKeyBody::from(key));
                     }
+                }
+                ApiKeyCommand::Show { id } => {
+                    print_json(&server::ApiKeyBody::from(moth.get_api_key(&id)?));
                 }
                 ApiKeyCommand::Revoke { id } => {
                     moth.revoke_api_key(&id)?;

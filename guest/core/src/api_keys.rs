@@ -348,6 +348,23 @@ impl<E: Env> Auth<E> {
         Ok(keys)
     }
 
+    /// The metadata of the live key whose public id is `id`, without using
+    /// it (nothing is written, its last use stays as it was). Errors:
+    /// [`Error::InvalidToken`] when `id` is malformed or names no live key
+    /// (expired, or of a deleted user).
+    pub fn get_api_key(&self, id: &str) -> Result<ApiKey> {
+        let stored = self.find_key(id)?;
+        if stored.record.expired(self.env.now()) {
+            return Err(Error::InvalidToken);
+        }
+        if let KeyOwner::User(user) = stored.record.owner
+            && self.env.get(&keys::user(user))?.is_none()
+        {
+            return Err(Error::InvalidToken);
+        }
+        Ok(stored.info())
+    }
+
     /// Delete the key whose public id is `id`, with all its entries; its
     /// name is free again unless a rotation already gave it to a newer key.
     /// A key expired but not yet swept is deleted too. Errors:

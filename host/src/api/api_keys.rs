@@ -38,6 +38,15 @@ impl Moth {
         .map(ApiKey::from)
     }
 
+    /// The metadata of a live key by its id, without using it.
+    pub fn get_api_key(&self, id: &str) -> Result<ApiKey> {
+        self.call("get_api_key", Cost::Short, |i| {
+            let (keys, store) = i.api_keys();
+            keys.call_get_api_key(store, id)
+        })
+        .map(ApiKey::from)
+    }
+
     /// The owner's keys, oldest first: metadata only.
     pub fn list_api_keys(&self, owner: &KeyOwner) -> Result<Vec<ApiKey>> {
         self.call("list_api_keys", Cost::Short, |i| {

@@ -1040,3 +1040,20 @@ fn garbage_records_do_not_decode() {
         }
     }
 }
+
+#[test]
+fn get_api_key_shows_a_live_key_by_id_without_using_it() {
+    let a = auth();
+    let owner = KeyOwner::Service("ci".into());
+    let new = a
+        .create_api_key(&owner, "deploy", "read", Some(100))
+        .unwrap();
+    let commits = a.env().commits();
+    assert_eq!(a.get_api_key(&new.info.id), Ok(new.info.clone()));
+    assert_eq!(a.env().commits(), commits, "a lookup writes nothing");
+    for bad in ["", "zz", "0000000000000000", &new.key] {
+        assert_eq!(a.get_api_key(bad), Err(Error::InvalidToken), "{bad}");
+    }
+    a.env().advance(100);
+    assert_eq!(a.get_api_key(&new.info.id), Err(Error::InvalidToken));
+}

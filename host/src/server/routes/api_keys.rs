@@ -161,6 +161,12 @@ pub(super) struct ById {
     id: String,
 }
 
+/// `GET /api-keys/by-id?id=` (admin): one live key's metadata.
+pub(super) async fn get(t: ForTenant, Params(p): Params<ById>) -> ApiResult<KeyBody> {
+    let info = t.read("get_api_key", move |m| m.get_api_key(&p.id)).await?;
+    Ok(Json(info.into()))
+}
+
 /// `DELETE /api-keys/by-id` (admin): delete a key.
 pub(super) async fn revoke(t: ForTenant, Params(p): Params<ById>) -> ApiResult<Deleted> {
     t.blocking("revoke_api_key", move |m| m.revoke_api_key(&p.id))
@@ -168,19 +174,28 @@ pub(super) async fn revoke(t: ForTenant, Params(p): Params<ById>) -> ApiResult<D
     Ok(Json(Deleted { deleted: true }))
 }
 
+/// The purpose of one-time tokens that prove a user may rotate one of
+/// their API keys (delivered out of band, like a password reset).
+pub const ROTATE_API_KEY_PURPOSE: &str = "rotate-api-key";
+
 #[derive(Deserialize)]
 pub(super) struct Rotate {
-    /// Proof by the current key: no admin key needed.
+    /// Proof by the current key.
     key: Option<String>,
-    /// The key's id: the admin key is needed.
+    /// The key's id, with the admin key or `token` as proof.
     id: Option<String>,
+    /// A one-time token of purpose `rotate-api-key` issued to the key's
+    /// user: proof for `id` without the admin key.
+    token: Option<String>,
     /// Seconds the old key keeps working; 0 when absent.
     #[serde(default)]
     overlap: u64,
 }
 
 /// `POST /api-keys/rotate`: a new key replacing an old one. A reset needs
-/// proof: the current key itself (`key`), or the admin key (`id`).
+/// proof: the current key itself (`key`); or, naming the key by `id`, a
+/// one-time token of purpose `rotate-api-key` issued to its user
+/// (`token`), or the admin key.
 pub(super) async fn rotate(
     State(state): State<Arc<AppState>>,
     t: ForTenant,
@@ -188,23 +203,36 @@ pub(super) async fn rotate(
     Body(p): Body<Rotate>,
 ) -> ApiResult<NewKeyBody> {
     let overlap = Duration::from_secs(p.overlap);
-    let key = match (p.key, p.id) {
-        (Some(key), None) => {
+    let key = match (p.key, p.id, p.token) {
+        (Some(key), None, None) => {
             t.blocking("rotate_api_key", move |m| {
                 let id = m.verify_api_key(&key)?.id;
                 m.rotate_api_key(&id, overlap)
             })
             .await?
         }
-        (None, Some(id)) => {
+        (None, Some(id), Some(token)) => {
+            t.blocking("rotate_api_key", move |m| {
+                // The key must be the token's user's: check before the
+                // token is used up, then redeem it and rotate.
+                let owner = m.get_api_key(&id)?.owner;
+                let user = m.redeem_one_time_token(&token, ROTATE_API_KEY_PURPOSE)?;
+                if owner != KeyOwner::User(user.id) {
+                    return Err(crate::Error::InvalidToken);
+                }
+                m.rotate_api_key(&id, overlap)
+            })
+            .await?
+        }
+        (None, Some(id), None) => {
             require_admin_key(&state, &headers)?;
             t.blocking("rotate_api_key", move |m| m.rotate_api_key(&id, overlap))
                 .await?
         }
-        (None, None) => return Err(ApiError::missing()),
-        (Some(_), Some(_)) => {
+        (None, None, _) => return Err(ApiError::missing()),
+        _ => {
             return Err(ApiError::invalid(
-                "give either the current `key` or its `id`, not both",
+                "give the current `key`, or the key's `id` (with a one-time `token` or the admin key), not both",
             ));
         }
     };

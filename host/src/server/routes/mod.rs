@@ -83,7 +83,10 @@ pub fn router(moth: Moth, config: &ServerConfig) -> Router {
             delete(email_tokens::remove_address),
         )
         .route("/api-keys", post(api_keys::create).get(api_keys::list))
-        .route("/api-keys/by-id", delete(api_keys::revoke))
+        .route(
+            "/api-keys/by-id",
+            get(api_keys::get).delete(api_keys::revoke),
+        )
         .route("/api-keys/by-owner", delete(api_keys::revoke_owner))
         .route("/one-time-tokens", post(one_time_tokens::issue))
         .route_layer(admin());
