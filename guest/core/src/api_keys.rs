@@ -326,7 +326,7 @@ impl<E: Env> Auth<E> {
         Ok(info)
     }
 
-    /// The owner's unexpired keys, oldest first, at most
+    /// The owner's unexpired keys, oldest first (to the second), at most
     /// [`MAX_API_KEYS_PER_OWNER`]; keys still in a rotation's overlap are
     /// included. Metadata only: the store has no secret to show.
     ///
