@@ -4,11 +4,68 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use moth::{Error, Moth, Settings, User};
+use moth::{
+    ApiKey, EmailTokenInfo, EmailTokenOptions, Error, KeyOwner, Moth, NewApiKey, Settings, User,
+};
 use serde_json::{Value, json};
 
 fn user(u: &User) -> Value {
     json!({ "id": u.id, "username": u.username, "permissions": u.permissions })
+}
+
+/// A key-owner as the scenario writes it: `{"user": id}` or `{"service": name}`.
+fn owner_json(o: &KeyOwner) -> Value {
+    match o {
+        KeyOwner::User(id) => json!({ "user": id }),
+        KeyOwner::Service(name) => json!({ "service": name }),
+    }
+}
+
+fn owner_from(v: &Value) -> KeyOwner {
+    match (v.get("user"), v.get("service")) {
+        (Some(id), None) => KeyOwner::User(id.as_u64().expect("owner.user must be a number")),
+        (None, Some(name)) => KeyOwner::Service(
+            name.as_str()
+                .expect("owner.service must be a string")
+                .to_owned(),
+        ),
+        _ => panic!("a key-owner is {{\"user\": id}} or {{\"service\": name}}, not {v}"),
+    }
+}
+
+fn api_key_json(k: &ApiKey) -> Value {
+    json!({
+        "id": k.id,
+        "owner": owner_json(&k.owner),
+        "name": k.name,
+        "scopes": k.scopes,
+        "created": k.created,
+        "expires": k.expires,
+        "last-used": k.last_used,
+    })
+}
+
+fn new_api_key_json(k: &NewApiKey) -> Value {
+    json!({ "key": k.key, "info": api_key_json(&k.info) })
+}
+
+fn email_token_info_json(t: &EmailTokenInfo) -> Value {
+    json!({
+        "id": t.id,
+        "ip": t.ip,
+        "created": t.created,
+        "expires": t.expires,
+        "uses-left": t.uses_left,
+    })
+}
+
+fn email_token_options_from(v: &Value) -> EmailTokenOptions {
+    EmailTokenOptions {
+        ip: v["ip"].as_str().map(str::to_owned),
+        lifetime: v["lifetime"].as_u64(),
+        retval: v["retval"].as_str().map(str::to_owned),
+        uses: v["uses"].as_u64().map(|n| n as u32),
+    }
 }
 
 fn settings_json(s: &Settings) -> Value {
@@ -36,12 +93,15 @@ fn settings_from(v: &Value) -> Settings {
 
 /// The cases of the WIT `error` variant (wit/types.wit), the only errors a
 /// component call can report.
-const WIT_ERRORS: [&str; 7] = [
+const WIT_ERRORS: [&str; 10] = [
     "no-user",
     "invalid-password",
     "user-exists",
     "invalid-token",
     "token-expired",
+    "ip-mismatch",
+    "name-taken",
+    "limit-reached",
     "invalid-input",
     "storage",
 ];
@@ -140,6 +200,59 @@ fn call(moth: &Moth, op: &str, a: &Value) -> Result<Value, Error> {
         "set-settings" => moth
             .set_settings(settings_from(&a["settings"]))
             .map(|_| Value::Null)?,
+        "create-email-token" => {
+            let t =
+                moth.create_email_token(&s("address"), &email_token_options_from(&a["options"]))?;
+            json!({ "token": t.token, "id": t.id, "expires": t.expires })
+        }
+        "auth-email-token" => {
+            json!(moth.auth_email_token(&s("address"), &s("token"), a["ip"].as_str())?)
+        }
+        "set-email-token-retval" => moth
+            .set_email_token_retval(&s("address"), &s("token"), a["retval"].as_str())
+            .map(|_| Value::Null)?,
+        "remove-email-token" => moth
+            .remove_email_token(&s("address"), &s("token"))
+            .map(|_| Value::Null)?,
+        "list-email-tokens" => Value::Array(
+            moth.list_email_tokens(&s("address"))?
+                .iter()
+                .map(email_token_info_json)
+                .collect(),
+        ),
+        "revoke-email-token" => moth
+            .revoke_email_token(&s("address"), &s("id"))
+            .map(|_| Value::Null)?,
+        "remove-email-address" => json!(moth.remove_email_address(&s("address"))?),
+        "create-api-key" => new_api_key_json(&moth.create_api_key(
+            &owner_from(&a["owner"]),
+            &s("name"),
+            &s("scopes"),
+            a["lifetime"].as_u64().map(Duration::from_secs),
+        )?),
+        "verify-api-key" => api_key_json(&moth.verify_api_key(&s("key"))?),
+        "get-api-key" => api_key_json(&moth.get_api_key(&s("id"))?),
+        "list-api-keys" => Value::Array(
+            moth.list_api_keys(&owner_from(&a["owner"]))?
+                .iter()
+                .map(api_key_json)
+                .collect(),
+        ),
+        "revoke-api-key" => moth.revoke_api_key(&s("id")).map(|_| Value::Null)?,
+        "rotate-api-key" => {
+            new_api_key_json(&moth.rotate_api_key(&s("id"), Duration::from_secs(n("overlap")))?)
+        }
+        "revoke-api-keys" => json!(moth.revoke_api_keys(&owner_from(&a["owner"]))?),
+        "issue-one-time-token" => {
+            let t = moth.issue_one_time_token(
+                n("id"),
+                &s("purpose"),
+                a["lifetime"].as_u64().map(Duration::from_secs),
+            )?;
+            json!({ "token": t.token, "expires": t.expires })
+        }
+        "redeem-one-time-token" => user(&moth.redeem_one_time_token(&s("token"), &s("purpose"))?),
+        "reset-password" => user(&moth.reset_password(&s("token"), &s("new-password"))?),
         other => panic!("unknown operation {other}"),
     })
 }
@@ -157,6 +270,35 @@ fn substitute(v: &Value, saved: &HashMap<String, Value>) -> Value {
         ),
         Value::Array(a) => Value::Array(a.iter().map(|v| substitute(v, saved)).collect()),
         other => other.clone(),
+    }
+}
+
+/// What a step's `save` keeps of its ok result `got` (in scenario form):
+/// `"name"` keeps its `token`; `{"name": "field.path"}` keeps each field.
+fn save(spec: &Value, got: &Value, saved: &mut HashMap<String, Value>) {
+    let specs: Vec<(&str, &str)> = match spec {
+        Value::Null => return,
+        Value::String(name) => vec![(name.as_str(), "token")],
+        Value::Object(m) => m
+            .iter()
+            .map(|(name, path)| {
+                (
+                    name.as_str(),
+                    path.as_str().expect("a save path is a string"),
+                )
+            })
+            .collect(),
+        other => panic!("save must be a name or an object of paths, not {other}"),
+    };
+    for (name, path) in specs {
+        let value = path
+            .split('.')
+            .try_fold(got, |v, k| match v {
+                Value::Array(a) => k.parse::<usize>().ok().and_then(|i| a.get(i)),
+                _ => v.get(k),
+            })
+            .unwrap_or_else(|| panic!("save {name}: no {path} in {got}"));
+        saved.insert(name.to_owned(), value.clone());
     }
 }
 
@@ -187,19 +329,20 @@ fn the_shared_scenario_passes_through_the_rust_host() {
         .collect();
     assert_eq!(
         ops.len(),
-        15,
-        "every function exported by moth:auth's users, sessions and settings is exercised: {ops:?}"
+        32,
+        "every function exported by moth:auth (users, sessions, settings, email-tokens, api-keys, \
+         one-time-tokens) is exercised: {ops:?}"
     );
     for (i, step) in scenario["steps"].as_array().unwrap().iter().enumerate() {
         let op = step["op"].as_str().unwrap();
         let args = substitute(&step["args"], &saved);
+        let expect = substitute(&step["expect"], &saved);
         match op {
             "advance-clock" => clock.advance(args["seconds"].as_u64().unwrap()),
             "trap-store" => moth.capabilities().store.trap_next_call(),
             "fail-store" => moth.capabilities().store.fail_all(true),
             _ => {
                 let got = call(&moth, op, &args);
-                let expect = &step["expect"];
                 match (&got, expect.get("ok"), expect.get("error")) {
                     (Ok(v), Some(want), None) => {
                         assert!(matches(want, v), "step {i} {op}: {v} does not match {want}")
@@ -209,8 +352,8 @@ fn the_shared_scenario_passes_through_the_rust_host() {
                     }
                     _ => panic!("step {i} {op}: got {got:?}, expected {expect}"),
                 }
-                if let (Some(name), Ok(v)) = (step["save"].as_str(), &got) {
-                    saved.insert(name.to_owned(), v["token"].clone());
+                if let Ok(v) = &got {
+                    save(&step["save"], v, &mut saved);
                 }
             }
         }

@@ -10,9 +10,12 @@ import { MemoryStore, FileStore } from './stores.js';
 export { MemoryStore, FileStore };
 
 /**
- * An error from moth; `code` is the WIT error case, e.g. 'no-user', or
- * 'component-trap' when the component trapped (see `Moth`); then `cause`
- * is what was thrown.
+ * An error from moth; `code` is the WIT error case ('no-user',
+ * 'invalid-password', 'user-exists', 'invalid-token', 'token-expired',
+ * 'ip-mismatch', 'name-taken', 'limit-reached', 'invalid-input',
+ * 'storage'), and `detail` its text when it has one (limit-reached,
+ * invalid-input, storage); or 'component-trap' when the component trapped
+ * (see `Moth`); then `cause` is what was thrown.
  */
 export class MothError extends Error {
   constructor(code, detail, options) {
@@ -65,10 +68,11 @@ const generated = new URL('../generated/', import.meta.url);
 
 // The component's exports, one object per WIT interface (jco names each
 // exported interface by its short name).
-const INTERFACES = ['users', 'sessions', 'settings'];
+const INTERFACES = ['users', 'sessions', 'settings', 'emailTokens', 'apiKeys', 'oneTimeTokens'];
 
 // WIT values <-> Node values. The only place they are converted: u64s
-// (BigInts) become Numbers, `option` none (undefined) becomes null.
+// (BigInts) become Numbers, `option` none (undefined) becomes null, and a
+// key-owner ({ tag, val } in jco) is `{ user: id }` or `{ service: name }`.
 const toWit = {
   u64(n, what) {
     if (typeof n === 'bigint') return n;
@@ -77,6 +81,26 @@ const toWit = {
   },
   optionalU64(n, what) {
     return n === undefined || n === null ? undefined : toWit.u64(n, what);
+  },
+  optional(v) {
+    return v === null ? undefined : v;
+  },
+  keyOwner(owner) {
+    const keys = owner !== null && typeof owner === 'object' ? Object.keys(owner) : [];
+    if (keys.length === 1 && keys[0] === 'user') return { tag: 'user', val: toWit.u64(owner.user, 'owner.user') };
+    if (keys.length === 1 && keys[0] === 'service') return { tag: 'service', val: owner.service };
+    throw new MothError('invalid-input', 'owner must be { user: id } or { service: name }');
+  },
+  emailTokenOptions(options) {
+    const { ip, lifetime, retval, uses, ...unknown } = options ?? {};
+    const extra = Object.keys(unknown);
+    if (extra.length) throw new MothError('invalid-input', `unknown email token option ${extra[0]} (ip, lifetime, retval, uses)`);
+    return {
+      ip: toWit.optional(ip),
+      lifetime: toWit.optionalU64(lifetime, 'lifetime'),
+      retval: toWit.optional(retval),
+      uses: toWit.optional(uses),
+    };
   },
   settings(s) {
     return {
@@ -105,6 +129,29 @@ const fromWit = {
     defaultTokenLifetime: Number(s.defaultTokenLifetime),
     allowWeakHashing: s.allowWeakHashing,
   }),
+  optional: (v) => (v === undefined ? null : v),
+  emailToken: (t) => ({ token: t.token, id: t.id, expires: Number(t.expires) }),
+  emailTokenInfo: (t) => ({
+    id: t.id,
+    ip: fromWit.optional(t.ip),
+    created: Number(t.created),
+    expires: Number(t.expires),
+    usesLeft: t.usesLeft,
+  }),
+  emailTokenInfos: (list) => list.map(fromWit.emailTokenInfo),
+  keyOwner: (o) => (o.tag === 'user' ? { user: Number(o.val) } : { service: o.val }),
+  apiKey: (k) => ({
+    id: k.id,
+    owner: fromWit.keyOwner(k.owner),
+    name: k.name,
+    scopes: k.scopes,
+    created: Number(k.created),
+    expires: fromWit.optionalNumber(k.expires),
+    lastUsed: fromWit.optionalNumber(k.lastUsed),
+  }),
+  apiKeys: (list) => list.map(fromWit.apiKey),
+  newApiKey: (k) => ({ key: k.key, info: fromWit.apiKey(k.info) }),
+  oneTimeToken: (t) => ({ token: t.token, expires: Number(t.expires) }),
   none: () => undefined,
   same: (v) => v,
 };
@@ -274,5 +321,104 @@ export class Moth {
   }
   setSettings(settings) {
     this.#call('settings', 'setSettings', fromWit.none, toWit.settings(settings));
+  }
+
+  // moth:auth/email-tokens
+  /**
+   * Create a token for `address`: `{ token, id, expires }`. Options (each
+   * null or absent for its default): `ip` binds the token to that client
+   * IP, `lifetime` in seconds (default 900, at most 30 days), `retval` is
+   * what authenticating it returns, `uses` how many times it
+   * authenticates (default 1).
+   */
+  createEmailToken(address, options = {}) {
+    return this.#call('emailTokens', 'createEmailToken', fromWit.emailToken, address, toWit.emailTokenOptions(options));
+  }
+  /**
+   * Use up `token` of `address` once; returns its retval, or null when it
+   * has none (the check passed all the same). Fails with MothError
+   * 'invalid-token', 'token-expired' or 'ip-mismatch'.
+   */
+  authEmailToken(address, token, ip = null) {
+    return this.#call('emailTokens', 'authEmailToken', fromWit.optional, address, token, toWit.optional(ip));
+  }
+  setEmailTokenRetval(address, token, retval) {
+    this.#call('emailTokens', 'setEmailTokenRetval', fromWit.none, address, token, toWit.optional(retval));
+  }
+  removeEmailToken(address, token) {
+    this.#call('emailTokens', 'removeEmailToken', fromWit.none, address, token);
+  }
+  /** The address's live tokens, oldest first: `[{ id, ip, created, expires, usesLeft }]`. */
+  listEmailTokens(address) {
+    return this.#call('emailTokens', 'listEmailTokens', fromWit.emailTokenInfos, address);
+  }
+  revokeEmailToken(address, id) {
+    this.#call('emailTokens', 'revokeEmailToken', fromWit.none, address, id);
+  }
+  /** Delete every token of the address; returns how many there were. */
+  removeEmailAddress(address) {
+    return this.#call('emailTokens', 'removeEmailAddress', fromWit.number, address);
+  }
+
+  // moth:auth/api-keys. An owner is `{ user: id }` or `{ service: name }`;
+  // a key's metadata is `{ id, owner, name, scopes, created, expires, lastUsed }`
+  // (expires and lastUsed null for never).
+  /** Create a key: `{ key, info }`; valid for `lifetime` seconds, or until revoked when null. */
+  createApiKey(owner, name, scopes = '', lifetime = null) {
+    return this.#call(
+      'apiKeys',
+      'createApiKey',
+      fromWit.newApiKey,
+      toWit.keyOwner(owner),
+      name,
+      scopes,
+      toWit.optionalU64(lifetime, 'lifetime'),
+    );
+  }
+  /** The metadata of a live key. */
+  verifyApiKey(key) {
+    return this.#call('apiKeys', 'verifyApiKey', fromWit.apiKey, key);
+  }
+  /** The metadata of a live key by its id, without using it (its lastUsed stays as it was). */
+  getApiKey(id) {
+    return this.#call('apiKeys', 'getApiKey', fromWit.apiKey, id);
+  }
+  listApiKeys(owner) {
+    return this.#call('apiKeys', 'listApiKeys', fromWit.apiKeys, toWit.keyOwner(owner));
+  }
+  revokeApiKey(id) {
+    this.#call('apiKeys', 'revokeApiKey', fromWit.none, id);
+  }
+  /**
+   * Replace the key `id` by a new one (`{ key, info }`); the old one dies
+   * at once, or after `overlap` seconds (at most 7 days).
+   */
+  rotateApiKey(id, overlap = 0) {
+    return this.#call('apiKeys', 'rotateApiKey', fromWit.newApiKey, id, toWit.u64(overlap, 'overlap'));
+  }
+  /** Delete every key of the owner; returns how many there were. */
+  revokeApiKeys(owner) {
+    return this.#call('apiKeys', 'revokeApiKeys', fromWit.number, toWit.keyOwner(owner));
+  }
+
+  // moth:auth/one-time-tokens
+  /** A single-use token for user `id` and `purpose`: `{ token, expires }` (default lifetime 4 hours). */
+  issueOneTimeToken(id, purpose, lifetime = null) {
+    return this.#call(
+      'oneTimeTokens',
+      'issueOneTimeToken',
+      fromWit.oneTimeToken,
+      toWit.u64(id, 'id'),
+      purpose,
+      toWit.optionalU64(lifetime, 'lifetime'),
+    );
+  }
+  /** Use up a token of `purpose`; returns its user. */
+  redeemOneTimeToken(token, purpose) {
+    return this.#call('oneTimeTokens', 'redeemOneTimeToken', fromWit.user, token, purpose);
+  }
+  /** Use up a 'reset-password' token, set the new password and revoke the user's login tokens; returns the user. */
+  resetPassword(token, newPassword) {
+    return this.#call('oneTimeTokens', 'resetPassword', fromWit.user, token, newPassword);
   }
 }

@@ -195,3 +195,174 @@ test('sweep reports what it deleted and when the next token expires', async () =
   clock.advance(10);
   assert.deepEqual(moth.sweep(), { deleted: 1, nextExpiry: null });
 });
+
+test('email tokens: create, authenticate once, per-token retval, IP binding, expiry, listing and revocation', async () => {
+  const clock = new ManualClock(1_000_000);
+  const moth = await Moth.open({ clock, settings: cheap });
+  const a = moth.createEmailToken('ann@example.com', { retval: 'oauth-a', ip: '192.0.2.1' });
+  assert.match(a.token, /^mothe_/);
+  assert.match(a.id, /^[0-9a-f]{16}$/);
+  assert.equal(a.expires, 1_000_000 + 900);
+  const b = moth.createEmailToken('ann@example.com', { uses: 2, lifetime: 60 });
+  assert.equal(b.expires, 1_000_060);
+  const listed = moth.listEmailTokens('ann@example.com');
+  assert.deepEqual(
+    listed.sort((x, y) => (x.id < y.id ? -1 : 1)),
+    [
+      { id: a.id, ip: '192.0.2.1', created: 1_000_000, expires: 1_000_900, usesLeft: 1 },
+      { id: b.id, ip: null, created: 1_000_000, expires: 1_000_060, usesLeft: 2 },
+    ].sort((x, y) => (x.id < y.id ? -1 : 1)),
+  );
+  // Per-token retval; none is null.
+  assert.equal(moth.authEmailToken('ann@example.com', b.token), null);
+  moth.setEmailTokenRetval('ann@example.com', b.token, 'set later');
+  assert.equal(moth.authEmailToken('ann@example.com', b.token, '198.51.100.7'), 'set later');
+  assert.throws(() => moth.authEmailToken('ann@example.com', b.token), (e) => e instanceof MothError && e.code === 'invalid-token');
+  // IP binding: a mismatch deletes the token.
+  assert.throws(() => moth.authEmailToken('ann@example.com', a.token, '192.0.2.2'), (e) => e.code === 'ip-mismatch');
+  assert.throws(() => moth.authEmailToken('ann@example.com', a.token, '192.0.2.1'), (e) => e.code === 'invalid-token');
+  const c = moth.createEmailToken('ann@example.com', { ip: '192.0.2.1', retval: 'c' });
+  assert.throws(() => moth.authEmailToken('ann@example.com', c.token, 'not an ip'), (e) => e.code === 'invalid-input');
+  assert.throws(() => moth.authEmailToken('bob@example.com', c.token, '192.0.2.1'), (e) => e.code === 'invalid-token');
+  assert.equal(moth.authEmailToken('ann@example.com', c.token, '::ffff:192.0.2.1'), 'c');
+  // Expiry.
+  const d = moth.createEmailToken('ann@example.com', { lifetime: 10 });
+  clock.advance(10);
+  assert.throws(() => moth.authEmailToken('ann@example.com', d.token), (e) => e.code === 'token-expired');
+  assert.throws(() => moth.authEmailToken('ann@example.com', d.token), (e) => e.code === 'invalid-token');
+  // Revocation by id, removal by secret, removal of the address.
+  const e1 = moth.createEmailToken('ann@example.com');
+  const e2 = moth.createEmailToken('ann@example.com', null);
+  const e3 = moth.createEmailToken('ann@example.com', { ip: null, lifetime: null, retval: null, uses: null });
+  moth.revokeEmailToken('ann@example.com', e1.id);
+  assert.throws(() => moth.revokeEmailToken('ann@example.com', e1.id), (e) => e.code === 'invalid-token');
+  moth.removeEmailToken('ann@example.com', e2.token);
+  assert.throws(() => moth.removeEmailToken('ann@example.com', e2.token), (e) => e.code === 'invalid-token');
+  assert.deepEqual(moth.listEmailTokens('ann@example.com').map((t) => t.id), [e3.id]);
+  assert.equal(moth.removeEmailAddress('ann@example.com'), 1);
+  assert.deepEqual(moth.listEmailTokens('ann@example.com'), []);
+  assert.equal(moth.removeEmailAddress('ann@example.com'), 0);
+});
+
+test('email token options are checked: out of range is invalid-input, an unknown option is refused', async () => {
+  const moth = await Moth.open({ settings: cheap });
+  for (const options of [{ lifetime: 0 }, { lifetime: 2_592_001 }, { uses: 0 }, { uses: 1001 }, { ip: 'nope' }, { retval: 'x'.repeat(4097) }]) {
+    assert.throws(() => moth.createEmailToken('ann@example.com', options), (e) => e.code === 'invalid-input', JSON.stringify(options).slice(0, 40));
+  }
+  assert.throws(() => moth.createEmailToken('', {}), (e) => e.code === 'invalid-input');
+  assert.throws(() => moth.createEmailToken('ann@example.com', { expire: 60 }), (e) => e instanceof MothError && e.code === 'invalid-input' && /expire/.test(e.message));
+  assert.throws(() => moth.createEmailToken('ann@example.com', { lifetime: -1 }), (e) => e.code === 'invalid-input');
+  assert.deepEqual(moth.listEmailTokens('ann@example.com'), []);
+});
+
+test('API keys: create for a user and a service, name-taken, verify, list, rotate, revoke, delete-user', async () => {
+  const clock = new ManualClock(1_000_000);
+  const moth = await Moth.open({ clock, settings: cheap });
+  const ann = moth.createUser('ann', 'pw');
+  const ci = moth.createApiKey({ user: ann.id }, 'ci', 'read');
+  assert.match(ci.key, /^mothk_/);
+  assert.deepEqual(ci.info, { id: ci.info.id, owner: { user: ann.id }, name: 'ci', scopes: 'read', created: 1_000_000, expires: null, lastUsed: null });
+  assert.throws(() => moth.createApiKey({ user: ann.id }, 'ci'), (e) => e instanceof MothError && e.code === 'name-taken');
+  assert.throws(() => moth.createApiKey({ user: 99 }, 'ci'), (e) => e.code === 'no-user');
+  assert.throws(() => moth.createApiKey({ user: ann.id }, 'x', '', 0), (e) => e.code === 'invalid-input');
+  for (const owner of [{ tag: 'user', val: 1 }, { user: 1, service: 'x' }, null, 'ann', { service: '' }]) {
+    assert.throws(() => moth.createApiKey(owner, 'y'), (e) => e.code === 'invalid-input', JSON.stringify(owner));
+  }
+  const svc = moth.createApiKey({ service: 'billing' }, 'ci', 'charge', 3600);
+  assert.deepEqual(svc.info.owner, { service: 'billing' });
+  assert.equal(svc.info.expires, 1_003_600);
+
+  clock.advance(5);
+  assert.deepEqual(moth.verifyApiKey(ci.key), { ...ci.info, lastUsed: 1_000_005 });
+  assert.throws(() => moth.verifyApiKey('mothk_nope'), (e) => e.code === 'invalid-token');
+  assert.deepEqual(moth.listApiKeys({ user: ann.id }), [{ ...ci.info, lastUsed: 1_000_005 }]);
+  assert.deepEqual(moth.listApiKeys({ service: 'billing' }), [svc.info]);
+  assert.deepEqual(moth.listApiKeys({ service: 'nobody' }), []);
+  // By id, without using it: no lastUsed is written.
+  assert.deepEqual(moth.getApiKey(ci.info.id), { ...ci.info, lastUsed: 1_000_005 });
+  assert.deepEqual(moth.getApiKey(svc.info.id), svc.info);
+  assert.deepEqual(moth.getApiKey(svc.info.id), svc.info);
+  assert.throws(() => moth.getApiKey('0000000000000000'), (e) => e.code === 'invalid-token');
+
+  // Rotation: with no overlap the old key dies at once.
+  const ci2 = moth.rotateApiKey(ci.info.id);
+  assert.notEqual(ci2.key, ci.key);
+  assert.deepEqual({ ...ci2.info, id: undefined }, { ...ci.info, id: undefined, created: 1_000_005 });
+  assert.throws(() => moth.verifyApiKey(ci.key), (e) => e.code === 'invalid-token');
+  assert.equal(moth.verifyApiKey(ci2.key).name, 'ci');
+  assert.throws(() => moth.rotateApiKey(ci.info.id, 0), (e) => e.code === 'invalid-token');
+  assert.throws(() => moth.rotateApiKey(ci2.info.id, 604_801), (e) => e.code === 'invalid-input');
+  // With an overlap, the old key verifies until it ends.
+  const svc2 = moth.rotateApiKey(svc.info.id, 60);
+  assert.equal(moth.verifyApiKey(svc.key).expires, 1_000_065);
+  clock.advance(60);
+  assert.throws(() => moth.verifyApiKey(svc.key), (e) => e.code === 'token-expired');
+  assert.equal(moth.verifyApiKey(svc2.key).id, svc2.info.id);
+
+  moth.revokeApiKey(svc2.info.id);
+  assert.throws(() => moth.revokeApiKey(svc2.info.id), (e) => e.code === 'invalid-token');
+  assert.throws(() => moth.verifyApiKey(svc2.key), (e) => e.code === 'invalid-token');
+  moth.createApiKey({ service: 'billing' }, 'a');
+  moth.createApiKey({ service: 'billing' }, 'b');
+  assert.equal(moth.revokeApiKeys({ service: 'billing' }), 2);
+  assert.equal(moth.revokeApiKeys({ service: 'billing' }), 0);
+
+  moth.deleteUser(ann.id);
+  assert.throws(() => moth.getApiKey(ci2.info.id), (e) => e.code === 'invalid-token');
+  assert.throws(() => moth.verifyApiKey(ci2.key), (e) => e.code === 'invalid-token');
+  assert.throws(() => moth.listApiKeys({ user: ann.id }), (e) => e.code === 'no-user');
+});
+
+test('API keys: an owner holds at most 100 (limit-reached, with its text)', async () => {
+  const moth = await Moth.open({ settings: cheap });
+  for (let i = 0; i < 100; i++) moth.createApiKey({ service: 'svc' }, `k${i}`);
+  assert.throws(
+    () => moth.createApiKey({ service: 'svc' }, 'one too many'),
+    (e) => e instanceof MothError && e.code === 'limit-reached' && typeof e.detail === 'string' && e.detail.length > 0,
+  );
+  assert.equal(moth.listApiKeys({ service: 'svc' }).length, 100);
+});
+
+test('one-time tokens: purpose-bound, single-use, killed by login; reset-password replaces the password', async () => {
+  const clock = new ManualClock(1_000_000);
+  const moth = await Moth.open({ clock, settings: cheap });
+  const ann = moth.createUser('ann', 'old', 'admin');
+  const verify = moth.issueOneTimeToken(ann.id, 'verify-email');
+  assert.match(verify.token, /^motho_/);
+  assert.equal(verify.expires, 1_000_000 + 4 * 3600);
+  assert.throws(() => moth.issueOneTimeToken(99, 'verify-email'), (e) => e.code === 'no-user');
+  assert.throws(() => moth.issueOneTimeToken(ann.id, 'Bad Purpose'), (e) => e.code === 'invalid-input');
+  assert.throws(() => moth.issueOneTimeToken(ann.id, 'verify-email', 604_801), (e) => e.code === 'invalid-input');
+  assert.throws(() => moth.redeemOneTimeToken(verify.token, 'reset-password'), (e) => e.code === 'invalid-token');
+  assert.deepEqual(moth.redeemOneTimeToken(verify.token, 'verify-email'), ann);
+  assert.throws(() => moth.redeemOneTimeToken(verify.token, 'verify-email'), (e) => e.code === 'invalid-token');
+
+  const stale = moth.issueOneTimeToken(ann.id, 'reset-password');
+  moth.login('ann', 'old');
+  assert.throws(() => moth.resetPassword(stale.token, 'new'), (e) => e.code === 'invalid-token');
+
+  const short = moth.issueOneTimeToken(ann.id, 'invite', 10);
+  clock.advance(10);
+  assert.throws(() => moth.redeemOneTimeToken(short.token, 'invite'), (e) => e.code === 'token-expired');
+
+  const session = moth.login('ann', 'old');
+  const reset = moth.issueOneTimeToken(ann.id, 'reset-password', 600);
+  assert.throws(() => moth.resetPassword(reset.token, ''), (e) => e.code === 'invalid-input');
+  assert.deepEqual(moth.resetPassword(reset.token, 'new'), ann);
+  assert.throws(() => moth.resetPassword(reset.token, 'newer'), (e) => e.code === 'invalid-token');
+  assert.throws(() => moth.validate(session.token), (e) => e.code === 'invalid-token');
+  assert.throws(() => moth.login('ann', 'old'), (e) => e.code === 'invalid-password');
+  assert.equal(moth.login('ann', 'new').user.id, ann.id);
+});
+
+test('a trap in a new interface is recovered from like any other', async () => {
+  const store = new MemoryStore();
+  const moth = await Moth.open({ store, settings: cheap });
+  const { token } = moth.createEmailToken('ann@example.com', { uses: 2 });
+  misbehaveOnce(store, 'get', () => {
+    throw new Error('the disk caught fire');
+  });
+  assert.throws(() => moth.authEmailToken('ann@example.com', token), isTrap);
+  assert.equal(moth.authEmailToken('ann@example.com', token), null);
+  assert.equal(moth.listEmailTokens('ann@example.com')[0].usesLeft, 1);
+});

@@ -34,6 +34,24 @@ function call(moth, op, a) {
     case 'sweep': return moth.sweep(a.limit);
     case 'get-settings': return moth.getSettings();
     case 'set-settings': return moth.setSettings(fromScenario(a.settings));
+    case 'create-email-token': return moth.createEmailToken(a.address, fromScenario(a.options));
+    case 'auth-email-token': return moth.authEmailToken(a.address, a.token, a.ip);
+    case 'set-email-token-retval': return moth.setEmailTokenRetval(a.address, a.token, a.retval);
+    case 'remove-email-token': return moth.removeEmailToken(a.address, a.token);
+    case 'list-email-tokens': return moth.listEmailTokens(a.address);
+    case 'revoke-email-token': return moth.revokeEmailToken(a.address, a.id);
+    case 'remove-email-address': return moth.removeEmailAddress(a.address);
+    // A key-owner is { user: id } or { service: name } in the scenario and in Node alike.
+    case 'create-api-key': return moth.createApiKey(a.owner, a.name, a.scopes, a.lifetime);
+    case 'verify-api-key': return moth.verifyApiKey(a.key);
+    case 'get-api-key': return moth.getApiKey(a.id);
+    case 'list-api-keys': return moth.listApiKeys(a.owner);
+    case 'revoke-api-key': return moth.revokeApiKey(a.id);
+    case 'rotate-api-key': return moth.rotateApiKey(a.id, a.overlap);
+    case 'revoke-api-keys': return moth.revokeApiKeys(a.owner);
+    case 'issue-one-time-token': return moth.issueOneTimeToken(a.id, a.purpose, a.lifetime);
+    case 'redeem-one-time-token': return moth.redeemOneTimeToken(a.token, a.purpose);
+    case 'reset-password': return moth.resetPassword(a.token, a['new-password']);
     default: throw new Error(`unknown operation ${op}`);
   }
 }
@@ -52,10 +70,24 @@ function matches(expected, actual) {
 }
 
 function substitute(v, saved) {
-  if (typeof v === 'string' && v.startsWith('$')) return saved[v.slice(1)];
+  if (typeof v === 'string' && v.startsWith('$')) {
+    if (!(v.slice(1) in saved)) throw new Error(`${v} unset`);
+    return saved[v.slice(1)];
+  }
   if (Array.isArray(v)) return v.map((x) => substitute(x, saved));
   if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, substitute(x, saved)]));
   return v;
+}
+
+// What a step's `save` keeps of its ok result `got` (in scenario form):
+// "name" keeps its token; { name: "field.path" } keeps each field.
+function save(spec, got, saved) {
+  const specs = typeof spec === 'string' ? { [spec]: 'token' } : spec;
+  for (const [name, path] of Object.entries(specs)) {
+    const value = path.split('.').reduce((v, k) => (v === null || v === undefined ? undefined : v[k]), got);
+    if (value === undefined) throw new Error(`save ${name}: no ${path} in ${JSON.stringify(got)}`);
+    saved[name] = value;
+  }
 }
 
 // The scenario's store: a MemoryStore that the harness steps break.
@@ -96,6 +128,7 @@ test('the shared scenario passes through the Node host', async () => {
   const saved = {};
   scenario.steps.forEach((step, i) => {
     const args = substitute(step.args, saved);
+    const expect = substitute(step.expect, saved);
     if (step.op === 'advance-clock') return clock.advance(args.seconds);
     if (step.op === 'trap-store') return void (store.trapNext = true);
     if (step.op === 'fail-store') return void (store.failing = true);
@@ -107,12 +140,12 @@ test('the shared scenario passes through the Node host', async () => {
       if (!(e instanceof MothError)) throw e;
       err = e;
     }
-    if ('error' in step.expect) {
-      assert.equal(err && errorName(err), step.expect.error, `step ${i} ${step.op}: got ${JSON.stringify(got)} ${err}`);
+    if ('error' in expect) {
+      assert.equal(err && errorName(err), expect.error, `step ${i} ${step.op}: got ${JSON.stringify(got)} ${err}`);
     } else {
       assert.equal(err, undefined, `step ${i} ${step.op}: ${err}`);
-      assert.ok(matches(step.expect.ok, got), `step ${i} ${step.op}: ${JSON.stringify(got)} vs ${JSON.stringify(step.expect.ok)}`);
-      if (step.save) saved[step.save] = got.token;
+      assert.ok(matches(expect.ok, got), `step ${i} ${step.op}: ${JSON.stringify(got)} vs ${JSON.stringify(expect.ok)}`);
+      if (step.save) save(step.save, got, saved);
     }
   });
 });

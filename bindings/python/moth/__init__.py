@@ -7,15 +7,19 @@ package, behind a typed API.
 >>> session = moth.login("ann", "pw")
 >>> moth.validate(session.token).user == ann
 True
+
+``moth.compat`` holds facades with the method names of two earlier
+libraries (``moth`` 2.1.1's ``Moth``/``AsyncMoth`` and ``fixie_creds``'
+``Cache``), backed by this binding; see its docstring.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 from wasmtime import Engine, Store, Trap, WasmtimeError
 from wasmtime.component import Component, Linker, Record, Variant
@@ -24,8 +28,11 @@ from .stores import Conflict, MemoryStore, SqliteStore, StoreFailure, StoreTrap
 
 __all__ = [
     "Moth", "User", "Session", "Validation", "UserPage", "SweepOutcome", "Settings", "MemoryStore", "SqliteStore",
+    "EmailTokenOptions", "EmailToken", "EmailTokenInfo", "KeyOwner", "ApiKey", "NewApiKey", "OneTimeToken",
     "MothError", "NoUserError", "InvalidPasswordError", "InvalidTokenError", "TokenExpiredError",
+    "IpMismatchError", "NameTakenError", "LimitReachedError",
     "UserExistsError", "InvalidInputError", "StorageError", "ComponentTrapError", "StoreTrap", "ManualClock",
+    "compat",
 ]
 
 WASM = Path(__file__).with_name("moth.wasm")
@@ -39,6 +46,11 @@ _EXPORTS = {
               "check-password"),
     "sessions": ("login", "validate", "logout", "count-tokens", "delete-tokens", "sweep"),
     "settings": ("get-settings", "set-settings"),
+    "email-tokens": ("create-email-token", "auth-email-token", "set-email-token-retval", "remove-email-token",
+                     "list-email-tokens", "revoke-email-token", "remove-email-address"),
+    "api-keys": ("create-api-key", "verify-api-key", "get-api-key", "list-api-keys", "revoke-api-key",
+                 "rotate-api-key", "revoke-api-keys"),
+    "one-time-tokens": ("issue-one-time-token", "redeem-one-time-token", "reset-password"),
 }
 
 
@@ -76,6 +88,24 @@ class TokenExpiredError(MothError):
     code = "token-expired"
 
 
+class IpMismatchError(MothError):
+    """The email token is bound to another IP address; it is now deleted."""
+
+    code = "ip-mismatch"
+
+
+class NameTakenError(MothError):
+    """That name is taken (an API key's name, for its owner)."""
+
+    code = "name-taken"
+
+
+class LimitReachedError(MothError):
+    """A count limit is reached (an owner's API keys); ``detail`` says which."""
+
+    code = "limit-reached"
+
+
 class InvalidInputError(MothError):
     code = "invalid-input"
 
@@ -96,7 +126,8 @@ class ComponentTrapError(MothError):
 
 
 _ERRORS = {cls.code: cls for cls in (NoUserError, InvalidPasswordError, UserExistsError, InvalidTokenError,
-                                     TokenExpiredError, InvalidInputError, StorageError)}
+                                     TokenExpiredError, IpMismatchError, NameTakenError, LimitReachedError,
+                                     InvalidInputError, StorageError)}
 
 
 @dataclass(frozen=True)
@@ -147,6 +178,100 @@ class Settings:
     default_token_lifetime: int
     #: Accept Argon2 costs below OWASP's minimum (for tests only).
     allow_weak_hashing: bool
+
+
+@dataclass(frozen=True)
+class EmailTokenOptions:
+    """How a new email token behaves; ``None`` takes the default. ``ip``
+    binds it to a client IP; ``lifetime`` in seconds (default 900, at most
+    30 days); ``retval`` is what authenticating it returns (not shown by
+    ``repr``); ``uses``: how many times it authenticates (default 1)."""
+
+    ip: Optional[str] = None
+    lifetime: Optional[int] = None
+    retval: Optional[str] = field(default=None, repr=False)
+    uses: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class EmailToken:
+    """A new email token; the secret ``token`` (not shown by ``repr``) is
+    returned only here. ``id`` names it to ``revoke_email_token``."""
+
+    token: str = field(repr=False)
+    id: str
+    expires: int
+
+
+@dataclass(frozen=True)
+class EmailTokenInfo:
+    """What ``list_email_tokens`` tells of a token: never its secret nor its retval."""
+
+    id: str
+    ip: Optional[str]
+    created: int
+    expires: int
+    uses_left: int
+
+
+@dataclass(frozen=True)
+class KeyOwner:
+    """Who an API key acts for: ``KeyOwner.user(id)`` or
+    ``KeyOwner.service(name)``. ``kind`` is ``"user"`` or ``"service"``,
+    ``value`` the user's id or the service's name."""
+
+    kind: str
+    value: Union[int, str]
+
+    def __post_init__(self) -> None:
+        if self.kind == "user":
+            if not isinstance(self.value, int) or isinstance(self.value, bool):
+                raise TypeError(f"a user owner's value is a user id (int), not {self.value!r}")
+        elif self.kind == "service":
+            if not isinstance(self.value, str):
+                raise TypeError(f"a service owner's value is a name (str), not {self.value!r}")
+        else:
+            raise ValueError(f"a key owner's kind is 'user' or 'service', not {self.kind!r}")
+
+    @classmethod
+    def user(cls, id: int) -> "KeyOwner":
+        return cls("user", id)
+
+    @classmethod
+    def service(cls, name: str) -> "KeyOwner":
+        return cls("service", name)
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """An API key's metadata, never its secret. ``expires``: ``None`` for
+    never; ``last_used``: when it last verified, to within an hour, ``None``
+    for never."""
+
+    id: str
+    owner: KeyOwner
+    name: str
+    scopes: str
+    created: int
+    expires: Optional[int]
+    last_used: Optional[int]
+
+
+@dataclass(frozen=True)
+class NewApiKey:
+    """A new key: the secret ``key`` (not shown by ``repr``), returned only
+    here, and its metadata."""
+
+    key: str = field(repr=False)
+    info: ApiKey
+
+
+@dataclass(frozen=True)
+class OneTimeToken:
+    """A new one-time token; the secret ``token`` (not shown by ``repr``) is returned only here."""
+
+    token: str = field(repr=False)
+    expires: int
 
 
 class SystemClock:
@@ -223,6 +348,45 @@ def _sweep_outcome(r: Any) -> SweepOutcome:
 
 def _settings(r: Any) -> Settings:
     return _from_wit(Settings, r)
+
+
+def _email_token(r: Any) -> EmailToken:
+    return _from_wit(EmailToken, r)
+
+
+def _email_token_infos(rs: Any) -> list[EmailTokenInfo]:
+    return [_from_wit(EmailTokenInfo, r) for r in rs]
+
+
+# key-owner reaches wasmtime-py untagged, as the bare id or name: its two
+# cases differ in Python type (int, str), and wasmtime-py then passes a
+# variant's payload alone (see _call).
+def _owner_to_wit(owner: KeyOwner) -> Union[int, str]:
+    if not isinstance(owner, KeyOwner):
+        raise TypeError(f"an owner is a KeyOwner (KeyOwner.user(id) or KeyOwner.service(name)), not {owner!r}")
+    return owner.value
+
+
+def _owner(v: Any) -> KeyOwner:
+    if isinstance(v, Variant):  # were it ever tagged
+        return KeyOwner(v.tag, v.payload)
+    return KeyOwner.user(v) if isinstance(v, int) else KeyOwner.service(v)
+
+
+def _api_key(r: Any) -> ApiKey:
+    return _from_wit(ApiKey, r, owner=_owner)
+
+
+def _api_keys(rs: Any) -> list[ApiKey]:
+    return [_api_key(r) for r in rs]
+
+
+def _new_api_key(r: Any) -> NewApiKey:
+    return _from_wit(NewApiKey, r, info=_api_key)
+
+
+def _one_time_token(r: Any) -> OneTimeToken:
+    return _from_wit(OneTimeToken, r)
 
 
 def _error(v: Variant) -> MothError:
@@ -418,3 +582,85 @@ class Moth:
 
     def set_settings(self, s: Settings) -> None:
         self._call("set-settings", _none, _to_wit(s))
+
+    # moth:auth/email-tokens
+
+    def create_email_token(self, address: str, options: Optional[EmailTokenOptions] = None) -> EmailToken:
+        """A new token for ``address`` (single-use, valid 15 minutes, unless
+        ``options`` say otherwise)."""
+        return self._call("create-email-token", _email_token, address,
+                          _to_wit(options if options is not None else EmailTokenOptions()))
+
+    def auth_email_token(self, address: str, token: str, ip: Optional[str] = None) -> Optional[str]:
+        """Use up ``token`` of ``address`` once and return its retval (``None``
+        when it has none: the check passed all the same). Raises
+        ``InvalidTokenError``, ``TokenExpiredError`` or ``IpMismatchError``."""
+        return self._call("auth-email-token", _same, address, token, ip)
+
+    def set_email_token_retval(self, address: str, token: str, retval: Optional[str]) -> None:
+        self._call("set-email-token-retval", _none, address, token, retval)
+
+    def remove_email_token(self, address: str, token: str) -> None:
+        self._call("remove-email-token", _none, address, token)
+
+    def list_email_tokens(self, address: str) -> list[EmailTokenInfo]:
+        """The address's live tokens, oldest first: metadata only."""
+        return self._call("list-email-tokens", _email_token_infos, address)
+
+    def revoke_email_token(self, address: str, id: str) -> None:
+        self._call("revoke-email-token", _none, address, id)
+
+    def remove_email_address(self, address: str) -> int:
+        """Delete every token of the address; returns how many there were."""
+        return self._call("remove-email-address", _same, address)
+
+    # moth:auth/api-keys
+
+    def create_api_key(self, owner: KeyOwner, name: str, scopes: str = "",
+                       lifetime: Optional[int] = None) -> NewApiKey:
+        """A new key for ``owner``, valid for ``lifetime`` seconds, or until
+        revoked when ``None``. Raises ``NameTakenError``, ``LimitReachedError``,
+        ``NoUserError``."""
+        return self._call("create-api-key", _new_api_key, _owner_to_wit(owner), name, scopes, lifetime)
+
+    def verify_api_key(self, key: str) -> ApiKey:
+        """The metadata of a live key."""
+        return self._call("verify-api-key", _api_key, key)
+
+    def get_api_key(self, id: str) -> ApiKey:
+        """The metadata of a live key by its id, without using it (its
+        ``last_used`` stays as it was)."""
+        return self._call("get-api-key", _api_key, id)
+
+    def list_api_keys(self, owner: KeyOwner) -> list[ApiKey]:
+        return self._call("list-api-keys", _api_keys, _owner_to_wit(owner))
+
+    def revoke_api_key(self, id: str) -> None:
+        self._call("revoke-api-key", _none, id)
+
+    def rotate_api_key(self, id: str, overlap: int = 0) -> NewApiKey:
+        """Replace key ``id`` by a new one; the old one dies at once, or after
+        ``overlap`` seconds (at most 7 days)."""
+        return self._call("rotate-api-key", _new_api_key, id, overlap)
+
+    def revoke_api_keys(self, owner: KeyOwner) -> int:
+        """Delete every key of the owner; returns how many there were."""
+        return self._call("revoke-api-keys", _same, _owner_to_wit(owner))
+
+    # moth:auth/one-time-tokens
+
+    def issue_one_time_token(self, id: int, purpose: str, lifetime: Optional[int] = None) -> OneTimeToken:
+        """A single-use token for user ``id`` and ``purpose`` (default lifetime 4 hours)."""
+        return self._call("issue-one-time-token", _one_time_token, id, purpose, lifetime)
+
+    def redeem_one_time_token(self, token: str, purpose: str) -> User:
+        """Use up a token of ``purpose``; returns its user."""
+        return self._call("redeem-one-time-token", _user, token, purpose)
+
+    def reset_password(self, token: str, new_password: str) -> User:
+        """Use up a ``reset-password`` token, set the new password and revoke
+        the user's login tokens, in one commit; returns the user."""
+        return self._call("reset-password", _user, token, new_password)
+
+
+from . import compat  # noqa: E402 - after Moth, which it wraps
