@@ -104,10 +104,10 @@ class Moth:
     * ``retval`` is a string of at most 4096 bytes and belongs to one
       token, not to the address: ``set_retval`` takes the token,
       ``set_retval(email, token, retval)``, and changes that token's alone
-      (``retval=None`` removes it). ``retval`` is keyword only in
-      ``create_token``, and ``token_size`` is gone (tokens are moth's:
-      ``mothe_`` and 256 random bits), so a seed call passing
-      ``token_size`` positionally fails instead of storing it as a retval.
+      (``retval=None`` removes it); ``create_token(email, ip, expire,
+      retval)`` keeps the seed's order, and a retval that is not a string
+      raises ``TypeError``. Tokens are moth's (``mothe_`` and 256 random
+      bits).
       A retval of ``""`` is returned as ``""``, which is falsy: test
       ``result is False`` for failure.
     * IP binding: a token created with an ``ip`` accepts only that IP (an
@@ -136,10 +136,12 @@ class Moth:
         self.last_error: Optional[MothError] = None
         self._lock = threading.Lock()
 
-    def create_token(self, email: str, ip: Optional[str] = None, expire: Optional[float] = None, *,
-                     retval: Optional[str] = None, uses: Optional[int] = None) -> str:
+    def create_token(self, email: str, ip: Optional[str] = None, expire: Optional[float] = None,
+                     retval: Optional[str] = None, *, uses: Optional[int] = None) -> str:
         """A new token for ``email``, valid for ``expire`` days (15 minutes
         when ``None`` or 0; at most 30 days)."""
+        if retval is not None and not isinstance(retval, str):
+            raise TypeError("retval must be a string or None")
         options = EmailTokenOptions(ip=ip or None, lifetime=_expire_seconds(expire), retval=retval, uses=uses)
         with self._lock:
             return self.moth.create_email_token(email.lower(), options).token
@@ -220,8 +222,8 @@ class AsyncMoth:
         # The sync facade's methods take its lock themselves.
         return await asyncio.to_thread(functools.partial(method, *args, **kwargs))
 
-    async def create_token(self, email: str, ip: Optional[str] = None, expire: Optional[float] = None, *,
-                           retval: Optional[str] = None, uses: Optional[int] = None) -> str:
+    async def create_token(self, email: str, ip: Optional[str] = None, expire: Optional[float] = None,
+                           retval: Optional[str] = None, *, uses: Optional[int] = None) -> str:
         return await self._in_thread(self._sync.create_token, email, ip, expire, retval=retval, uses=uses)
 
     async def auth_token(self, email: str, token: str, ip: Optional[str] = None) -> Union[str, bool]:

@@ -98,8 +98,10 @@ def test_retval_is_per_token_and_uses_is_an_extension():
     assert m.set_retval("ann@example.com", a, None) is True
     assert m.auth_token("ann@example.com", a) is True
     assert m.auth_token("ann@example.com", a) is False
+    c = m.create_token("ann@example.com", None, None, "positional")  # the seed's argument order
+    assert m.auth_token("ann@example.com", c) == "positional"
     with pytest.raises(TypeError):
-        m.create_token("ann@example.com", None, None, 64)  # the seed's token_size is gone, retval is keyword only
+        m.create_token("ann@example.com", None, None, 64)  # a retval is a string
 
 
 def test_remove_token_and_remove_user():
