@@ -117,6 +117,7 @@ impl Costs {
             argon2_parallelism: [0, 1, 2, 17][self.parallelism as usize % 4],
             default_token_lifetime: self.lifetime.unwrap_or(60),
             allow_weak_hashing: self.weak,
+            max_tokens_per_user: [0, 1, 3, 1000, 10_001][self.memory as usize % 5],
         }
     }
 }

@@ -94,6 +94,7 @@ impl From<moth_core::Settings> for settings::Settings {
             argon2_parallelism: s.argon2_parallelism,
             default_token_lifetime: s.default_token_lifetime,
             allow_weak_hashing: s.allow_weak_hashing,
+            max_tokens_per_user: s.max_tokens_per_user,
         }
     }
 }
@@ -106,6 +107,7 @@ impl From<settings::Settings> for moth_core::Settings {
             argon2_parallelism: s.argon2_parallelism,
             default_token_lifetime: s.default_token_lifetime,
             allow_weak_hashing: s.allow_weak_hashing,
+            max_tokens_per_user: s.max_tokens_per_user,
         }
     }
 }

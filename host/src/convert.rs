@@ -117,6 +117,7 @@ impl From<settings::Settings> for Settings {
             argon2_parallelism: s.argon2_parallelism,
             default_token_lifetime: s.default_token_lifetime,
             allow_weak_hashing: s.allow_weak_hashing,
+            max_tokens_per_user: s.max_tokens_per_user,
         }
     }
 }
@@ -129,6 +130,7 @@ impl From<Settings> for settings::Settings {
             argon2_parallelism: s.argon2_parallelism,
             default_token_lifetime: s.default_token_lifetime,
             allow_weak_hashing: s.allow_weak_hashing,
+            max_tokens_per_user: s.max_tokens_per_user,
         }
     }
 }

@@ -22,6 +22,9 @@ pub struct SettingsOverrides {
     /// Accept Argon2 costs below OWASP's minimum (for tests only).
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     pub allow_weak_hashing: Option<bool>,
+    /// The most live login tokens one user holds (default 1000).
+    #[arg(long)]
+    pub max_tokens_per_user: Option<u32>,
 }
 
 impl SettingsOverrides {
@@ -33,6 +36,7 @@ impl SettingsOverrides {
             argon2_parallelism: self.argon2_parallelism.unwrap_or(base.argon2_parallelism),
             default_token_lifetime: self.token_lifetime.unwrap_or(base.default_token_lifetime),
             allow_weak_hashing: self.allow_weak_hashing.unwrap_or(base.allow_weak_hashing),
+            max_tokens_per_user: self.max_tokens_per_user.unwrap_or(base.max_tokens_per_user),
         }
     }
 }

@@ -75,6 +75,7 @@ fn settings_json(s: &Settings) -> Value {
         "argon2-parallelism": s.argon2_parallelism,
         "default-token-lifetime": s.default_token_lifetime,
         "allow-weak-hashing": s.allow_weak_hashing,
+        "max-tokens-per-user": s.max_tokens_per_user,
     })
 }
 
@@ -88,6 +89,7 @@ fn settings_from(v: &Value) -> Settings {
         allow_weak_hashing: v["allow-weak-hashing"]
             .as_bool()
             .unwrap_or_else(|| panic!("settings.allow-weak-hashing")),
+        max_tokens_per_user: n("max-tokens-per-user") as u32,
     }
 }
 

@@ -109,6 +109,7 @@ const toWit = {
       argon2Parallelism: s.argon2Parallelism,
       defaultTokenLifetime: toWit.u64(s.defaultTokenLifetime, 'defaultTokenLifetime'),
       allowWeakHashing: Boolean(s.allowWeakHashing),
+      maxTokensPerUser: s.maxTokensPerUser,
     };
   },
 };
@@ -128,6 +129,7 @@ const fromWit = {
     argon2Parallelism: s.argon2Parallelism,
     defaultTokenLifetime: Number(s.defaultTokenLifetime),
     allowWeakHashing: s.allowWeakHashing,
+    maxTokensPerUser: s.maxTokensPerUser,
   }),
   optional: (v) => (v === undefined ? null : v),
   emailToken: (t) => ({ token: t.token, id: t.id, expires: Number(t.expires) }),

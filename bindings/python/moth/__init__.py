@@ -168,7 +168,8 @@ class SweepOutcome:
 
 @dataclass(frozen=True)
 class Settings:
-    """Argon2id costs and the default token lifetime. No defaults here: a
+    """Argon2id costs, the default token lifetime and the per-user token
+    cap. No defaults here: a
     store without settings reports the component's through ``get_settings``;
     change one field with ``dataclasses.replace(moth.get_settings(), ...)``."""
 
@@ -178,6 +179,9 @@ class Settings:
     default_token_lifetime: int
     #: Accept Argon2 costs below OWASP's minimum (for tests only).
     allow_weak_hashing: bool
+    #: The most live login tokens one user holds; a login beyond it
+    #: revokes the user's oldest.
+    max_tokens_per_user: int
 
 
 @dataclass(frozen=True)

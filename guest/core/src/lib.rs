@@ -64,10 +64,11 @@ pub use one_time::{
 pub use password::{
     MAX_ARGON2_ITERATIONS, MAX_ARGON2_MEMORY_KIB, MAX_ARGON2_PARALLELISM, MAX_PASSWORD_BYTES,
 };
-pub use sessions::{
-    MAX_SWEEP, MAX_SWEEP_REVOCATIONS, MAX_TOKENS_PER_USER, Session, SweepOutcome, Validation,
+pub use sessions::{MAX_SWEEP, MAX_SWEEP_REVOCATIONS, Session, SweepOutcome, Validation};
+pub use settings::{
+    DEFAULT_TOKENS_PER_USER, MAX_LIFETIME, MAX_TOKENS_PER_USER, MIN_ARGON2_MEMORY_KIB,
+    MIN_ARGON2_WORK, Settings,
 };
-pub use settings::{MAX_LIFETIME, MIN_ARGON2_MEMORY_KIB, MIN_ARGON2_WORK, Settings};
 pub use token::{
     API_KEY_PREFIX, EMAIL_TOKEN_PREFIX, ONE_TIME_TOKEN_PREFIX, TOKEN_LEN, TOKEN_PREFIX,
 };

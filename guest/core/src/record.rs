@@ -12,7 +12,8 @@
 //! token records 1 (32-bit generation, indexed under `s`) and 2 (64-bit
 //! generation and mint time, indexed under `l`); session entries 1 (the
 //! legacy `s` index: generation and expiry) and 2 (the `l` index: expiry
-//! only, the rest is in the key); settings 1.
+//! only, the rest is in the key); settings 1, 2 (the weak-hashing flag)
+//! and 3 (the per-user token cap).
 
 use core::fmt;
 
@@ -273,22 +274,23 @@ impl LegacySessionEntry {
 }
 
 impl Settings {
-    /// The stored bytes (version 2: version 1 and the weak-hashing flag).
+    /// The stored bytes (version 3: version 2 and the per-user token cap).
     pub(crate) fn encode(&self) -> Vec<u8> {
-        Writer::new(2)
+        Writer::new(3)
             .u32(self.argon2_memory_kib)
             .u32(self.argon2_iterations)
             .u32(self.argon2_parallelism)
             .u64(self.default_token_lifetime)
             .u32(u32::from(self.allow_weak_hashing))
+            .u32(self.max_tokens_per_user)
             .0
     }
 
     /// Parse stored bytes of version 1 (no flag: weak costs were not
-    /// allowed) or 2.
+    /// allowed), 2 (no cap: the default cap) or 3.
     pub(crate) fn decode(bytes: &[u8]) -> Result<Self> {
         let (version, mut r) = Reader::new(bytes)?;
-        if !(1..=2).contains(&version) {
+        if !(1..=3).contains(&version) {
             return Err(corrupt());
         }
         let mut s = Settings {
@@ -297,13 +299,17 @@ impl Settings {
             argon2_parallelism: r.u32()?,
             default_token_lifetime: r.u64()?,
             allow_weak_hashing: false,
+            max_tokens_per_user: crate::settings::DEFAULT_TOKENS_PER_USER,
         };
-        if version == 2 {
+        if version >= 2 {
             s.allow_weak_hashing = match r.u32()? {
                 0 => false,
                 1 => true,
                 _ => return Err(corrupt()),
             };
+        }
+        if version == 3 {
+            s.max_tokens_per_user = r.u32()?;
         }
         r.end()?;
         Ok(s)

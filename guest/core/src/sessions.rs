@@ -23,16 +23,6 @@ pub use sweep::MAX_SWEEP_REVOCATIONS;
 
 /// The most tokens one sweep call may delete.
 pub const MAX_SWEEP: u32 = 10_000;
-/// The most live tokens one user may hold. A login that would exceed it
-/// first deletes the user's oldest token (an expired one if any is still
-/// stored), in the same commit that stores the new one.
-///
-/// A constant of moth-core for now, the same for every tenant; a settings
-/// field may make it configurable. Logins of one user that commit at the
-/// same moment may briefly exceed it by their number: the next login trims
-/// back to it. Tokens minted before the cap existed (in the legacy `s`
-/// index) do not count towards it.
-pub const MAX_TOKENS_PER_USER: u32 = 1000;
 /// How many index entries one scan reads while walking a range.
 const SCAN_BATCH: u32 = 1024;
 
@@ -137,7 +127,8 @@ impl<E: Env> Auth<E> {
     }
 
     /// How many unexpired tokens of generation `generation` user `id` has:
-    /// one `l` range (at most about [`MAX_TOKENS_PER_USER`] entries) and
+    /// one `l` range (at most about the settings' `max_tokens_per_user`
+    /// entries) and
     /// the legacy `s` range, read in batches, nothing written.
     pub(crate) fn count_live(&self, id: u64, generation: u64) -> Result<u64> {
         let now = self.env.now();

@@ -23,7 +23,17 @@ pub struct Settings {
     /// Accept Argon2 costs below OWASP's minimum ([`MIN_ARGON2_MEMORY_KIB`],
     /// [`MIN_ARGON2_WORK`]). For tests only.
     pub allow_weak_hashing: bool,
+    /// The most live login tokens one user holds, 1..=[`MAX_TOKENS_PER_USER`]
+    /// ([`DEFAULT_TOKENS_PER_USER`] by default); a login beyond it revokes
+    /// the user's oldest.
+    pub max_tokens_per_user: u32,
 }
+
+/// The per-user token cap of settings that name none.
+pub const DEFAULT_TOKENS_PER_USER: u32 = 1000;
+/// The highest per-user token cap accepted: a login at the cap reads the
+/// user's tokens to find the oldest, so the cap bounds that read.
+pub const MAX_TOKENS_PER_USER: u32 = 10_000;
 
 /// OWASP's smallest Argon2id memory cost, in KiB (with 5 iterations).
 pub const MIN_ARGON2_MEMORY_KIB: u32 = 7 * 1024;
@@ -33,8 +43,8 @@ pub const MIN_ARGON2_MEMORY_KIB: u32 = 7 * 1024;
 pub const MIN_ARGON2_WORK: u64 = 7 * 1024 * 5;
 
 impl Default for Settings {
-    /// OWASP's Argon2id minimum (m = 19 MiB, t = 2, p = 1) and MOTH's
-    /// three-day token lifetime.
+    /// OWASP's Argon2id minimum (m = 19 MiB, t = 2, p = 1), MOTH's
+    /// three-day token lifetime and 1000 tokens per user.
     fn default() -> Self {
         Settings {
             argon2_memory_kib: 19 * 1024,
@@ -42,6 +52,7 @@ impl Default for Settings {
             argon2_parallelism: 1,
             default_token_lifetime: 3 * 24 * 60 * 60,
             allow_weak_hashing: false,
+            max_tokens_per_user: DEFAULT_TOKENS_PER_USER,
         }
     }
 }
@@ -86,6 +97,11 @@ impl<E: Env> Auth<E> {
         password::hasher(&settings)?;
         check_strength(&settings)?;
         check_lifetime(settings.default_token_lifetime)?;
+        if !(1..=MAX_TOKENS_PER_USER).contains(&settings.max_tokens_per_user) {
+            return Err(invalid(format!(
+                "max tokens per user must be 1..={MAX_TOKENS_PER_USER}"
+            )));
+        }
         self.env
             .commit(&[], &[Write::put(keys::settings(), settings.encode())])?;
         Ok(())
@@ -155,6 +171,13 @@ mod tests {
             ..Settings::default()
         };
         assert!(matches!(a.set_settings(s), Err(Error::InvalidInput(_))));
+        for cap in [0, crate::MAX_TOKENS_PER_USER + 1] {
+            let s = Settings {
+                max_tokens_per_user: cap,
+                ..Settings::default()
+            };
+            assert!(matches!(a.set_settings(s), Err(Error::InvalidInput(_))));
+        }
         assert!(a.env().is_empty());
     }
 }

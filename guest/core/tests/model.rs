@@ -684,6 +684,9 @@ enum Kind {
     TokenExpired,
     InvalidInput,
     Storage,
+    /// An error of a capability this model does not drive (email tokens,
+    /// API keys, one-time tokens): never expected, so always a mismatch.
+    Other,
 }
 
 fn kind(e: &Error) -> Kind {
@@ -695,6 +698,7 @@ fn kind(e: &Error) -> Kind {
         Error::TokenExpired => Kind::TokenExpired,
         Error::InvalidInput(_) => Kind::InvalidInput,
         Error::Storage(_) => Kind::Storage,
+        Error::IpMismatch | Error::NameTaken | Error::LimitReached(_) => Kind::Other,
     }
 }
 

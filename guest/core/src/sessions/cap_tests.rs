@@ -2,17 +2,17 @@
 
 use super::revocation_tests::assert_only_live_keys;
 use crate::users::tests::auth;
-use crate::{Error, MAX_TOKENS_PER_USER, Session};
+use crate::{DEFAULT_TOKENS_PER_USER, Error, Session, Settings};
 
 #[test]
 fn the_cap_deletes_the_oldest_token_in_the_login_commit() {
     let a = auth();
     let id = a.create_user("ann", "pw", "").unwrap().id;
-    let cap = u64::from(MAX_TOKENS_PER_USER);
+    let cap = u64::from(DEFAULT_TOKENS_PER_USER);
     let minted: Vec<Session> = (0..cap)
         .map(|_| {
             a.env().advance(1);
-            a.mint_for(id, 1000 * cap, Some(MAX_TOKENS_PER_USER))
+            a.mint_for(id, 1000 * cap, Some(DEFAULT_TOKENS_PER_USER))
                 .unwrap()
         })
         .collect();
@@ -83,4 +83,36 @@ fn the_next_login_trims_an_overshoot_back_to_the_cap() {
     assert_eq!(a.count_tokens(id), Ok(25 - 17 + 1));
     a.mint_for(id, 1000, Some(5)).unwrap();
     assert_eq!(a.count_tokens(id), Ok(5));
+}
+
+#[test]
+fn the_cap_is_a_setting_of_each_store() {
+    let a = auth();
+    let cheap = a.get_settings().unwrap();
+    a.set_settings(Settings {
+        max_tokens_per_user: 3,
+        ..cheap
+    })
+    .unwrap();
+    let id = a.create_user("ann", "pw", "").unwrap().id;
+    let tokens: Vec<Session> = (0..5)
+        .map(|_| {
+            a.env().advance(1);
+            a.login("ann", "pw", None).unwrap()
+        })
+        .collect();
+    assert_eq!(a.count_tokens(id), Ok(3));
+    for (i, s) in tokens.iter().enumerate() {
+        assert_eq!(a.validate(&s.token).is_ok(), i >= 2, "token {i}");
+    }
+    // Raising it lets tokens accumulate again; nothing is revoked by it.
+    a.set_settings(Settings {
+        max_tokens_per_user: 4,
+        ..cheap
+    })
+    .unwrap();
+    a.env().advance(1);
+    a.login("ann", "pw", None).unwrap();
+    assert_eq!(a.count_tokens(id), Ok(4));
+    assert_only_live_keys(&a);
 }

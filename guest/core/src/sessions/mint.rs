@@ -1,6 +1,10 @@
-//! Minting tokens: `login`, and the per-user cap it keeps
-//! ([`MAX_TOKENS_PER_USER`]) by deleting the user's oldest tokens in the
+//! Minting tokens: `login`, and the per-user cap it keeps (the settings'
+//! `max_tokens_per_user`) by deleting the user's oldest tokens in the
 //! commit that stores the new one.
+//!
+//! Logins of one user that commit at the same moment may briefly exceed
+//! the cap by their number: the next login trims back to it. Tokens minted
+//! before the cap existed (in the legacy `s` index) do not count.
 
 use crate::env::{Env, Write};
 use crate::error::{Error, Result, invalid};
@@ -10,7 +14,7 @@ use crate::txn::{Attempt, committed, retry};
 use crate::users::{Loaded, check_username};
 use crate::{Auth, User, keys, password, token};
 
-use super::{MAX_TOKENS_PER_USER, Session, entry_deletes};
+use super::{Session, entry_deletes};
 
 /// The most tokens one login deletes to keep the cap: one normally, more
 /// only after logins of the same user raced past it.
@@ -20,7 +24,8 @@ impl<E: Env> Auth<E> {
     /// Check `username`'s password and mint a token valid for `lifetime`
     /// seconds (the stored default when `None`). Rehashes the password when
     /// the Argon2 settings changed since it was last hashed. When the user
-    /// already holds [`MAX_TOKENS_PER_USER`] tokens, their oldest is deleted.
+    /// already holds the settings' `max_tokens_per_user` tokens, their
+    /// oldest (an expired one first) is deleted in the same commit.
     pub fn login(&self, username: &str, password: &str, lifetime: Option<u64>) -> Result<Session> {
         check_username(username)?;
         password::check_password_input(password)?;
@@ -60,7 +65,7 @@ impl<E: Env> Auth<E> {
             }
             // A login kills the user's outstanding one-time tokens.
             writes.push(self.new_stamp(record.id));
-            self.mint(&user, lifetime, writes, Some(MAX_TOKENS_PER_USER))
+            self.mint(&user, lifetime, writes, Some(settings.max_tokens_per_user))
         })
     }
 
