@@ -170,6 +170,7 @@ fn new_key_writes(digest: &[u8; 32], r: &ApiKeyRecord, owner: &[u8]) -> Vec<Writ
         Write::put(keys::api_key(digest), r.encode()),
         Write::put(keys::owner_key(owner, r.created, digest), Vec::new()),
         Write::put(keys::key_name(owner, &r.name), digest.to_vec()),
+        Write::put(keys::owner_version(owner), digest.to_vec()),
     ];
     if let Some(e) = r.expires {
         writes.push(Write::put(keys::expiry(e, digest), vec![keys::API_KEY]));
@@ -473,7 +474,7 @@ impl<E: Env> Auth<E> {
             self.owner_guards(owner)?;
             let now = self.env.now();
             let mut live = 0;
-            let (mut guards, mut writes) = (Vec::new(), Vec::new());
+            let (mut guards, mut writes) = self.owner_version_guard(&owner_bytes)?;
             for (index_key, stored) in self.owner_entries(&owner_bytes)? {
                 match stored {
                     Some(s) => {
@@ -516,9 +517,9 @@ impl<E: Env> Auth<E> {
     /// that would commit after the deletion fails. One that commits between
     /// this read and the deletion's commit leaves its key behind, dead:
     /// verification refuses (and deletes) a key whose user is gone.
-    pub(crate) fn user_api_key_deletes(&self, id: u64) -> Result<Vec<Write>> {
+    pub(crate) fn user_api_key_deletes(&self, id: u64) -> Result<(Vec<Guard>, Vec<Write>)> {
         let owner_bytes = keys::owner_bytes(&KeyOwner::User(id));
-        let mut writes = Vec::new();
+        let (guards, mut writes) = self.owner_version_guard(&owner_bytes)?;
         let mut names: Vec<String> = Vec::new();
         for (index_key, stored) in self.owner_entries(&owner_bytes)? {
             writes.push(Write::delete(index_key));
@@ -535,7 +536,7 @@ impl<E: Env> Auth<E> {
                 names.push(s.record.name);
             }
         }
-        Ok(writes)
+        Ok((guards, writes))
     }
 
     /// For a user owner, the guard on their record; [`Error::NoUser`] when
@@ -587,6 +588,19 @@ impl<E: Env> Auth<E> {
     /// The owner's index entries, oldest first (at most `OWNER_SCAN`), each
     /// with its key, or `None` when its record is gone (a deletion that
     /// committed between the scan and the read).
+    /// A guard that no key of `owner` was created or rotated since now,
+    /// and the deletion of the owner's version, for a commit that deletes
+    /// every key of the owner.
+    fn owner_version_guard(&self, owner: &[u8]) -> Result<(Vec<Guard>, Vec<Write>)> {
+        let key = keys::owner_version(owner);
+        let seen = self.env.get(&key)?;
+        let deletes = match seen {
+            Some(_) => vec![Write::delete(key.clone())],
+            None => Vec::new(),
+        };
+        Ok((vec![Guard::equals(key, seen)], deletes))
+    }
+
     fn owner_entries(&self, owner: &[u8]) -> Result<Vec<(Vec<u8>, Option<Stored>)>> {
         let (start, end) = keys::owner_keys(owner);
         self.env

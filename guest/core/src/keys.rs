@@ -48,6 +48,11 @@ pub const API_KEY: u8 = b'k';
 pub const OWNER: u8 = b'c';
 /// `d` + owner + name: the claim on an API key's name, holding its digest.
 pub const KEY_NAME: u8 = b'd';
+/// `v` + owner: the digest of the owner's newest API key, rewritten by
+/// every creation and rotation, so that deleting all of an owner's keys
+/// can guard it: a key created between that deletion's read and its
+/// commit makes the commit conflict and re-read, instead of surviving.
+pub const OWNER_VERSION: u8 = b'v';
 /// `p` + SHA-256(token): a one-time token record.
 pub const ONE_TIME: u8 = b'p';
 /// `o` + user id: the user's stamp, 8 random bytes replaced whenever an
@@ -251,6 +256,11 @@ pub fn owner_keys(owner: &[u8]) -> (Vec<u8>, Vec<u8>) {
     // owner's keys share the prefix (owners are self-delimiting).
     end.extend_from_slice(&[0xff; 40]);
     (start, end)
+}
+
+/// The key of an owner's version (see [`OWNER_VERSION`]).
+pub fn owner_version(owner: &[u8]) -> Vec<u8> {
+    tagged(OWNER_VERSION, owner)
 }
 
 /// The key claiming an API key name for an owner.

@@ -142,6 +142,10 @@ impl<E: Env> Auth<E> {
     pub fn delete_user(&self, id: u64) -> Result<()> {
         retry(|| {
             let user = self.load_user(id)?.ok_or(Error::NoUser)?;
+            // Guarded on the user's API-key version too: a key created
+            // after the read below makes this commit retry and delete it.
+            let (mut guards, key_writes) = self.user_api_key_deletes(id)?;
+            guards.push(user.guard());
             let mut writes = vec![
                 Write::delete(keys::user(id)),
                 Write::delete(keys::name(&user.record.username)),
@@ -150,8 +154,8 @@ impl<E: Env> Auth<E> {
             ];
             // At most twice `MAX_API_KEYS_PER_OWNER` keys (the cap is checked
             // optimistically): bounded like the rest.
-            writes.extend(self.user_api_key_deletes(id)?);
-            committed(self.env.commit(&[user.guard()], &writes), ())
+            writes.extend(key_writes);
+            committed(self.env.commit(&guards, &writes), ())
         })
     }
 

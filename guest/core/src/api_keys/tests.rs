@@ -32,6 +32,7 @@ fn api_entries(a: &Auth<MemoryEnv>) -> Vec<Entry> {
         .dump()
         .into_iter()
         .filter(|(k, v)| match k[0] {
+            // Not the owner's version (`v`): it outlives single revocations.
             keys::API_KEY | keys::OWNER | keys::KEY_NAME => true,
             keys::EXPIRY => v == &[keys::API_KEY],
             _ => false,
@@ -279,9 +280,10 @@ fn bad_tokens_are_invalid_never_a_panic() {
     assert_eq!(a.verify_api_key(&unknown), Err(Error::InvalidToken));
     // The login token is still a login token, and nothing else was written
     // by the failed verifications: only the revocation deleted the key's
-    // record, index entry and claim (it never expires).
+    // record, index entry and claim (it never expires) and its owner's
+    // version.
     assert!(a.validate(&login).is_ok());
-    assert_eq!(a.env().len(), before - 3);
+    assert_eq!(a.env().len(), before - 4);
     // Ids given to revoke and rotate are checked as well.
     for id in [
         "",
@@ -808,6 +810,28 @@ fn a_creation_racing_a_user_deletion_fails_and_writes_nothing() {
     );
 }
 
+/// The other order: `delete_user` has read the user's keys when a key is
+/// created; its commit conflicts on the owner's version, and the retry
+/// deletes the new key too.
+#[test]
+fn a_user_deletion_racing_a_creation_deletes_the_new_key_too() {
+    let env = cheap_env();
+    let other = plain(&env);
+    let ann = other.create_user("ann", "pw", "").unwrap();
+    let owner = KeyOwner::User(ann.id);
+    other.create_api_key(&owner, "old", "", None).unwrap();
+    let a = racing(&env, || {
+        other.create_api_key(&owner, "new", "", None).unwrap();
+    });
+    a.delete_user(ann.id).unwrap();
+    assert!(
+        !env.dump()
+            .iter()
+            .any(|(k, _)| [b'k', b'c', b'd', b'e', b'v'].contains(&k[0])),
+        "no key, index, claim, expiry or version of ann's is left"
+    );
+}
+
 #[test]
 fn service_owners_are_independent_of_users() {
     let a = auth();
@@ -961,7 +985,8 @@ fn deleting_a_user_with_the_most_keys_is_one_bounded_commit() {
     }
     a.env().reset_max_commit_writes();
     a.delete_user(ann.id).unwrap();
-    assert!(a.env().max_commit_writes() <= 4 + 4 * u64::from(MAX_API_KEYS_PER_OWNER));
+    // The user, name, revocation, stamp and key version, and four keys a key.
+    assert!(a.env().max_commit_writes() <= 5 + 4 * u64::from(MAX_API_KEYS_PER_OWNER));
     assert_eq!(api_entries(&a), []);
 }
 
