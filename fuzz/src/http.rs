@@ -5,11 +5,14 @@
 //! string `"error"`.
 //!
 //! An input is up to 8 requests; each picks a method, a route (known, under
-//! `/t/{tenant}`, or any path), parameters (known names or any, with
-//! strings, numbers, `null`s, arrays, objects, real usernames, passwords
-//! and tokens) placed in a JSON body, the query string or raw bytes, a
-//! bearer token and a tenant. Requests go by default to a tenant made for
-//! the input (with cheap Argon2 costs) and deleted after it.
+//! `/t/{tenant}`, or any path: the user, session and tenant routes and those
+//! of email tokens, API keys and one-time tokens), parameters (known names
+//! or any, with strings, numbers, `null`s, arrays, objects, real usernames,
+//! passwords, addresses, IPs and purposes, and the secrets and public ids
+//! earlier responses of the input handed out, as they are or with a byte
+//! changed) placed in a JSON body, the query string or raw bytes, a bearer
+//! token and a tenant. Requests go by default to a tenant made for the
+//! input (with cheap Argon2 costs) and deleted after it.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,7 +22,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderValue, Method, Request, StatusCode};
 use moth::server::{ServerConfig, TENANT_HEADER, router};
-use moth::{Moth, Options};
+use moth::{Durability, Moth, Options};
 use serde_json::{Map, Number, Value, json};
 use tower::ServiceExt as _;
 
@@ -44,6 +47,26 @@ const ROUTES: &[(&str, &str)] = &[
     ("/tenants", "GET"),
     ("/tenants", "PUT"),
     ("/tenants", "DELETE"),
+    // 17..: email tokens.
+    ("/email-tokens", "POST"),
+    ("/email-tokens", "GET"),
+    ("/email-tokens/auth", "POST"),
+    ("/email-tokens/token", "DELETE"),
+    ("/email-tokens/retval", "PATCH"),
+    ("/email-tokens/by-id", "DELETE"),
+    ("/email-tokens/by-address", "DELETE"),
+    // 24..: API keys.
+    ("/api-keys", "POST"),
+    ("/api-keys", "GET"),
+    ("/api-keys/verify", "POST"),
+    ("/api-keys/rotate", "POST"),
+    ("/api-keys/by-id", "GET"),
+    ("/api-keys/by-id", "DELETE"),
+    ("/api-keys/by-owner", "DELETE"),
+    // 31..: one-time tokens.
+    ("/one-time-tokens", "POST"),
+    ("/one-time-tokens/redeem", "POST"),
+    ("/one-time-tokens/reset-password", "POST"),
 ];
 
 /// Every parameter name some route reads.
@@ -62,6 +85,34 @@ const PARAMS: &[&str] = &[
     "argon2_parallelism",
     "token_lifetime",
     "allow_weak_hashing",
+    // 14..
+    "address",
+    "ip",
+    "retval",
+    "uses",
+    "user",
+    "service",
+    "scopes",
+    "key",
+    "overlap",
+    "purpose",
+    "max_tokens_per_user",
+];
+
+const ADDRESSES: &[&str] = &["ann@example.com", "ANN@example.com", "é@例え.jp", "a\0b"];
+const IPS: &[&str] = &[
+    "192.0.2.1",
+    "::ffff:192.0.2.1",
+    "2001:db8::1",
+    "256.1.1.1",
+    "",
+];
+const PURPOSES: &[&str] = &[
+    "reset-password",
+    "verify-email",
+    "rotate-api-key",
+    "Reset-Password",
+    "",
 ];
 
 const USERNAMES: &[&str] = &["ann", "bob", "é", "a b"];
@@ -75,6 +126,21 @@ pub struct Req {
     place: Place,
     bearer: Bearer,
     tenant: TenantChoice,
+    host: HostChoice,
+}
+
+/// The `Host` (and `Origin`) a request names. The router refuses, with
+/// 403, a request whose `Host` is missing or not allowed (against DNS
+/// rebinding): only the allowed ones reach the routes.
+#[derive(Arbitrary, Debug)]
+enum HostChoice {
+    Localhost,
+    /// `127.0.0.1:{port}`.
+    Loopback(u16),
+    /// `localhost`, with an `Origin`.
+    Origin(String),
+    None,
+    Raw(Vec<u8>),
 }
 
 #[derive(Arbitrary, Debug)]
@@ -122,6 +188,14 @@ enum Val {
     Long(u16, char),
     Array(Vec<u8>),
     Object,
+    Address(u8),
+    Ip(u8),
+    Purpose(u8),
+    /// A public id (of an email token or API key) seen earlier, `0` the
+    /// latest.
+    PubId(u8),
+    /// A secret seen earlier with one byte changed.
+    Mutated(u8, u16, u8),
 }
 
 #[derive(Arbitrary, Debug)]
@@ -158,7 +232,6 @@ struct Fixture {
     app: Router,
     rt: tokio::runtime::Runtime,
     inputs: AtomicU64,
-    tokens: std::sync::Mutex<Vec<String>>,
     _dir: tempfile::TempDir,
 }
 
@@ -170,6 +243,9 @@ fn fixture() -> &'static Fixture {
             .create(true)
             .settings(cheap_settings())
             .sweep_interval(None)
+            // No fsync a commit: the fuzzer checks logic, not the disk,
+            // and a disk shared with builds made it IO-bound.
+            .durability(Durability::Buffered)
             .open(dir.path().join("moth.db"))
             .expect("open a database");
         let app = router(moth.clone(), &ServerConfig::default());
@@ -183,7 +259,6 @@ fn fixture() -> &'static Fixture {
             app,
             rt,
             inputs: AtomicU64::new(0),
-            tokens: std::sync::Mutex::new(Vec::new()),
             _dir: dir,
         }
     })
@@ -199,7 +274,7 @@ fn latest(tokens: &[String], i: u8) -> &str {
 }
 
 impl Val {
-    fn json(&self, tokens: &[String]) -> Value {
+    fn json(&self, tokens: &[String], ids: &[String]) -> Value {
         match self {
             Val::Str(s) => json!(s),
             Val::User(i) => json!(pick(USERNAMES, *i)),
@@ -216,6 +291,20 @@ impl Val {
             Val::Long(n, c) => json!(c.to_string().repeat(*n as usize * 2)),
             Val::Array(items) => json!(items),
             Val::Object => json!({"a": 1}),
+            Val::Address(i) => json!(pick(ADDRESSES, *i)),
+            Val::Ip(i) => json!(pick(IPS, *i)),
+            Val::Purpose(i) => json!(pick(PURPOSES, *i)),
+            Val::PubId(i) if !ids.is_empty() => json!(latest(ids, *i)),
+            Val::PubId(i) => json!(format!("{:016x}", i)),
+            Val::Mutated(i, at, b) if !tokens.is_empty() => {
+                let mut t = latest(tokens, *i).as_bytes().to_vec();
+                let at = *at as usize % t.len().max(1);
+                if let Some(c) = t.get_mut(at) {
+                    *c = *b;
+                }
+                json!(String::from_utf8_lossy(&t))
+            }
+            Val::Mutated(i, ..) => json!(forge(&[*i; 32])),
         }
     }
 }
@@ -243,7 +332,7 @@ fn query_value(v: &Value) -> String {
 
 /// The request `r` stands for, for tenant `fresh`; `None` when it is not
 /// a valid HTTP request at all (which no server would be handed).
-fn build(r: &Req, fresh: &str, tokens: &[String]) -> Option<Request<Body>> {
+fn build(r: &Req, fresh: &str, tokens: &[String], ids: &[String]) -> Option<Request<Body>> {
     let (route, route_method) = match &r.route {
         RouteChoice::Known(i) => {
             let (p, m) = ROUTES[*i as usize % ROUTES.len()];
@@ -275,15 +364,19 @@ fn build(r: &Req, fresh: &str, tokens: &[String]) -> Option<Request<Body>> {
             Key::Known(i) => pick(PARAMS, *i).to_owned(),
             Key::Raw(s) => s.clone(),
         };
-        map.insert(key, v.json(tokens));
+        map.insert(key, v.json(tokens, ids));
     }
     // New tenants get cheap costs whatever was asked: the default 19 MiB
     // would only make the fuzzer slow.
     let creates_tenant = method == Method::PUT && path == "/tenants";
     if creates_tenant {
         let name = map.get("name").cloned().unwrap_or(json!("x"));
+        let cap = map.get("max_tokens_per_user").cloned();
         map = Map::new();
         map.insert("name".into(), name);
+        if let Some(cap) = cap {
+            map.insert("max_tokens_per_user".into(), cap);
+        }
         map.insert("argon2_memory_kib".into(), json!(8));
         map.insert("argon2_iterations".into(), json!(1));
         map.insert("argon2_parallelism".into(), json!(1));
@@ -331,22 +424,47 @@ fn build(r: &Req, fresh: &str, tokens: &[String]) -> Option<Request<Body>> {
     if let Some(b) = bearer {
         headers.insert("authorization", HeaderValue::from_str(&b).ok()?);
     }
+    let (host, origin) = match &r.host {
+        HostChoice::Localhost => (Some(HeaderValue::from_static("localhost")), None),
+        HostChoice::Loopback(port) => (
+            Some(HeaderValue::from_str(&format!("127.0.0.1:{port}")).ok()?),
+            None,
+        ),
+        HostChoice::Origin(o) => (
+            Some(HeaderValue::from_static("localhost")),
+            Some(HeaderValue::from_str(o).ok()?),
+        ),
+        HostChoice::None => (None, None),
+        HostChoice::Raw(h) => (Some(HeaderValue::from_bytes(h).ok()?), None),
+    };
+    if let Some(h) = host {
+        headers.insert("host", h);
+    }
+    if let Some(o) = origin {
+        headers.insert("origin", o);
+    }
     headers.insert("content-type", HeaderValue::from_static("application/json"));
     Some(req)
 }
 
 /// Send `reqs` in order; panics on a 5xx or an error that is not MOTH's
-/// JSON.
-pub fn send(reqs: &[Req]) {
+/// JSON. Returns the status and body of each request sent (`None` for one
+/// that is no valid HTTP request).
+pub fn send(reqs: &[Req]) -> Vec<Option<(StatusCode, String)>> {
     let fx = fixture();
     let fresh = format!("fz{}", fx.inputs.fetch_add(1, Ordering::Relaxed));
     fx.moth
         .create_tenant(&fresh, Some(cheap_settings()))
         .expect("create the input's tenant");
     let mut created = Vec::new();
+    let mut statuses = Vec::new();
+    // What this input's responses handed out: secrets (login, email and
+    // one-time tokens, API keys) and public ids (of email tokens and API
+    // keys), for later requests to use.
+    let (mut tokens, mut ids) = (Vec::new(), Vec::new());
     for r in reqs {
-        let tokens = fx.tokens.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let Some(req) = build(r, &fresh, &tokens) else {
+        let Some(req) = build(r, &fresh, &tokens, &ids) else {
+            statuses.push(None);
             continue;
         };
         let shown = format!("{} {}", req.method(), req.uri());
@@ -374,14 +492,18 @@ pub fn send(reqs: &[Req]) {
                 "{shown} ({r:?}) answered {status} without a JSON error: {text:?}"
             );
         }
-        if status == StatusCode::OK
+        statuses.push(Some((status, text.clone().into_owned())));
+        // 200 or 201 (creations).
+        if status.is_success()
             && let Ok(v) = serde_json::from_slice::<Value>(&body)
         {
-            if let Some(t) = v.get("token").and_then(Value::as_str) {
-                let mut tokens = fx.tokens.lock().unwrap_or_else(|p| p.into_inner());
-                if tokens.len() < 64 {
+            for name in ["token", "key"] {
+                if let Some(t) = v.get(name).and_then(Value::as_str) {
                     tokens.push(t.to_owned());
                 }
+            }
+            if let Some(id) = v.get("id").and_then(Value::as_str) {
+                ids.push(id.to_owned());
             }
             if creates_tenant && let Some(t) = v.get("tenant").and_then(Value::as_str) {
                 created.push(t.to_owned());
@@ -394,6 +516,7 @@ pub fn send(reqs: &[Req]) {
             Err(e) => panic!("deleting tenant {t}: {e:?}"),
         }
     }
+    statuses
 }
 
 /// One input: up to 8 requests.
@@ -423,6 +546,7 @@ mod tests {
             place,
             bearer: Bearer::None,
             tenant: TenantChoice::Fresh,
+            host: HostChoice::Localhost,
         }
     }
 
@@ -474,6 +598,159 @@ mod tests {
                 req(12, vec![], place()),
                 req(13, vec![], place()),
             ]);
+        }
+    }
+
+    /// Email tokens, API keys and one-time tokens through each of their
+    /// routes, with the parameter names of the vocabulary: each step
+    /// reaches its handler and succeeds.
+    #[test]
+    fn the_credential_routes() {
+        let k = Key::Known;
+        let address = || (k(14), Val::Address(0));
+        let body = |route: u8, params: Vec<(Key, Val)>| req(route, params, Place::Json);
+        let query = |route: u8, params: Vec<(Key, Val)>| req(route, params, Place::Query);
+        let mut bearer_verify = body(26, vec![]);
+        bearer_verify.bearer = Bearer::Real(0);
+        let steps: Vec<(Req, u16)> = vec![
+            (
+                body(
+                    4,
+                    vec![
+                        (k(0), Val::User(0)),
+                        (k(1), Val::Password(0)),
+                        (k(2), Val::Str(String::new())),
+                    ],
+                ),
+                200,
+            ),
+            // Email tokens.
+            (
+                body(
+                    17,
+                    vec![
+                        address(),
+                        (k(15), Val::Ip(0)),
+                        (k(16), Val::Str("r".into())),
+                        (k(17), Val::UInt(2)),
+                        (k(5), Val::UInt(60)),
+                    ],
+                ),
+                201,
+            ),
+            (query(18, vec![address()]), 200),
+            (
+                body(
+                    21,
+                    vec![
+                        address(),
+                        (k(4), Val::Token(0)),
+                        (k(16), Val::Str("s".into())),
+                    ],
+                ),
+                200,
+            ),
+            // The IPv4-mapped form of the bound IP is the same client.
+            (
+                body(
+                    19,
+                    vec![address(), (k(4), Val::Token(0)), (k(15), Val::Ip(1))],
+                ),
+                200,
+            ),
+            (query(22, vec![address(), (k(3), Val::PubId(0))]), 200),
+            (
+                body(
+                    19,
+                    vec![address(), (k(4), Val::Token(0)), (k(15), Val::Ip(0))],
+                ),
+                401,
+            ),
+            (body(17, vec![address()]), 201),
+            (body(20, vec![address(), (k(4), Val::Token(0))]), 200),
+            (body(17, vec![address()]), 201),
+            (query(23, vec![address()]), 200),
+            // Secrets are refused in URLs.
+            (query(19, vec![address(), (k(4), Val::Token(0))]), 400),
+            // API keys.
+            (
+                body(
+                    24,
+                    vec![
+                        (k(18), Val::Id(1)),
+                        (k(8), Val::Str("ci".into())),
+                        (k(20), Val::Str("read".into())),
+                        (k(5), Val::UInt(3600)),
+                    ],
+                ),
+                201,
+            ),
+            (body(26, vec![(k(21), Val::Token(0))]), 200),
+            (bearer_verify, 200),
+            (query(25, vec![(k(18), Val::Id(1))]), 200),
+            (query(28, vec![(k(3), Val::PubId(0))]), 200),
+            (
+                body(27, vec![(k(21), Val::Token(0)), (k(22), Val::UInt(60))]),
+                200,
+            ),
+            (body(27, vec![(k(3), Val::PubId(0))]), 200),
+            (body(26, vec![(k(21), Val::Mutated(0, 20, b'!'))]), 401),
+            (query(29, vec![(k(3), Val::PubId(0))]), 200),
+            (
+                body(
+                    24,
+                    vec![
+                        (k(19), Val::Str("billing".into())),
+                        (k(8), Val::Str("x".into())),
+                    ],
+                ),
+                201,
+            ),
+            (query(30, vec![(k(19), Val::Str("billing".into()))]), 200),
+            // One-time tokens.
+            (
+                body(31, vec![(k(3), Val::Id(1)), (k(23), Val::Purpose(1))]),
+                201,
+            ),
+            (
+                body(32, vec![(k(4), Val::Token(0)), (k(23), Val::Purpose(1))]),
+                200,
+            ),
+            (
+                body(
+                    31,
+                    vec![
+                        (k(3), Val::Id(1)),
+                        (k(23), Val::Purpose(0)),
+                        (k(5), Val::UInt(60)),
+                    ],
+                ),
+                201,
+            ),
+            (
+                body(33, vec![(k(4), Val::Token(0)), (k(1), Val::Password(1))]),
+                200,
+            ),
+            (
+                body(33, vec![(k(4), Val::Token(0)), (k(1), Val::Password(1))]),
+                401,
+            ),
+            // A tenant with a token cap.
+            (
+                body(
+                    15,
+                    vec![(k(8), Val::Str("fz-cap".into())), (k(24), Val::UInt(3))],
+                ),
+                200,
+            ),
+            (query(16, vec![(k(8), Val::Str("fz-cap".into()))]), 200),
+        ];
+        let want: Vec<u16> = steps.iter().map(|(_, s)| *s).collect();
+        let reqs: Vec<Req> = steps.into_iter().map(|(r, _)| r).collect();
+        let got = send(&reqs);
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            let status = g.as_ref().map_or(0, |(s, _)| s.as_u16());
+            assert_eq!(status, *w, "step {i}: {:?} answered {g:?}", reqs[i]);
         }
     }
 
@@ -531,6 +808,7 @@ mod tests {
             place: Place::Json,
             bearer,
             tenant,
+            host: HostChoice::Localhost,
         };
         send(&[
             odd(
@@ -624,6 +902,28 @@ mod tests {
                 Bearer::Real(0),
             ),
         ]);
+        // Hosts and origins the router refuses (403), and one it takes.
+        let hosts = [
+            HostChoice::None,
+            HostChoice::Raw(b"evil.example".to_vec()),
+            HostChoice::Origin("http://evil.example".into()),
+            HostChoice::Loopback(8080),
+        ];
+        let want = [403, 403, 403, 200];
+        let got = send(
+            &hosts
+                .into_iter()
+                .map(|host| Req {
+                    host,
+                    ..req(12, vec![], Place::Json)
+                })
+                .collect::<Vec<_>>(),
+        );
+        let got: Vec<u16> = got
+            .iter()
+            .map(|s| s.as_ref().map_or(0, |(s, _)| s.as_u16()))
+            .collect();
+        assert_eq!(got, want);
     }
 
     #[test]

@@ -36,11 +36,23 @@ pub fn cheap_settings() -> Settings {
 /// A token of the right shape and checksum over `random`: `moth_` + 43
 /// base64url characters + the 6-character checksum. Never minted.
 pub fn forge(random: &[u8; 32]) -> String {
-    let mut t = String::from(moth_core::TOKEN_PREFIX);
+    forge_prefixed(moth_core::TOKEN_PREFIX, random)
+}
+
+/// As [`forge`], for the kind of token `prefix` names (`mothe_` email
+/// tokens, `mothk_` API keys, `motho_` one-time tokens).
+pub fn forge_prefixed(prefix: &str, random: &[u8; 32]) -> String {
+    let mut t = String::from(prefix);
     URL_SAFE_NO_PAD.encode_string(random, &mut t);
-    let crc = crc32fast::hash(t.as_bytes());
-    URL_SAFE_NO_PAD.encode_string(crc.to_be_bytes(), &mut t);
-    t
+    checksummed(t)
+}
+
+/// `body` (a prefix and 43 base64url characters) with its checksum
+/// appended: well-formed if the body is.
+pub fn checksummed(mut body: String) -> String {
+    let crc = crc32fast::hash(body.as_bytes());
+    URL_SAFE_NO_PAD.encode_string(crc.to_be_bytes(), &mut body);
+    body
 }
 
 /// `data` as text: itself when it is UTF-8, else with U+FFFD for each

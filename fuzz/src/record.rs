@@ -1,10 +1,14 @@
 //! `record`: corrupt stored records, then call every operation. The record
 //! decoders are private to moth-core, so they are reached the way a
 //! damaged database would reach them: a store seeded through the API (two
-//! users, live, expired and revoked tokens, stored settings) has its values
+//! users, live, expired and revoked tokens, stored settings; email tokens
+//! live, used, bound to an IP, with a retval, expired; API keys of a user
+//! and of a service, expiring, expired, rotated and still in its overlap;
+//! one-time tokens live, of a dead generation, expired) has its values
 //! mutated under their real keys (and some keys added next to real ones),
 //! then every operation runs. Nothing may panic; reads may fail only with
-//! [`Error::Storage`] or their ordinary "not found" error.
+//! [`Error::Storage`] or their ordinary "not found" or "invalid token"
+//! error.
 //!
 //! The input is a list of edits, each `[key, kind, argument bytes…]`.
 
@@ -12,16 +16,29 @@ use std::sync::OnceLock;
 
 use arbitrary::{Arbitrary, Unstructured};
 use moth_core::memory::MemoryEnv;
-use moth_core::{Auth, Entry, Env, Error, MAX_SWEEP, Settings, Write};
+use moth_core::{
+    Auth, EmailTokenOptions, Entry, Env, Error, KeyOwner, MAX_SWEEP, PURPOSE_RESET_PASSWORD,
+    PURPOSE_VERIFY_EMAIL, Settings, Write,
+};
 
 use crate::{cheap_settings, forge};
 
-/// The seeded store, made once: its entries, clock and tokens.
+/// The seeded store, made once: its entries, clock and secrets.
 struct Seed {
     entries: Vec<Entry>,
     now: u64,
     tokens: Vec<String>,
+    /// Email tokens: address, secret, public id.
+    emails: Vec<(String, String, String)>,
+    /// API keys: secret, public id.
+    keys: Vec<(String, String)>,
+    /// One-time tokens: secret, purpose.
+    once: Vec<(String, String)>,
 }
+
+const ANN_MAIL: &str = "ann@example.com";
+const BOB_MAIL: &str = "bob@example.com";
+const SERVICE: &str = "billing";
 
 fn seed() -> &'static Seed {
     static SEED: OnceLock<Seed> = OnceLock::new();
@@ -33,7 +50,55 @@ fn seed() -> &'static Seed {
         })
         .expect("settings");
         let ann = auth.create_user("ann", "pw-ann", "admin").expect("ann");
-        auth.create_user("bob", "pw-bob", "").expect("bob");
+        let bob = auth.create_user("bob", "pw-bob", "").expect("bob");
+        let mut emails = Vec::new();
+        let mut email = |address: &str, options: EmailTokenOptions| {
+            let t = auth
+                .create_email_token(address, &options)
+                .expect("email token");
+            emails.push((address.to_owned(), t.token, t.id));
+        };
+        // Bound to an IP, three uses and a retval; plain; short-lived.
+        email(
+            ANN_MAIL,
+            EmailTokenOptions {
+                ip: Some("192.0.2.1".into()),
+                lifetime: Some(3600),
+                retval: Some("https://example.com/welcome".into()),
+                uses: Some(3),
+            },
+        );
+        email(BOB_MAIL, EmailTokenOptions::default());
+        email(
+            BOB_MAIL,
+            EmailTokenOptions {
+                lifetime: Some(10),
+                ip: Some("2001:db8::1".into()),
+                ..EmailTokenOptions::default()
+            },
+        );
+        let mut keys = Vec::new();
+        let mut key = |owner: KeyOwner, name: &str, lifetime: Option<u64>| {
+            let k = auth
+                .create_api_key(&owner, name, "read write", lifetime)
+                .expect("API key");
+            keys.push((k.key, k.info.id));
+        };
+        key(KeyOwner::User(ann.id), "ci", None);
+        key(KeyOwner::User(bob.id), "deploy", Some(3600));
+        key(KeyOwner::Service(SERVICE.into()), "ledger", Some(10));
+        key(KeyOwner::Service(SERVICE.into()), "sync", None);
+        let mut once = Vec::new();
+        // Expires before the clock moves on.
+        let t = auth
+            .issue_one_time_token(bob.id, "invite", Some(10))
+            .expect("one-time token");
+        once.push((t.token, "invite".to_owned()));
+        // Of a generation the revocation below ends.
+        let t = auth
+            .issue_one_time_token(ann.id, PURPOSE_RESET_PASSWORD, None)
+            .expect("one-time token");
+        once.push((t.token, PURPOSE_RESET_PASSWORD.to_owned()));
         let mut tokens = Vec::new();
         for (who, pw, lifetime) in [
             ("ann", "pw-ann", Some(60)),
@@ -48,10 +113,32 @@ fn seed() -> &'static Seed {
         tokens.push(auth.login("ann", "pw-ann", None).expect("login").token);
         auth.delete_tokens(ann.id).expect("revoke");
         tokens.push(auth.login("ann", "pw-ann", None).expect("login").token);
+        // Used once (two uses left).
+        auth.auth_email_token(ANN_MAIL, &emails[0].1, Some("192.0.2.1"))
+            .expect("use the email token");
+        // Rotated with an overlap: the old key lives on a while, the new
+        // one holds the name.
+        let rotated = auth
+            .rotate_api_key(&keys[3].1, 600)
+            .expect("rotate the key");
+        keys.push((rotated.key, rotated.info.id));
+        auth.verify_api_key(&keys[0].0).expect("verify the key");
+        for (user, purpose) in [
+            (ann.id, PURPOSE_RESET_PASSWORD),
+            (bob.id, PURPOSE_VERIFY_EMAIL),
+        ] {
+            let t = auth
+                .issue_one_time_token(user, purpose, Some(3600))
+                .expect("one-time token");
+            once.push((t.token, purpose.to_owned()));
+        }
         Seed {
             entries: auth.env().dump(),
             now: auth.env().now(),
             tokens,
+            emails,
+            keys,
+            once,
         }
     })
 }
@@ -178,21 +265,186 @@ fn overwrite(value: Option<&mut Vec<u8>>, at: u16, bytes: &[u8]) {
 fn allowed<T: std::fmt::Debug>(what: &str, r: &Result<T, Error>, also: &[Error]) {
     match r {
         Ok(_) | Err(Error::Storage(_)) => {}
-        Err(e) if also.contains(e) => {}
+        // Of the kind named: the text of `LimitReached` and the like
+        // does not matter.
+        Err(e)
+            if also
+                .iter()
+                .any(|a| std::mem::discriminant(a) == std::mem::discriminant(e)) => {}
         Err(e) => panic!("{what} answered {e:?} on a damaged store"),
     }
 }
 
 /// An operation that hashes or mints answered `r`.
 fn minting<T: std::fmt::Debug>(what: &str, r: &Result<T, Error>, bad_settings: bool) {
+    minting_also(what, r, bad_settings, &[]);
+}
+
+/// As [`minting`], for an operation with more ordinary errors: `also`.
+fn minting_also<T: std::fmt::Debug>(
+    what: &str,
+    r: &Result<T, Error>,
+    bad_settings: bool,
+    also: &[Error],
+) {
     match r {
         Err(Error::InvalidInput(_)) if bad_settings => {}
-        r => allowed(
-            what,
-            r,
-            &[Error::NoUser, Error::InvalidPassword, Error::UserExists],
-        ),
+        r => {
+            let mut ordinary = vec![Error::NoUser, Error::InvalidPassword, Error::UserExists];
+            ordinary.extend_from_slice(also);
+            allowed(what, r, &ordinary);
+        }
     }
+}
+
+/// Every read of email tokens, API keys and one-time tokens over `auth`,
+/// then their writes but for deletions.
+fn credentials(auth: &Auth<MemoryEnv>) {
+    let seed = seed();
+    let expired_or_not = [Error::InvalidToken, Error::TokenExpired];
+    for address in [ANN_MAIL, BOB_MAIL, "nobody@example.com"] {
+        allowed("list_email_tokens", &auth.list_email_tokens(address), &[]);
+    }
+    let auth_errors = [Error::InvalidToken, Error::TokenExpired, Error::IpMismatch];
+    for (address, token, _) in &seed.emails {
+        // Another address: a damaged record may name it (a record copied
+        // under another token's key), so any answer of an authentication.
+        let other = if address == ANN_MAIL {
+            BOB_MAIL
+        } else {
+            ANN_MAIL
+        };
+        allowed(
+            "auth_email_token",
+            &auth.auth_email_token(other, token, None),
+            &auth_errors,
+        );
+        allowed(
+            "auth_email_token",
+            &auth.auth_email_token(address, token, Some("::ffff:192.0.2.1")),
+            &auth_errors,
+        );
+    }
+    for (key, id) in &seed.keys {
+        allowed("verify_api_key", &auth.verify_api_key(key), &expired_or_not);
+        allowed("get_api_key", &auth.get_api_key(id), &[Error::InvalidToken]);
+    }
+    for owner in [
+        KeyOwner::User(1),
+        KeyOwner::User(2),
+        KeyOwner::User(3),
+        KeyOwner::Service(SERVICE.into()),
+        KeyOwner::Service("nobody".into()),
+    ] {
+        allowed(
+            "list_api_keys",
+            &auth.list_api_keys(&owner),
+            &[Error::NoUser],
+        );
+    }
+    for (token, purpose) in &seed.once {
+        allowed(
+            "redeem_one_time_token",
+            &auth.redeem_one_time_token(token, "another-purpose"),
+            &expired_or_not,
+        );
+        // The reset-password ones are left for `reset_password`.
+        if purpose != PURPOSE_RESET_PASSWORD {
+            allowed(
+                "redeem_one_time_token",
+                &auth.redeem_one_time_token(token, purpose),
+                &expired_or_not,
+            );
+        }
+    }
+    for (address, token, id) in &seed.emails {
+        allowed(
+            "set_email_token_retval",
+            &auth.set_email_token_retval(address, token, Some("x")),
+            &[Error::InvalidToken],
+        );
+        allowed(
+            "revoke_email_token",
+            &auth.revoke_email_token(address, id),
+            &[Error::InvalidToken],
+        );
+    }
+    allowed(
+        "create_email_token",
+        &auth.create_email_token(ANN_MAIL, &EmailTokenOptions::default()),
+        &[],
+    );
+    allowed(
+        "remove_email_address",
+        &auth.remove_email_address(BOB_MAIL),
+        &[],
+    );
+    for (_, id) in &seed.keys {
+        match auth.rotate_api_key(id, 60) {
+            // KNOWN: a damaged API key record is not range-checked when
+            // read, so a stored lifetime past the end of the clock makes
+            // rotation answer InvalidInput ("API key lifetime overflows the
+            // clock"), blaming the caller, instead of Storage. Tolerated
+            // here; reported (see the test below).
+            Err(Error::InvalidInput(why)) if why.contains("overflows the clock") => {}
+            r => allowed(
+                "rotate_api_key",
+                &r,
+                &[Error::InvalidToken, Error::LimitReached(String::new())],
+            ),
+        }
+    }
+    for (owner, name) in [
+        (KeyOwner::User(1), "ci"),
+        (KeyOwner::User(2), "new"),
+        (KeyOwner::Service(SERVICE.into()), "sync"),
+    ] {
+        allowed(
+            "create_api_key",
+            &auth.create_api_key(&owner, name, "", Some(60)),
+            &[
+                Error::NameTaken,
+                Error::NoUser,
+                Error::LimitReached(String::new()),
+            ],
+        );
+    }
+    allowed(
+        "issue_one_time_token",
+        &auth.issue_one_time_token(2, PURPOSE_VERIFY_EMAIL, None),
+        &[Error::NoUser],
+    );
+}
+
+/// The deletions of email tokens and API keys, after the sweep.
+fn credential_deletions(auth: &Auth<MemoryEnv>) {
+    let seed = seed();
+    for (address, token, _) in &seed.emails {
+        allowed(
+            "remove_email_token",
+            &auth.remove_email_token(address, token),
+            &[Error::InvalidToken],
+        );
+    }
+    for (_, id) in &seed.keys {
+        allowed(
+            "revoke_api_key",
+            &auth.revoke_api_key(id),
+            &[Error::InvalidToken],
+        );
+    }
+    for owner in [KeyOwner::Service(SERVICE.into()), KeyOwner::User(2)] {
+        allowed(
+            "revoke_api_keys",
+            &auth.revoke_api_keys(&owner),
+            &[Error::NoUser],
+        );
+    }
+    allowed(
+        "remove_email_address",
+        &auth.remove_email_address(ANN_MAIL),
+        &[],
+    );
 }
 
 /// Every operation, over `env`.
@@ -225,9 +477,20 @@ pub fn exercise(env: MemoryEnv) {
             &[Error::InvalidToken, Error::TokenExpired],
         );
     }
+    credentials(&auth);
     let dump = auth.env().dump();
     let costly = too_costly(&dump, settings.as_ref());
     if !costly {
+        for (token, purpose) in &seed().once {
+            if purpose == PURPOSE_RESET_PASSWORD {
+                minting_also(
+                    "reset_password",
+                    &auth.reset_password(token, "pw-reset"),
+                    bad_settings,
+                    &[Error::InvalidToken, Error::TokenExpired],
+                );
+            }
+        }
         for (name, pw) in [
             ("ann", "pw-ann"),
             ("bob", "pw-bob"),
@@ -262,6 +525,7 @@ pub fn exercise(env: MemoryEnv) {
     }
     auth.env().advance(10_000);
     allowed("sweep", &auth.sweep(MAX_SWEEP), &[]);
+    credential_deletions(&auth);
     for id in ids {
         allowed("delete_tokens", &auth.delete_tokens(id), &[Error::NoUser]);
         allowed("delete_user", &auth.delete_user(id), &[Error::NoUser]);
@@ -320,6 +584,31 @@ mod tests {
                 exercise(corrupt(&[edit]));
             }
         }
+    }
+
+    /// KNOWN (see `credentials`): the lifetime of a stored API key is
+    /// trusted when read. Its bytes overwritten with `u64::MAX`, the key
+    /// still reads, and rotating it answers InvalidInput, not Storage.
+    #[test]
+    fn a_damaged_key_lifetime_is_blamed_on_the_caller() {
+        let seed = seed();
+        // The record of bob's "deploy" key (`k` + digest): version, owner
+        // tag and id, name, scopes, created, then the lifetime's tag.
+        let at = 1 + 1 + 8 + (4 + 6) + (4 + 10) + 8 + 1;
+        let k = seed
+            .entries
+            .iter()
+            .position(|(k, v)| k[0] == b'k' && v.windows(6).any(|w| w == b"deploy"))
+            .expect("the deploy key") as u8;
+        let auth = Auth::new(corrupt(&[Edit::Wide(k, at, u64::MAX)]));
+        let id = &seed.keys[1].1;
+        assert!(matches!(auth.get_api_key(id), Ok(key) if key.name == "deploy"));
+        assert_eq!(
+            auth.rotate_api_key(id, 60),
+            Err(Error::InvalidInput(
+                "API key lifetime overflows the clock".into()
+            ))
+        );
     }
 
     #[test]
