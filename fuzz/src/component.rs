@@ -25,6 +25,10 @@
 //!   lower-case hex digits names nothing; listings hold only live entries of
 //!   what was asked, at most the cap.
 //!
+//! Besides the raw calls, `Mint` calls mint a credential from valid
+//! arguments only, so that these checks run often, and `Fill` calls bring
+//! an address or owner to its cap of 100.
+//!
 //! Inputs run one at a time (a lock), so that the clock is theirs alone.
 
 use std::net::IpAddr;

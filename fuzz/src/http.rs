@@ -167,6 +167,8 @@ enum RouteChoice {
 enum Key {
     Known(u8),
     Raw(String),
+    /// One of the parameters the route itself reads ([`route_params`]).
+    Route(u8),
 }
 
 #[derive(Arbitrary, Debug)]
@@ -196,6 +198,9 @@ enum Val {
     PubId(u8),
     /// A secret seen earlier with one byte changed.
     Mutated(u8, u16, u8),
+    /// A value of the kind its parameter takes (an address for `address`,
+    /// a secret for `token`, …; [`fitting`]).
+    Fit(u8),
 }
 
 #[derive(Arbitrary, Debug)]
@@ -268,6 +273,59 @@ fn pick<'a>(list: &[&'a str], i: u8) -> &'a str {
     list[i as usize % list.len()]
 }
 
+/// The parameters each route reads, by path (its own struct's fields).
+fn route_params(path: &str) -> &'static [&'static str] {
+    match path {
+        "/login" => &["username", "password", "lifetime"],
+        "/passvalid" => &["username", "password"],
+        "/validate" | "/logout" => &["token"],
+        "/new" => &["username", "password", "permissions"],
+        "/del" | "/getuser" | "/gettokens" | "/deltokens" => &["id"],
+        "/setpass" => &["id", "password"],
+        "/setperms" => &["id", "permissions"],
+        "/getusers" => &["after", "limit"],
+        "/tenants" => &["name", "max_tokens_per_user", "token_lifetime"],
+        "/email-tokens" => &["address", "ip", "lifetime", "retval", "uses"],
+        "/email-tokens/auth" => &["address", "token", "ip"],
+        "/email-tokens/token" => &["address", "token"],
+        "/email-tokens/retval" => &["address", "token", "retval"],
+        "/email-tokens/by-id" => &["address", "id"],
+        "/email-tokens/by-address" => &["address"],
+        "/api-keys" | "/api-keys/by-owner" => &["user", "service", "name", "scopes", "lifetime"],
+        "/api-keys/verify" => &["key"],
+        "/api-keys/rotate" => &["key", "id", "token", "overlap"],
+        "/api-keys/by-id" => &["id"],
+        "/one-time-tokens" => &["id", "purpose", "lifetime"],
+        "/one-time-tokens/redeem" => &["token", "purpose"],
+        "/one-time-tokens/reset-password" => &["token", "password"],
+        _ => PARAMS,
+    }
+}
+
+/// A value of the kind parameter `key` of `path` takes, the `i`-th of a
+/// few (`id` is a public id on the email-token and API-key routes, a user
+/// id elsewhere).
+fn fitting(key: &str, path: &str, i: u8) -> Val {
+    let credential = path.contains("email-tokens") || path.contains("api-keys");
+    match key {
+        "address" => Val::Address(i),
+        "ip" => Val::Ip(i),
+        "purpose" => Val::Purpose(i),
+        "token" | "key" => Val::Token(i % 2),
+        "id" if credential => Val::PubId(i % 2),
+        "id" | "user" => Val::Id(1 + i % 2),
+        "username" => Val::User(i),
+        "password" => Val::Password(i),
+        "lifetime" | "uses" | "overlap" | "limit" | "after" | "max_tokens_per_user" => {
+            Val::UInt([1, 2, 60, 900, 1000, 3600, 604_800, 0][i as usize % 8])
+        }
+        "service" => Val::Str(["billing", "ledger"][i as usize % 2].into()),
+        "name" => Val::Str(["ci", "deploy", "fz-fit"][i as usize % 3].into()),
+        "scopes" | "retval" | "permissions" => Val::Str(["", "read", "r w"][i as usize % 3].into()),
+        _ => Val::Str(String::new()),
+    }
+}
+
 /// The `i`-th latest of `tokens` (not empty), `0` the latest.
 fn latest(tokens: &[String], i: u8) -> &str {
     &tokens[tokens.len() - 1 - i as usize % tokens.len()]
@@ -305,6 +363,8 @@ impl Val {
                 json!(String::from_utf8_lossy(&t))
             }
             Val::Mutated(i, ..) => json!(forge(&[*i; 32])),
+            // Resolved by `build`, which knows the key.
+            Val::Fit(_) => Value::Null,
         }
     }
 }
@@ -359,12 +419,22 @@ fn build(r: &Req, fresh: &str, tokens: &[String], ids: &[String]) -> Option<Requ
         _ => route,
     };
     let mut map = Map::new();
+    // The route without `/t/{tenant}`, for the names of its parameters.
+    let bare = match &r.route {
+        RouteChoice::Known(i) => ROUTES[*i as usize % ROUTES.len()].0,
+        RouteChoice::Raw(_) => "",
+    };
     for (k, v) in &r.params {
         let key = match k {
             Key::Known(i) => pick(PARAMS, *i).to_owned(),
             Key::Raw(s) => s.clone(),
+            Key::Route(i) => pick(route_params(bare), *i).to_owned(),
         };
-        map.insert(key, v.json(tokens, ids));
+        let value = match v {
+            Val::Fit(i) => fitting(&key, bare, *i).json(tokens, ids),
+            v => v.json(tokens, ids),
+        };
+        map.insert(key, value);
     }
     // New tenants get cheap costs whatever was asked: the default 19 MiB
     // would only make the fuzzer slow.
@@ -751,6 +821,34 @@ mod tests {
         for (i, (g, w)) in got.iter().zip(&want).enumerate() {
             let status = g.as_ref().map_or(0, |(s, _)| s.as_u16());
             assert_eq!(status, *w, "step {i}: {:?} answered {g:?}", reqs[i]);
+        }
+        // The same by the routes' own parameter names and fitting values.
+        let fit = |route: u8, n: u8| {
+            body(
+                route,
+                (0..n).map(|i| (Key::Route(i), Val::Fit(0))).collect(),
+            )
+        };
+        let steps = [
+            (fit(4, 3), 200),  // PUT /new
+            (fit(17, 1), 201), // POST /email-tokens {address}
+            (fit(19, 2), 200), // POST /email-tokens/auth {address, token}
+            (fit(31, 2), 201), // POST /one-time-tokens {id, purpose}
+            (fit(32, 2), 200), // POST /one-time-tokens/redeem {token, purpose}
+            (
+                body(
+                    24,
+                    vec![(Key::Route(0), Val::Fit(0)), (Key::Route(2), Val::Fit(0))],
+                ),
+                201,
+            ), // POST /api-keys {user, name}
+            (fit(26, 1), 200), // POST /api-keys/verify {key}
+        ];
+        let want: Vec<u16> = steps.iter().map(|(_, s)| *s).collect();
+        let reqs: Vec<Req> = steps.into_iter().map(|(r, _)| r).collect();
+        for (i, (g, w)) in send(&reqs).iter().zip(&want).enumerate() {
+            let status = g.as_ref().map_or(0, |(s, _)| s.as_u16());
+            assert_eq!(status, *w, "fitting step {i}: {:?} answered {g:?}", reqs[i]);
         }
     }
 
