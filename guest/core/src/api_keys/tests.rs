@@ -992,11 +992,31 @@ fn deleting_a_user_with_the_most_keys_is_one_bounded_commit() {
 
 #[test]
 fn records_round_trip() {
+    // A lifetime creation could not have stored is damage, not a record.
+    let mut damaged = ApiKeyRecord {
+        owner: svc("ci"),
+        name: "deploy".into(),
+        scopes: String::new(),
+        created: 1,
+        lifetime: Some(crate::MAX_LIFETIME + 1),
+        expires: None,
+        last_used: None,
+    };
+    assert!(matches!(
+        ApiKeyRecord::decode(&damaged.encode()),
+        Err(Error::Storage(_))
+    ));
+    damaged.lifetime = Some(0);
+    assert!(matches!(
+        ApiKeyRecord::decode(&damaged.encode()),
+        Err(Error::Storage(_))
+    ));
+
     for owner in [KeyOwner::User(u64::MAX), svc("ci/../é")] {
         for (lifetime, expires, last_used) in [
             (None, None, None),
             (Some(1), Some(2), Some(3)),
-            (Some(u64::MAX), None, Some(0)),
+            (Some(crate::MAX_LIFETIME), None, Some(0)),
         ] {
             let r = ApiKeyRecord {
                 owner: owner.clone(),

@@ -75,6 +75,14 @@ impl ApiKeyRecord {
             last_used: take_option(&mut r)?,
         };
         r.end()?;
+        // Creation only stores lifetimes in range: one outside it is damage,
+        // to be reported as such rather than blamed on a later caller.
+        if rec
+            .lifetime
+            .is_some_and(|l| !(1..=crate::MAX_LIFETIME).contains(&l))
+        {
+            return Err(corrupt());
+        }
         Ok(rec)
     }
 
