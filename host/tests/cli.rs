@@ -1,9 +1,9 @@
 //! The `moth` binary as a user runs it: create, add a user, serve, ask,
 //! stop with SIGTERM.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::net::{Ipv4Addr, SocketAddr};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 // The raw HTTP client of moth-tests, included by path: moth-tests depends
@@ -12,29 +12,8 @@ use std::time::{Duration, Instant};
 #[path = "../../tests/src/http.rs"]
 mod http;
 
-const MOTH: &str = env!("CARGO_BIN_EXE_moth");
-
-fn moth(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(MOTH)
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+mod common;
+use common::{MOTH, moth, text};
 
 #[test]
 fn create_add_run_request_shutdown() {

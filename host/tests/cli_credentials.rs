@@ -2,9 +2,9 @@
 //! `one-time-token` — as an operator runs them on a database file, and the
 //! credentials they mint used over HTTP by `moth run` on the same file.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, SocketAddr};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -15,31 +15,8 @@ use serde_json::{Value, json};
 #[path = "../../tests/src/http.rs"]
 mod http;
 
-const MOTH: &str = env!("CARGO_BIN_EXE_moth");
-
-fn moth(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(MOTH)
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .env_remove("MOTH_DB")
-        .env_remove("MOTH_TENANT")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+mod common;
+use common::{MOTH, moth, text};
 
 /// Run `args` on database `db`; it must succeed. Its stdout's lines as JSON.
 fn ok(db: &str, args: &[&str]) -> Vec<Value> {
