@@ -6,7 +6,6 @@
 //! descriptions otherwise; the HTTP layer owns its wire messages
 //! (`server/error.rs`), so rewording an error here changes no HTTP contract.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// Why a [`crate::Moth`] call failed.
@@ -44,24 +43,29 @@ pub enum Error {
     /// (The cause crossed the component boundary as text.)
     #[error("storage failure: {0}")]
     Storage(String),
-    /// The database failed in an operation of the host itself (opening it,
-    /// the tenant registry, flushing).
+    /// The sled database failed in an operation of the host itself
+    /// (opening it, the tenant registry, flushing).
     #[error("database failure")]
     Database(#[from] sled::Error),
+    /// The PostgreSQL database failed or could not be reached in an
+    /// operation of the host itself (opening it, the tenant registry).
+    #[error("PostgreSQL failure")]
+    Postgres(#[from] postgres::Error),
     /// Another process holds the database open.
-    #[error("the database at {} is in use by another process", .0.display())]
-    DatabaseBusy(PathBuf),
-    /// The database was written by a moth with another on-disk format.
-    #[error("the database at {} has format {found:?}, which this moth does not support", .path.display())]
+    #[error("the database at {0} is in use by another process")]
+    DatabaseBusy(String),
+    /// The database was written by a moth with another format (a sled
+    /// marker, or a PostgreSQL schema version newer than this moth's).
+    #[error("the database at {location} has format {found:?}, which this moth does not support")]
     UnsupportedFormat {
-        /// Where the database is.
-        path: PathBuf,
+        /// Where the database is (a URL's password is never shown).
+        location: String,
         /// The format marker found in it.
         found: String,
     },
     /// The database does not exist, or is not a moth database.
-    #[error("no moth database at {}", .0.display())]
-    NoDatabase(PathBuf),
+    #[error("no moth database at {0}")]
+    NoDatabase(String),
     /// The wall clock cannot be read (for example it is set before 1970):
     /// moth refuses to open rather than treat every token as valid.
     #[error("the wall clock cannot be read")]

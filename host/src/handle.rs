@@ -3,7 +3,6 @@
 //!
 //! The typed operations are in `api/`, one file per WIT interface.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -15,7 +14,7 @@ use crate::metrics::GuestMetrics;
 use crate::options::Options;
 use crate::pool::Pool;
 use crate::runtime::{Instance, Runtime};
-use crate::store::SledDb;
+use crate::store::{self, StoreLocation};
 use crate::tenants::{DEFAULT_TENANT, OpenTenant, Tenants};
 use crate::{Settings, sweeper};
 
@@ -64,17 +63,18 @@ impl std::fmt::Debug for Moth {
 }
 
 impl Moth {
-    /// Open the existing database at `path` with default options.
-    pub fn open(path: impl AsRef<Path>) -> Result<Moth> {
-        Options::new().open(path)
+    /// Open the existing database at `location` (a sled directory's path
+    /// or a `postgres://` URL) with default options.
+    pub fn open(location: impl Into<StoreLocation>) -> Result<Moth> {
+        Options::new().open(location)
     }
 
-    /// Open the database at `path` with `opts`.
-    pub(crate) fn open_with(path: &Path, opts: Options) -> Result<Moth> {
+    /// Open the database at `location` with `opts`.
+    pub(crate) fn open_with(location: &StoreLocation, opts: Options) -> Result<Moth> {
         // Refuse to run on a clock that cannot say the time: expiry and
         // lockout would be meaningless.
         opts.clock.now().map_err(Error::Clock)?;
-        let db = SledDb::open(path, opts.create, opts.durability)?;
+        let db = store::open(location, opts.create, opts.durability)?;
         let (hashing, hashing_per_tenant) = opts.hashing_limits();
         let runtime = match opts.runtime {
             Some(rt) => rt,
@@ -268,16 +268,23 @@ impl Moth {
             .is_ok_and(|(now, _)| self.tenant.sweep.due(now))
     }
 
-    /// Flush everything to disk (commits already are, under the default
-    /// durability).
+    /// Make everything written so far durable (commits already are, under
+    /// the default durability).
     pub fn flush(&self) -> Result<()> {
-        self.db.tenants.db().db().flush()?;
-        Ok(())
+        self.db.tenants.db().flush()
     }
 
-    /// Bytes the whole database occupies on disk.
+    /// Bytes the whole database occupies on disk; 0 when the backend does
+    /// not say (PostgreSQL: ask the database).
     pub fn size_on_disk(&self) -> u64 {
-        self.db.tenants.db().db().size_on_disk().unwrap_or(0)
+        self.db.tenants.db().size_on_disk().unwrap_or(0)
+    }
+
+    /// Whether the database is shared with other processes (PostgreSQL):
+    /// every store call is then a network round trip, which must not run
+    /// on an async worker.
+    pub fn shared_store(&self) -> bool {
+        self.db.tenants.db().shared()
     }
 
     /// Latency of calls into the component, by operation.

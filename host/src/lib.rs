@@ -2,7 +2,8 @@
 //!
 //! moth's authentication logic runs inside a WebAssembly component that can
 //! touch nothing but a key-value store, a clock and a random source. This
-//! crate supplies those three over sled, the OS clock and the OS CSPRNG,
+//! crate supplies those three over sled (or PostgreSQL), the OS clock and
+//! the OS CSPRNG,
 //! embeds the component (built from `guest/` at compile time), pools its
 //! instances, and offers [`Moth`]: a typed API whose operations carry the
 //! WIT's names.
@@ -59,7 +60,7 @@ pub use options::Options;
 pub use runtime::FAULTY_COMPONENT;
 pub use runtime::{COMPONENT, CacheDir, Instance, Runtime, RuntimeOptions};
 pub use settings::SettingsOverrides;
-pub use store::{Durability, SledStore, db_exists, make_db, reset_db};
+pub use store::{Durability, Store, StoreLocation, db_exists, make_db, reset_db};
 pub use tenants::{DEFAULT_TENANT, MAX_TENANT_NAME_LEN};
 
 /// The README's Rust examples, compiled as doctests so they stay true.

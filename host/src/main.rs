@@ -1,16 +1,16 @@
 //! The `moth` command: create a database, serve the HTTP API, administer
-//! users and tokens directly on a database file.
+//! users and tokens directly on a database (a sled directory, or PostgreSQL).
 
 use std::io::{BufRead, IsTerminal};
 use std::net::{IpAddr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use moth::server::{self, ServerConfig};
-use moth::{DEFAULT_TENANT, Moth, Options, SettingsOverrides};
+use moth::{DEFAULT_TENANT, Moth, Options, SettingsOverrides, StoreLocation};
 use serde_json::json;
 
 /// moth: a sandboxed authentication core (users, passwords, login tokens).
@@ -19,15 +19,18 @@ use serde_json::json;
 struct Cli {
     #[command(subcommand)]
     command: Command,
-    /// The database directory.
+    /// The database: a sled directory's path, or a PostgreSQL URL
+    /// (`postgres://user:password@host:port/database`). `MOTH_DB` is read
+    /// too when `MOTH_STORE` is unset.
     #[arg(
         short = 'f',
-        long = "file",
-        env = "MOTH_DB",
+        long = "store",
+        visible_alias = "file",
+        env = "MOTH_STORE",
         default_value = "moth.db",
         global = true
     )]
-    file: PathBuf,
+    store: String,
     /// The tenant that `user`, `token`, `api-key`, `email-token` and
     /// `one-time-token` commands act on.
     #[arg(
@@ -275,7 +278,12 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    match execute(cli.command, &cli.file, &cli.tenant) {
+    let store = match std::env::var("MOTH_DB") {
+        // The older variable, for a command line that names no store.
+        Ok(db) if std::env::var_os("MOTH_STORE").is_none() && cli.store == "moth.db" => db,
+        _ => cli.store,
+    };
+    match execute(cli.command, &StoreLocation::from(store), &cli.tenant) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("moth: error: {e:#}");
@@ -284,16 +292,20 @@ fn main() -> ExitCode {
     }
 }
 
-fn open(path: &Path, tenant: &str) -> anyhow::Result<Moth> {
-    if !moth::db_exists(path) {
-        bail!(
-            "no moth database at {} (create one with `moth create -f {}`)",
-            path.display(),
-            path.display()
-        );
-    }
+/// What to say when there is no database at `store`.
+fn no_database(store: &StoreLocation) -> anyhow::Error {
+    anyhow::anyhow!("no moth database at {store} (create one with `moth create --store {store}`)")
+}
+
+fn open(store: &StoreLocation, tenant: &str) -> anyhow::Result<Moth> {
     // One-shot commands need no background sweeping.
-    let moth = Options::new().sweep_interval(None).open(path)?;
+    let moth = Options::new()
+        .sweep_interval(None)
+        .open(store)
+        .map_err(|e| match e {
+            moth::Error::NoDatabase(_) => no_database(store),
+            e => e.into(),
+        })?;
     if tenant == DEFAULT_TENANT {
         return Ok(moth);
     }
@@ -301,17 +313,22 @@ fn open(path: &Path, tenant: &str) -> anyhow::Result<Moth> {
         .with_context(|| format!("tenant {tenant:?}"))
 }
 
-fn execute(command: Command, file: &Path, tenant: &str) -> anyhow::Result<()> {
+fn execute(command: Command, file: &StoreLocation, tenant: &str) -> anyhow::Result<()> {
     match command {
         Command::Create => {
-            if file.exists() {
-                bail!(
-                    "{} already exists; refusing to overwrite it",
-                    file.display()
-                );
+            match file {
+                StoreLocation::Sled(path) if path.exists() => {
+                    bail!(
+                        "{} already exists; refusing to overwrite it",
+                        path.display()
+                    );
+                }
+                _ => {}
             }
-            moth::make_db(file)?;
-            println!("created {}", file.display());
+            if !moth::make_db(file)? {
+                bail!("{file} already holds a moth database; refusing to touch it");
+            }
+            println!("created {file}");
         }
         Command::Run {
             port,
@@ -345,11 +362,7 @@ fn execute(command: Command, file: &Path, tenant: &str) -> anyhow::Result<()> {
             };
             config.check()?;
             let moth = Options::new().open(file).map_err(|e| match e {
-                moth::Error::NoDatabase(_) => anyhow::anyhow!(
-                    "no moth database at {} (create one with `moth create -f {}`)",
-                    file.display(),
-                    file.display()
-                ),
+                moth::Error::NoDatabase(_) => no_database(file),
                 e => e.into(),
             })?;
             server::run(moth, config)?;

@@ -1,13 +1,12 @@
 //! [`Options`]: how to open a database, and every default of the handle.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::caps::{Clock, OsRandom, Random, SystemClock};
 use crate::error::Result;
 use crate::runtime::Runtime;
-use crate::store::Durability;
+use crate::store::{Durability, StoreLocation};
 use crate::{Moth, Settings};
 
 /// How to open a database. Build with [`Options::new`], finish with
@@ -162,8 +161,9 @@ impl Options {
         self
     }
 
-    /// Open the database at `path` with these options.
-    pub fn open(self, path: impl AsRef<Path>) -> Result<Moth> {
-        Moth::open_with(path.as_ref(), self)
+    /// Open the database at `location` with these options: a sled
+    /// directory's path, or a `postgres://` URL (see [`StoreLocation`]).
+    pub fn open(self, location: impl Into<StoreLocation>) -> Result<Moth> {
+        Moth::open_with(&location.into(), self)
     }
 }

@@ -319,7 +319,7 @@ fn the_shared_scenario_passes_through_the_rust_host() {
         .settings(settings_from(&scenario["settings"]))
         .sweep_interval(None)
         .clock(clock.clone())
-        .open(dir.path().join("moth.db"))
+        .open(moth_tests::store(dir.path()))
         .unwrap();
     let mut saved = HashMap::new();
     let ops: std::collections::BTreeSet<&str> = scenario["steps"]

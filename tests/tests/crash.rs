@@ -8,9 +8,9 @@ use moth::Moth;
 #[test]
 fn acknowledged_users_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("moth.db");
+    let path = moth_tests::store(dir.path());
     let mut child = Command::new(env!("CARGO_BIN_EXE_ack-writer"))
-        .arg(&path)
+        .arg(path.reveal())
         .stdout(Stdio::piped())
         .spawn()
         .expect("start ack-writer");

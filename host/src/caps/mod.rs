@@ -13,14 +13,14 @@ pub use clock::{Clock, SystemClock};
 pub use random::SeededRandom;
 pub use random::{OsRandom, Random};
 
-use crate::store::SledStore;
+use crate::store::Store;
 
 /// A store, a clock and a random source: everything a call can reach.
 /// Cheap to clone.
 #[derive(Clone)]
 pub struct Capabilities {
     /// The key space calls read and write (one tenant's).
-    pub store: SledStore,
+    pub store: Store,
     /// The wall clock.
     pub clock: Arc<dyn Clock>,
     /// The random source.

@@ -3,7 +3,8 @@
 //! milliseconds, and either would stall every connection that worker
 //! serves. Those calls go to the blocking pool ([`blocking`]). Only reads
 //! ([`read`]) run inline on the worker, and only when an instance is free
-//! at once.
+//! at once and the store is local (sled): a shared store's reads are
+//! network round trips, so they too go to the blocking pool.
 //!
 //! `validate` counts as a read although it can write: when the token it
 //! is given has expired or was revoked, it deletes that token (once; the
@@ -28,6 +29,10 @@ pub(super) async fn read<T: Send + 'static>(
     moth: Moth,
     f: impl Fn(&Moth) -> crate::Result<T> + Send + 'static,
 ) -> Result<T, ApiError> {
+    if moth.shared_store() {
+        // Each read is a round trip to the database: not on this worker.
+        return blocking(state, op, move || f(&moth)).await;
+    }
     match f(&moth.no_wait()) {
         Err(Error::Overloaded) => blocking(state, op, move || f(&moth)).await,
         other => {

@@ -1,24 +1,24 @@
 //! Tenants: named, isolated key spaces in one database, and the life of an
 //! open tenant — opened once, counted while calls run, retired on deletion.
 //!
-//! Each tenant's users, tokens and settings live in their own sled tree,
-//! and the host binds every call of the component to exactly one tree: the
-//! guest never sees a tenant name and cannot reach another tenant's keys.
+//! Each tenant's users, tokens and settings live in their own key space
+//! (a sled tree, or a PostgreSQL space number), and the host binds every
+//! call of the component to exactly one: the guest never sees a tenant
+//! name and cannot reach another tenant's keys.
 
 mod registry;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-pub(crate) use registry::clear_registry;
 pub use registry::{DEFAULT_TENANT, MAX_TENANT_NAME_LEN};
 
 use crate::caps::{Capabilities, Clock, Random};
 use crate::error::{Error, Result};
 use crate::pool::TenantKey;
-use crate::store::SledDb;
+use crate::store::{Backend, SpaceId, Store};
 use crate::sweeper::SweepState;
 
 /// One open tenant: its name, the capabilities its calls are bound to, and
@@ -27,8 +27,11 @@ pub(crate) struct OpenTenant {
     /// Unique per opening, never reused (see [`TenantKey`]).
     pub key: TenantKey,
     pub name: Arc<str>,
-    /// The sled tree of this incarnation of the tenant.
-    tree: String,
+    /// The key space of this incarnation of the tenant.
+    space: SpaceId,
+    /// When this process last saw the registry name this incarnation
+    /// (for databases other hosts share).
+    checked: Mutex<Instant>,
     pub caps: Capabilities,
     /// What the sweeper knows about this tenant's expiries.
     pub sweep: SweepState,
@@ -89,20 +92,31 @@ impl OpenTenant {
 
 static NEXT_TENANT_KEY: AtomicU64 = AtomicU64::new(1);
 
-/// Every tenant of one database: the registry on disk and the tenants open
-/// in this process, so a lookup per request costs no tree open.
+/// How long a host sharing its database trusts that a tenant it has open
+/// still exists before asking the registry again. A tenant deleted by
+/// another host is seen at its next write at once (the commit checks the
+/// registry) and by reads within this.
+const REGISTRY_RECHECK: Duration = Duration::from_secs(1);
+
+/// Every tenant of one database: the registry in the backend and the
+/// tenants open in this process, so a lookup per request costs no round
+/// trip.
 pub(crate) struct Tenants {
-    db: SledDb,
+    db: Arc<dyn Backend>,
     clock: Arc<dyn Clock>,
     random: Arc<dyn Random>,
     open: RwLock<HashMap<String, Arc<OpenTenant>>>,
 }
 
 impl Tenants {
-    /// The tenants of `db`, whose calls read `clock` and `random`. Trees
-    /// that a crash left without a tenant are dropped first.
-    pub fn open(db: SledDb, clock: Arc<dyn Clock>, random: Arc<dyn Random>) -> Result<Self> {
-        let orphans = registry::drop_orphans(db.db())?;
+    /// The tenants of `db`, whose calls read `clock` and `random`. Key
+    /// spaces that a crash left without a tenant are dropped first.
+    pub fn open(
+        db: Arc<dyn Backend>,
+        clock: Arc<dyn Clock>,
+        random: Arc<dyn Random>,
+    ) -> Result<Self> {
+        let orphans = db.drop_orphans()?;
         if orphans > 0 {
             tracing::warn!(
                 orphans,
@@ -118,35 +132,65 @@ impl Tenants {
     }
 
     /// The database.
-    pub fn db(&self) -> &SledDb {
-        &self.db
+    pub fn db(&self) -> &dyn Backend {
+        &*self.db
     }
 
     /// Tenant `name`, opened if need be; [`Error::NoTenant`] unless it exists.
     pub fn get(&self, name: &str) -> Result<Arc<OpenTenant>> {
-        if let Some(t) = self
+        let cached = self
             .open
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .get(name)
+            .cloned();
+        if let Some(t) = cached
+            && t.caps.store.is_alive()
+            && !self.stale(&t)
         {
-            return Ok(t.clone());
+            return Ok(t);
         }
         registry::check_name(name)?;
-        let tree = registry::tree_of(self.db.db(), name)?.ok_or(Error::NoTenant)?;
-        self.open_tenant(name, &tree)
+        let space = self.space_of(name)?.ok_or(Error::NoTenant)?;
+        self.open_tenant(name, &space)
+    }
+
+    /// The key space registered for `name`.
+    fn space_of(&self, name: &str) -> Result<Option<SpaceId>> {
+        if name == DEFAULT_TENANT {
+            return Ok(Some(self.db.default_space()));
+        }
+        self.db.lookup(name)
+    }
+
+    /// Whether another host may have deleted or re-created `t` since this
+    /// process last looked: only for shared databases, at most once per
+    /// [`REGISTRY_RECHECK`].
+    fn stale(&self, t: &OpenTenant) -> bool {
+        if !self.db.shared() || *t.name == *DEFAULT_TENANT {
+            return false;
+        }
+        let mut checked = t.checked.lock().unwrap_or_else(|p| p.into_inner());
+        if checked.elapsed() < REGISTRY_RECHECK {
+            return false;
+        }
+        *checked = Instant::now();
+        true
     }
 
     /// Register and open a new tenant; [`Error::TenantExists`] if taken.
     pub fn create(&self, name: &str) -> Result<Arc<OpenTenant>> {
         registry::check_name(name)?;
-        let tree = registry::register(self.db.db(), name)?;
-        self.open_tenant(name, &tree)
+        if name == DEFAULT_TENANT {
+            return Err(Error::TenantExists);
+        }
+        let space = self.db.register(name)?;
+        self.open_tenant(name, &space)
     }
 
     /// Delete tenant `name` and its data. Its store is retired at once (so
     /// every later call fails), then calls in flight are waited for until
-    /// `give_up`, then `forget` drops its pooled instances, then the tree.
+    /// `give_up`, then `forget` drops its pooled instances, then its data.
     pub fn delete(
         &self,
         name: &str,
@@ -160,15 +204,15 @@ impl Tenants {
             ));
         }
         // Unregistered first (durably): from here the name is free, and a
-        // tenant created under it gets a new, empty tree.
-        let tree = registry::unregister(self.db.db(), name)?.ok_or(Error::NoTenant)?;
+        // tenant created under it gets a new, empty key space.
+        let space = self.db.unregister(name)?.ok_or(Error::NoTenant)?;
         let open = self
             .open
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .remove(name);
         if let Some(t) = open {
-            // A commit already inside sled finishes before the tree goes;
+            // A commit already inside the backend finishes before the data goes;
             // calls end by their deadline at the latest.
             t.caps.store.retire();
             t.wait_for_calls(give_up);
@@ -176,30 +220,30 @@ impl Tenants {
             // before it stops counting, so this drops them all.
             forget(t.key);
         }
-        self.db.db().drop_tree(tree.as_bytes())?;
-        self.db.db().flush()?;
-        Ok(())
+        self.db.drop_space(&space)
     }
 
     /// Every tenant's name, `default` first.
     pub fn names(&self) -> Result<Vec<String>> {
         let mut names = vec![DEFAULT_TENANT.to_owned()];
-        names.extend(registry::list(self.db.db())?);
+        names.extend(self.db.tenants()?);
         Ok(names)
     }
 
-    /// Open incarnation `tree` of tenant `name`, unless another is open.
-    fn open_tenant(&self, name: &str, tree: &str) -> Result<Arc<OpenTenant>> {
+    /// Open incarnation `space` of tenant `name`, unless another is open.
+    fn open_tenant(&self, name: &str, space: &str) -> Result<Arc<OpenTenant>> {
         let mut open = self.open.write().unwrap_or_else(|p| p.into_inner());
         if let Some(t) = open.get(name)
-            && t.tree == tree
+            && t.space == space
+            && t.caps.store.is_alive()
         {
+            *t.checked.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
             return Ok(t.clone());
         }
         // Checked again under the lock: a deletion (which takes this lock
         // to close the tenant) may have come between the caller's lookup
         // and now, and a stale incarnation must never be opened.
-        if registry::tree_of(self.db.db(), name)?.as_deref() != Some(tree) {
+        if self.space_of(name)?.as_deref() != Some(space) {
             return Err(Error::NoTenant);
         }
         if let Some(stale) = open.remove(name) {
@@ -208,9 +252,10 @@ impl Tenants {
         let t = Arc::new(OpenTenant {
             key: NEXT_TENANT_KEY.fetch_add(1, Ordering::Relaxed),
             name: Arc::from(name),
-            tree: tree.to_owned(),
+            space: space.to_owned(),
+            checked: Mutex::new(Instant::now()),
             caps: Capabilities {
-                store: self.db.key_space(tree)?,
+                store: Store::new(self.db.key_space(space)?, space),
                 clock: self.clock.clone(),
                 random: self.random.clone(),
             },

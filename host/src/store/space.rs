@@ -1,25 +1,25 @@
-//! One key space (a tenant's sled tree) as the component's `store`:
-//! reads, ordered scans and guarded atomic commits, durable before they
-//! are acknowledged.
+//! [`Store`]: the key space one call is bound to, whatever the backend,
+//! with the switches the host needs around it (retirement on tenant
+//! deletion, and failure injection for tests).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use moth_core::{Entry, Guard, StoreError, Write};
-use sled::transaction::{ConflictableTransactionError, TransactionError};
 
-use super::flush::GroupFlush;
+use super::backend::KeySpace;
 
-/// One key space (one tenant's sled tree) as the component's store.
+/// One tenant's key space as the component's store.
 ///
-/// Every call of the component is bound to exactly one `SledStore`; it can
-/// reach no key outside its tree, whatever the guest asks for.
+/// Every call of the component is bound to exactly one `Store`; it can
+/// reach no key outside it, whatever the guest asks for.
 #[derive(Clone)]
-pub struct SledStore {
-    tree: sled::Tree,
-    flusher: Arc<GroupFlush>,
+pub struct Store {
+    space: Arc<dyn KeySpace>,
+    /// What the space is called in its backend, for logs.
+    name: Arc<str>,
     /// Cleared when the tenant is deleted: handles still held by calls in
-    /// flight then fail instead of writing into a dropped tree.
+    /// flight then fail instead of writing into a dropped space.
     alive: Arc<AtomicBool>,
     /// Set by tests to make every call fail as a broken backend would.
     failing: Arc<AtomicBool>,
@@ -27,31 +27,22 @@ pub struct SledStore {
     trap_next: Arc<AtomicBool>,
 }
 
-impl std::fmt::Debug for SledStore {
+impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SledStore")
-            .field("tree", &String::from_utf8_lossy(&self.tree.name()))
-            .finish()
+        f.debug_struct("Store").field("space", &self.name).finish()
     }
 }
 
-/// A backend failure as the store contract reports it: as text, because it
-/// crosses the component boundary. The cause is logged here, with its chain.
-pub(super) fn failure(e: impl std::error::Error + 'static) -> StoreError {
-    tracing::error!(error = &e as &dyn std::error::Error, "store backend failed");
-    StoreError::Failure(e.to_string())
-}
-
-impl SledStore {
-    /// The key space `tree` of `flusher`'s database.
-    pub(super) fn open(flusher: &Arc<GroupFlush>, tree: &str) -> sled::Result<SledStore> {
-        Ok(SledStore {
-            tree: flusher.db.open_tree(tree)?,
-            flusher: flusher.clone(),
+impl Store {
+    /// `space`, known to its backend as `name`.
+    pub(crate) fn new(space: Arc<dyn KeySpace>, name: &str) -> Store {
+        Store {
+            space,
+            name: Arc::from(name),
             alive: Arc::new(AtomicBool::new(true)),
             failing: Arc::new(AtomicBool::new(false)),
             trap_next: Arc::new(AtomicBool::new(false)),
-        })
+        }
     }
 
     /// Make every later call on this store (and its clones) fail.
@@ -59,7 +50,7 @@ impl SledStore {
         self.alive.store(false, Ordering::SeqCst);
     }
 
-    /// Whether [`SledStore::retire`] has not been called.
+    /// Whether [`Store::retire`] has not been called.
     pub(crate) fn is_alive(&self) -> bool {
         self.alive.load(Ordering::SeqCst)
     }
@@ -82,7 +73,7 @@ impl SledStore {
     /// is refused. For tests.
     #[cfg(feature = "testing")]
     pub fn fail_flush(&self) {
-        self.flusher.fail("injected flush failure");
+        self.space.fail_flush();
     }
 
     /// Whether this call must trap; clears the request.
@@ -104,65 +95,50 @@ impl SledStore {
     /// The value under `key`.
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         self.check_alive()?;
-        Ok(self.tree.get(key).map_err(failure)?.map(|v| v.to_vec()))
+        self.space.get(key)
     }
 
     /// Up to `limit` entries with `start <= key < end`, ascending.
     pub fn scan(&self, start: &[u8], end: &[u8], limit: u32) -> Result<Vec<Entry>, StoreError> {
         self.check_alive()?;
-        if start >= end {
+        if start >= end || limit == 0 {
             return Ok(Vec::new());
         }
-        self.tree
-            .range(start..end)
-            .take(limit as usize)
-            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(failure))
-            .collect()
+        self.space.scan(start, end, limit)
     }
 
     /// Apply `writes` atomically iff every guard holds, then make them
     /// durable (per [`Durability`](super::Durability)) before returning.
     pub fn commit(&self, guards: &[Guard], writes: &[Write]) -> Result<(), StoreError> {
         self.check_alive()?;
-        if !writes.is_empty() {
-            self.flusher.check_writable()?;
-        }
         if writes.is_empty() && guards.is_empty() {
             return Ok(());
         }
-        let outcome = self.tree.transaction(|tx| {
-            for g in guards {
-                if tx.get(&g.key)?.as_deref() != g.expect.as_deref() {
-                    return Err(ConflictableTransactionError::Abort(()));
-                }
-            }
-            for w in writes {
-                match &w.value {
-                    Some(v) => tx.insert(w.key.as_slice(), v.as_slice())?,
-                    None => tx.remove(w.key.as_slice())?,
-                };
-            }
-            Ok(())
-        });
-        match outcome {
-            Ok(()) => {}
-            Err(TransactionError::Abort(())) => return Err(StoreError::Conflict),
-            Err(TransactionError::Storage(e)) => return Err(failure(e)),
+        let result = self.space.commit(guards, writes);
+        if let Err(StoreError::Failure(m)) = &result
+            && m == super::TENANT_GONE
+        {
+            // Another host deleted the tenant: stop using this space.
+            self.retire();
         }
-        if writes.is_empty() {
-            Ok(())
-        } else {
-            self.flusher.flush()
-        }
+        result
     }
 
     /// How many keys this key space holds.
-    pub fn len(&self) -> usize {
-        self.tree.len()
+    pub fn len(&self) -> Result<usize, StoreError> {
+        self.check_alive()?;
+        self.space.len()
     }
 
-    /// Whether this key space is empty.
-    pub fn is_empty(&self) -> bool {
-        self.tree.is_empty()
+    /// Whether this key space holds no key.
+    pub fn is_empty(&self) -> Result<bool, StoreError> {
+        self.len().map(|n| n == 0)
     }
+}
+
+/// A backend failure as the store contract reports it: as text, because it
+/// crosses the component boundary. The cause is logged here, with its chain.
+pub(super) fn failure(e: impl std::error::Error + 'static) -> StoreError {
+    tracing::error!(error = &e as &dyn std::error::Error, "store backend failed");
+    StoreError::Failure(e.to_string())
 }

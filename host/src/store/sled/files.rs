@@ -13,14 +13,14 @@ const MARKER_KEY: &[u8] = b"moth:format";
 const MARKER_VALUE: &[u8] = b"1";
 
 /// Whether `path` holds a moth database. Does not open (or lock) it.
-pub fn db_exists(path: impl AsRef<Path>) -> bool {
+pub(in crate::store) fn db_exists(path: impl AsRef<Path>) -> bool {
     let path = path.as_ref();
     path.join("conf").is_file() && path.join("db").is_file()
 }
 
 /// Create an empty database at `path` unless one is there; returns whether
 /// it created one.
-pub fn make_db(path: impl AsRef<Path>) -> Result<bool> {
+pub(in crate::store) fn make_db(path: impl AsRef<Path>) -> Result<bool> {
     let path = path.as_ref();
     if db_exists(path) {
         return Ok(false);
@@ -49,7 +49,7 @@ fn create_new(path: &Path) -> Result<sled::Db> {
 /// Delete every tenant, user and token in the database at `path`, keeping the
 /// database itself; returns whether there was one to reset. The database
 /// must not be open elsewhere.
-pub fn reset_db(path: impl AsRef<Path>) -> Result<bool> {
+pub(in crate::store) fn reset_db(path: impl AsRef<Path>) -> Result<bool> {
     let path = path.as_ref();
     if !db_exists(path) {
         return Ok(false);
@@ -60,7 +60,7 @@ pub fn reset_db(path: impl AsRef<Path>) -> Result<bool> {
             db.drop_tree(&name)?;
         }
     }
-    crate::tenants::clear_registry(&db)?;
+    super::registry::clear_registry(&db)?;
     db.flush()?;
     Ok(true)
 }
@@ -76,7 +76,9 @@ fn open_raw(path: &Path) -> Result<sled::Db> {
             Err(e) if is_lock_busy(&e) && Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(10));
             }
-            Err(e) if is_lock_busy(&e) => return Err(Error::DatabaseBusy(path.to_owned())),
+            Err(e) if is_lock_busy(&e) => {
+                return Err(Error::DatabaseBusy(path.display().to_string()));
+            }
             Err(e) => return Err(Error::Database(e)),
         }
     }
@@ -92,7 +94,7 @@ fn is_lock_busy(e: &sled::Error) -> bool {
 pub(super) fn open(path: &Path, create: bool) -> Result<sled::Db> {
     if !db_exists(path) {
         if !create {
-            return Err(Error::NoDatabase(path.to_owned()));
+            return Err(Error::NoDatabase(path.display().to_string()));
         }
         return create_new(path);
     }
@@ -100,9 +102,9 @@ pub(super) fn open(path: &Path, create: bool) -> Result<sled::Db> {
     match db.get(MARKER_KEY)? {
         Some(v) if v.as_ref() == MARKER_VALUE => Ok(db),
         Some(v) => Err(Error::UnsupportedFormat {
-            path: path.to_owned(),
+            location: path.display().to_string(),
             found: String::from_utf8_lossy(&v).into_owned(),
         }),
-        None => Err(Error::NoDatabase(path.to_owned())),
+        None => Err(Error::NoDatabase(path.display().to_string())),
     }
 }

@@ -6,7 +6,7 @@ use std::sync::{Condvar, Mutex};
 
 use moth_core::StoreError;
 
-use super::Durability;
+use crate::store::Durability;
 
 /// Group commit: one fsync covers every commit that finished before it
 /// started, so concurrent writers share flushes instead of queueing one
