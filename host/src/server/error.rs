@@ -32,6 +32,8 @@ pub(super) struct ApiError {
 
 /// The message of every 500 whose details belong in the server log only.
 const INTERNAL: &str = "Internal error; see the server log";
+/// What a client is told when the store failed or is unreachable.
+const STORAGE_UNAVAILABLE: &str = "Storage unavailable; see the server log";
 
 /// The message of a 408 for a request head that did not arrive in time.
 pub(super) const HEAD_TIMED_OUT: &str = "Request header timed out";
@@ -135,6 +137,12 @@ impl From<Error> for ApiError {
                 ),
             ),
             Error::Component(_) => ApiError::new(stopped, "component failure; see the server log"),
+            // The database failed or cannot be reached: nothing was
+            // written, and the same request may succeed once it is back.
+            Error::Storage(_) | Error::Database(_) | Error::Postgres(_) => {
+                log_failure(&e);
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, STORAGE_UNAVAILABLE)
+            }
             _ => ApiError::internal(),
         };
         // The cause (a trap's text, its wasm backtrace, a storage error)
