@@ -51,10 +51,12 @@ pub use caps::{ManualClock, SeededRandom};
 pub use error::{Error, Result};
 pub use handle::Moth;
 pub use metrics::{GuestMetrics, Histogram, HistogramSet};
+// The store contract's types, as `Store` takes and returns them.
 pub use moth_core::{
     ApiKey, EmailToken, EmailTokenInfo, EmailTokenOptions, KeyOwner, NewApiKey, OneTimeToken,
     Session, Settings, SweepOutcome, User, UserPage, Validation,
 };
+pub use moth_core::{Entry, Guard, StoreError, Write};
 pub use options::Options;
 #[cfg(feature = "testing")]
 pub use runtime::FAULTY_COMPONENT;
