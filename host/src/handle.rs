@@ -209,7 +209,12 @@ impl Moth {
                 if let Some(instance) = lent.instance.take() {
                     db.pool.put(tenant.key, instance);
                 }
-                result.map_err(Error::from)
+                match result.map_err(Error::from) {
+                    // The store failed because the tenant was deleted
+                    // meanwhile (here or by another host): say so.
+                    Err(Error::Storage(_)) if !tenant.caps.store.is_alive() => Err(Error::NoTenant),
+                    other => other,
+                }
             }
             Err(trap) => {
                 let error = if instance.store.data().limits.hit {

@@ -144,15 +144,26 @@ impl Tenants {
             .unwrap_or_else(|p| p.into_inner())
             .get(name)
             .cloned();
-        if let Some(t) = cached
+        if let Some(t) = &cached
             && t.caps.store.is_alive()
-            && !self.stale(&t)
+            && !self.stale(t)
         {
-            return Ok(t);
+            return Ok(t.clone());
         }
         registry::check_name(name)?;
-        let space = self.space_of(name)?.ok_or(Error::NoTenant)?;
-        self.open_tenant(name, &space)
+        let space = self.space_of(name)?;
+        if let Some(t) = cached
+            && space.as_deref() != Some(t.space.as_str())
+        {
+            // Deleted (or deleted and re-created) by another host: this
+            // incarnation is closed here too, so no later call reaches it.
+            t.caps.store.retire();
+            let mut open = self.open.write().unwrap_or_else(|p| p.into_inner());
+            if open.get(name).is_some_and(|o| Arc::ptr_eq(o, &t)) {
+                open.remove(name);
+            }
+        }
+        self.open_tenant(name, &space.ok_or(Error::NoTenant)?)
     }
 
     /// The key space registered for `name`.
