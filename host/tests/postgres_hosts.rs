@@ -165,6 +165,16 @@ fn one_at_a_time() -> MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// The start of every test: PostgreSQL (or a skip, outside CI), one test
+/// at a time, and a fresh database (kept while its directory lives).
+fn fresh_database() -> Option<(MutexGuard<'static, ()>, tempfile::TempDir, String)> {
+    let url = pg::postgres_url()?;
+    let serial = one_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    let store = database(&url, dir.path());
+    Some((serial, dir, store))
+}
+
 /// A fresh moth database in a PostgreSQL schema of its own, with cheap
 /// hashing stored in it (which every host then reads), for the test whose
 /// files are in `dir`; its full URL, to hand to the hosts.
@@ -246,12 +256,9 @@ fn users_on(host: &Host) -> BTreeMap<u64, String> {
 
 #[test]
 fn a_token_minted_on_one_host_validates_on_every_other() {
-    let Some(url) = pg::postgres_url() else {
+    let Some((_serial, _dir, store)) = fresh_database() else {
         return;
     };
-    let _serial = one_at_a_time();
-    let dir = tempfile::tempdir().unwrap();
-    let store = database(&url, dir.path());
     let [a, b, c] = Host::start_all(["A", "B", "C"], &store);
     let all = [&a, &b, &c];
     let login = |host: &Host, password: &str| {
@@ -409,12 +416,9 @@ fn a_token_minted_on_one_host_validates_on_every_other() {
 
 #[test]
 fn concurrent_creation_of_one_username_through_different_hosts_gives_one_success() {
-    let Some(url) = pg::postgres_url() else {
+    let Some((_serial, _dir, store)) = fresh_database() else {
         return;
     };
-    let _serial = one_at_a_time();
-    let dir = tempfile::tempdir().unwrap();
-    let store = database(&url, dir.path());
     let hosts = Host::start_all(["A", "B", "C"], &store);
     let mut created: BTreeMap<u64, String> = BTreeMap::new();
 
@@ -535,12 +539,9 @@ fn concurrent_creation_of_one_username_through_different_hosts_gives_one_success
 
 #[test]
 fn kill_9_of_a_host_under_write_load_loses_nothing_acknowledged() {
-    let Some(url) = pg::postgres_url() else {
+    let Some((_serial, _dir, store)) = fresh_database() else {
         return;
     };
-    let _serial = one_at_a_time();
-    let dir = tempfile::tempdir().unwrap();
-    let store = database(&url, dir.path());
     let [mut a, b] = Host::start_all(["A", "B"], &store);
 
     const WRITERS_PER_HOST: usize = 3;
@@ -693,12 +694,9 @@ fn kill_9_of_a_host_under_write_load_loses_nothing_acknowledged() {
 
 #[test]
 fn tenants_are_shared_by_every_host() {
-    let Some(url) = pg::postgres_url() else {
+    let Some((_serial, _dir, store)) = fresh_database() else {
         return;
     };
-    let _serial = one_at_a_time();
-    let dir = tempfile::tempdir().unwrap();
-    let store = database(&url, dir.path());
     let [a, b, c] = Host::start_all(["A", "B", "C"], &store);
     let all = [&a, &b, &c];
     let cheap = json!({
