@@ -88,7 +88,7 @@ impl Store {
         if self.alive.load(Ordering::Relaxed) {
             Ok(())
         } else {
-            Err(StoreError::Failure("the tenant was deleted".into()))
+            Err(StoreError::Failure(super::TENANT_GONE.into()))
         }
     }
 
