@@ -38,8 +38,11 @@ pub fn postgres_schema(url: &str, dir: &Path) -> StoreLocation {
     dir.hash(&mut h);
     std::process::id().hash(&mut h);
     let schema = format!("moth_test_{:016x}", h.finish());
-    let mut client = postgres::Client::connect(url, postgres::NoTls)
-        .unwrap_or_else(|e| panic!("connecting to {POSTGRES_ENV}: {e}"));
+    let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap_or_else(|e| {
+        // The URL as moth shows it: password redacted.
+        let shown = StoreLocation::Postgres(url.to_owned());
+        panic!("connecting to {POSTGRES_ENV} ({shown}): {e}")
+    });
     client
         .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
         .expect("create a test schema");
