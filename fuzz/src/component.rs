@@ -530,6 +530,8 @@ impl Costs {
             default_token_lifetime: self.lifetime.unwrap_or(60),
             allow_weak_hashing: self.weak,
             max_tokens_per_user: [0, 1, 3, 1000, 10_001][self.memory as usize % 5],
+            min_password_length: [0, 1, 8, 128, 129][self.iterations as usize % 5],
+            refuse_common_passwords: self.weak,
         }
     }
 }

@@ -67,6 +67,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("/one-time-tokens", "POST"),
     ("/one-time-tokens/redeem", "POST"),
     ("/one-time-tokens/reset-password", "POST"),
+    // 34..: settings.
+    ("/settings", "GET"),
+    ("/settings", "PATCH"),
 ];
 
 /// Every parameter name some route reads.
@@ -97,6 +100,8 @@ const PARAMS: &[&str] = &[
     "overlap",
     "purpose",
     "max_tokens_per_user",
+    "min_password_length",
+    "refuse_common_passwords",
 ];
 
 const ADDRESSES: &[&str] = &["ann@example.com", "ANN@example.com", "é@例え.jp", "a\0b"];
@@ -285,6 +290,13 @@ fn route_params(path: &str) -> &'static [&'static str] {
         "/setperms" => &["id", "permissions"],
         "/getusers" => &["after", "limit"],
         "/tenants" => &["name", "max_tokens_per_user", "token_lifetime"],
+        // Never the Argon2 costs: an expensive hash would only slow the fuzzer.
+        "/settings" => &[
+            "max_tokens_per_user",
+            "token_lifetime",
+            "min_password_length",
+            "refuse_common_passwords",
+        ],
         "/email-tokens" => &["address", "ip", "lifetime", "retval", "uses"],
         "/email-tokens/auth" => &["address", "token", "ip"],
         "/email-tokens/token" => &["address", "token"],
@@ -316,7 +328,9 @@ fn fitting(key: &str, path: &str, i: u8) -> Val {
         "id" | "user" => Val::Id(1 + i % 2),
         "username" => Val::User(i),
         "password" => Val::Password(i),
-        "lifetime" | "uses" | "overlap" | "limit" | "after" | "max_tokens_per_user" => {
+        "refuse_common_passwords" => Val::Bool(i % 2 == 0),
+        "lifetime" | "uses" | "overlap" | "limit" | "after" | "max_tokens_per_user"
+        | "min_password_length" => {
             Val::UInt([1, 2, 60, 900, 1000, 3600, 604_800, 0][i as usize % 8])
         }
         "service" => Val::Str(["billing", "ledger"][i as usize % 2].into()),

@@ -95,6 +95,8 @@ impl From<moth_core::Settings> for settings::Settings {
             default_token_lifetime: s.default_token_lifetime,
             allow_weak_hashing: s.allow_weak_hashing,
             max_tokens_per_user: s.max_tokens_per_user,
+            min_password_length: s.min_password_length,
+            refuse_common_passwords: s.refuse_common_passwords,
         }
     }
 }
@@ -108,6 +110,8 @@ impl From<settings::Settings> for moth_core::Settings {
             default_token_lifetime: s.default_token_lifetime,
             allow_weak_hashing: s.allow_weak_hashing,
             max_tokens_per_user: s.max_tokens_per_user,
+            min_password_length: s.min_password_length,
+            refuse_common_passwords: s.refuse_common_passwords,
         }
     }
 }

@@ -118,6 +118,8 @@ impl From<settings::Settings> for Settings {
             default_token_lifetime: s.default_token_lifetime,
             allow_weak_hashing: s.allow_weak_hashing,
             max_tokens_per_user: s.max_tokens_per_user,
+            min_password_length: s.min_password_length,
+            refuse_common_passwords: s.refuse_common_passwords,
         }
     }
 }
@@ -131,6 +133,8 @@ impl From<Settings> for settings::Settings {
             default_token_lifetime: s.default_token_lifetime,
             allow_weak_hashing: s.allow_weak_hashing,
             max_tokens_per_user: s.max_tokens_per_user,
+            min_password_length: s.min_password_length,
+            refuse_common_passwords: s.refuse_common_passwords,
         }
     }
 }

@@ -107,6 +107,12 @@ enum Command {
         #[command(subcommand)]
         command: OneTimeTokenCommand,
     },
+    /// Show or change the settings of the tenant (`--tenant`, else the
+    /// default one): Argon2 costs, token lifetime and cap, password policy.
+    Settings {
+        #[command(subcommand)]
+        command: SettingsCommand,
+    },
     /// Manage tenants: isolated sets of users, tokens and settings.
     Tenant {
         #[command(subcommand)]
@@ -139,6 +145,17 @@ enum UserCommand {
     Passwd { id: u64 },
     /// Replace a user's permissions string.
     Perms { id: u64, perms: String },
+}
+
+#[derive(Subcommand)]
+enum SettingsCommand {
+    /// Print the settings in force.
+    Show,
+    /// Change the settings named; the others stay. Prints them all.
+    Set {
+        #[command(flatten)]
+        settings: SettingsOverrides,
+    },
 }
 
 #[derive(Subcommand)]
@@ -494,6 +511,18 @@ fn execute(command: Command, file: &StoreLocation, tenant: &str) -> anyhow::Resu
                     println!("{}", json!({ "token": t.token, "expires": t.expires }));
                 }
             }
+        }
+        Command::Settings { command } => {
+            let moth = open(file, tenant)?;
+            let settings = match command {
+                SettingsCommand::Show => moth.get_settings()?,
+                SettingsCommand::Set { settings } => {
+                    let s = settings.apply(moth.get_settings()?);
+                    moth.set_settings(s)?;
+                    s
+                }
+            };
+            print_json(&server::SettingsBody::from(settings));
         }
         Command::Tenant { command } => {
             let moth = open(file, DEFAULT_TENANT)?;

@@ -25,6 +25,13 @@ pub struct SettingsOverrides {
     /// The most live login tokens one user holds (default 1000).
     #[arg(long)]
     pub max_tokens_per_user: Option<u32>,
+    /// The fewest characters a new password may have (default 8).
+    #[arg(long)]
+    pub min_password_length: Option<u32>,
+    /// Refuse new passwords on the shipped list of common ones (default
+    /// true; `--refuse-common-passwords false` turns it off).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub refuse_common_passwords: Option<bool>,
 }
 
 impl SettingsOverrides {
@@ -37,6 +44,10 @@ impl SettingsOverrides {
             default_token_lifetime: self.token_lifetime.unwrap_or(base.default_token_lifetime),
             allow_weak_hashing: self.allow_weak_hashing.unwrap_or(base.allow_weak_hashing),
             max_tokens_per_user: self.max_tokens_per_user.unwrap_or(base.max_tokens_per_user),
+            min_password_length: self.min_password_length.unwrap_or(base.min_password_length),
+            refuse_common_passwords: self
+                .refuse_common_passwords
+                .unwrap_or(base.refuse_common_passwords),
         }
     }
 }

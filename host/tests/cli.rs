@@ -33,7 +33,7 @@ fn create_add_run_request_shutdown() {
 
     let out = moth(
         &["user", "add", "ann", "--perms", "admin", "-f", db],
-        "s3cret\n",
+        "s3cret-plum-orbit\n",
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
@@ -107,7 +107,7 @@ fn create_add_run_request_shutdown() {
         "GET",
         "/login",
         &[],
-        r#"{"username":"ann","password":"s3cret"}"#,
+        r#"{"username":"ann","password":"s3cret-plum-orbit"}"#,
     );
     assert_eq!(
         (reply.version.as_str(), reply.status),
@@ -125,7 +125,7 @@ fn create_add_run_request_shutdown() {
     let mut rest = String::new();
     log.read_to_string(&mut rest).unwrap();
     assert!(
-        !rest.contains("s3cret") && !line.contains("s3cret"),
+        !rest.contains("s3cret-plum-orbit") && !line.contains("s3cret-plum-orbit"),
         "passwords never reach the log"
     );
 
@@ -134,4 +134,77 @@ fn create_add_run_request_shutdown() {
         text(&moth(&["token", "count", "1", "-f", db], "").stdout).trim(),
         r#"{"count":1}"#
     );
+}
+
+/// `moth settings show|set`, per tenant, and the password policy as the
+/// operator meets it: `user add` refuses a password that
+/// breaks it, naming the rule, and creates nothing.
+#[test]
+fn settings_show_and_set_and_the_password_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("auth.db");
+    let db = db.to_str().unwrap();
+    assert!(moth(&["create", "-f", db], "").status.success());
+    let show = |tenant: &str| {
+        let out = moth(&["settings", "show", "--tenant", tenant, "-f", db], "");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_str::<serde_json::Value>(&text(&out.stdout)).unwrap()
+    };
+    let defaults = show("default");
+    assert_eq!(defaults["min_password_length"], 8);
+    assert_eq!(defaults["refuse_common_passwords"], true);
+
+    for (password, rule) in [
+        ("Xk7#qpz\n", "at least 8 characters"),
+        ("password1\n", "too common"),
+        ("ann-and-more\n", "contain the username"),
+    ] {
+        let out = moth(&["user", "add", "ann", "-f", db], password);
+        assert_eq!(out.status.code(), Some(1), "{password:?}");
+        assert!(text(&out.stderr).contains(rule), "{}", text(&out.stderr));
+    }
+    assert_eq!(text(&moth(&["user", "list", "-f", db], "").stdout), "");
+
+    let out = moth(
+        &[
+            "settings",
+            "set",
+            "--min-password-length",
+            "12",
+            "--refuse-common-passwords",
+            "false",
+            "-f",
+            db,
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let changed: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(changed["min_password_length"], 12);
+    assert_eq!(changed["refuse_common_passwords"], false);
+    assert_eq!(changed["argon2_memory_kib"], defaults["argon2_memory_kib"]);
+    assert_eq!(show("default"), changed);
+    let out = moth(&["user", "add", "ann", "-f", db], "quartz-fjord\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = moth(&["user", "add", "bob", "-f", db], "eleven-char\n");
+    assert!(
+        text(&out.stderr).contains("at least 12 characters"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let bad = moth(
+        &["settings", "set", "--min-password-length", "0", "-f", db],
+        "",
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    assert_eq!(show("default"), changed, "a refused change changes nothing");
+
+    // Another tenant keeps its own settings.
+    assert!(
+        moth(&["tenant", "add", "acme", "-f", db], "")
+            .status
+            .success()
+    );
+    assert_eq!(show("acme")["min_password_length"], 8);
 }

@@ -113,14 +113,14 @@ fn s(v: &Value) -> &str {
     v.as_str().unwrap_or_else(|| panic!("not a string: {v}"))
 }
 
-/// A fresh database with one user (id 1, "ann", password "s3cret").
+/// A fresh database with one user (id 1, "ann", password "s3cret-plum-orbit").
 fn fresh() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("auth.db").to_str().unwrap().to_owned();
     assert!(moth(&["create", "-f", &db], "").status.success());
     let out = moth(
         &["user", "add", "ann", "--perms", "p", "-f", &db],
-        "s3cret\n",
+        "s3cret-plum-orbit\n",
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     (dir, db)
@@ -703,7 +703,7 @@ fn credentials_minted_by_the_cli_work_over_http() {
     );
     let r = post(
         "/one-time-tokens/reset-password",
-        json!({"token": reset["token"], "password": "n3w"}),
+        json!({"token": reset["token"], "password": "n3w-violet-harbor"}),
     );
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(
@@ -720,8 +720,8 @@ fn credentials_minted_by_the_cli_work_over_http() {
         )
         .status
     };
-    assert_eq!(login("s3cret"), 401);
-    assert_eq!(login("n3w"), 200);
+    assert_eq!(login("s3cret-plum-orbit"), 401);
+    assert_eq!(login("n3w-violet-harbor"), 200);
 
     Command::new("kill")
         .args(["-TERM", &server.id().to_string()])

@@ -705,6 +705,9 @@ fn tenants_are_shared_by_every_host() {
         "argon2_iterations": 1,
         "argon2_parallelism": 1,
         "allow_weak_hashing": true,
+        // Short test passwords, as in every test store.
+        "min_password_length": 1,
+        "refuse_common_passwords": false,
     });
     let zoe = json!({"username": "zoe", "password": "pw"});
 
@@ -774,7 +777,7 @@ fn tenants_are_shared_by_every_host() {
     );
     // A write on C, which has the tenant open, cannot land in it: the
     // commit finds the registration gone, and C says the tenant is.
-    let write = c.request("PUT", "/t/acme/new", &new_user("late", "pw"));
+    let write = c.request("PUT", "/t/acme/new", &new_user("late", "plum-orbit-velvet"));
     assert_eq!(
         (write.status, write.json()["error"].as_str()),
         (404, Some("Tenant does not exist")),

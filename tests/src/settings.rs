@@ -10,6 +10,9 @@ pub fn cheap_settings() -> Settings {
         argon2_memory_kib: 8,
         argon2_iterations: 1,
         allow_weak_hashing: true,
+        // Tests use short passwords; the policy has tests of its own.
+        min_password_length: 1,
+        refuse_common_passwords: false,
         argon2_parallelism: 1,
         ..Settings::default()
     }

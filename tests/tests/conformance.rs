@@ -76,20 +76,23 @@ fn settings_json(s: &Settings) -> Value {
         "default-token-lifetime": s.default_token_lifetime,
         "allow-weak-hashing": s.allow_weak_hashing,
         "max-tokens-per-user": s.max_tokens_per_user,
+        "min-password-length": s.min_password_length,
+        "refuse-common-passwords": s.refuse_common_passwords,
     })
 }
 
 fn settings_from(v: &Value) -> Settings {
     let n = |k: &str| v[k].as_u64().unwrap_or_else(|| panic!("settings.{k}"));
+    let flag = |k: &str| v[k].as_bool().unwrap_or_else(|| panic!("settings.{k}"));
     Settings {
         argon2_memory_kib: n("argon2-memory-kib") as u32,
         argon2_iterations: n("argon2-iterations") as u32,
         argon2_parallelism: n("argon2-parallelism") as u32,
         default_token_lifetime: n("default-token-lifetime"),
-        allow_weak_hashing: v["allow-weak-hashing"]
-            .as_bool()
-            .unwrap_or_else(|| panic!("settings.allow-weak-hashing")),
+        allow_weak_hashing: flag("allow-weak-hashing"),
         max_tokens_per_user: n("max-tokens-per-user") as u32,
+        min_password_length: n("min-password-length") as u32,
+        refuse_common_passwords: flag("refuse-common-passwords"),
     }
 }
 

@@ -606,7 +606,7 @@ fn tenants_by_path_prefix_or_header() {
         "PUT",
         "/tenants",
         &with(&admin, &[]),
-        r#"{"name":"acme","argon2_memory_kib":8,"argon2_iterations":1,"allow_weak_hashing":true}"#,
+        r#"{"name":"acme","argon2_memory_kib":8,"argon2_iterations":1,"allow_weak_hashing":true,"min_password_length":1,"refuse_common_passwords":false}"#,
     );
     assert_eq!(
         (r.status, r.json()),

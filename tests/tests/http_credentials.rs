@@ -1959,7 +1959,7 @@ fn the_admin_key_guards_every_admin_credential_route_and_only_those() {
     let r = api.admin(
         "PUT",
         "/tenants",
-        json!({"name": "acme", "argon2_memory_kib": 8, "argon2_iterations": 1, "allow_weak_hashing": true}),
+        json!({"name": "acme", "argon2_memory_kib": 8, "argon2_iterations": 1, "allow_weak_hashing": true, "min_password_length": 1, "refuse_common_passwords": false}),
     );
     assert_eq!(r.status, 200, "{r:?}");
     let ann = api.new_user("", "ann", "pw");
@@ -2084,7 +2084,7 @@ fn tenants_keep_credentials_apart() {
         let r = api.admin(
             "PUT",
             "/tenants",
-            json!({"name": name, "argon2_memory_kib": 8, "argon2_iterations": 1, "allow_weak_hashing": true}),
+            json!({"name": name, "argon2_memory_kib": 8, "argon2_iterations": 1, "allow_weak_hashing": true, "min_password_length": 1, "refuse_common_passwords": false}),
         );
         assert_eq!(
             (r.status, r.json()),
@@ -2259,7 +2259,7 @@ fn tenants_keep_credentials_apart() {
     let r = api.admin(
         "PUT",
         "/tenants",
-        json!({"name": "acme", "argon2_memory_kib": 8, "argon2_iterations": 1, "allow_weak_hashing": true}),
+        json!({"name": "acme", "argon2_memory_kib": 8, "argon2_iterations": 1, "allow_weak_hashing": true, "min_password_length": 1, "refuse_common_passwords": false}),
     );
     assert_eq!(r.status, 200, "{r:?}");
     assert_error(

@@ -228,7 +228,7 @@ fn more_callers_than_instances_complete_or_fail_fast_never_hang() {
         .open(moth_tests::store(dir.path()))
         .unwrap();
     // Default Argon2 costs: each login holds its instance for tens of ms.
-    moth.create_user("ann", "pw", "").unwrap();
+    moth.create_user("ann", "plum-orbit-velvet", "").unwrap();
     let barrier = Barrier::new(8);
     let started = Instant::now();
     let results: Vec<_> = std::thread::scope(|s| {
@@ -236,7 +236,7 @@ fn more_callers_than_instances_complete_or_fail_fast_never_hang() {
             .map(|_| {
                 s.spawn(|| {
                     barrier.wait();
-                    moth.login("ann", "pw", None).map(|_| ())
+                    moth.login("ann", "plum-orbit-velvet", None).map(|_| ())
                 })
             })
             .collect();
@@ -264,10 +264,10 @@ fn more_callers_than_instances_complete_or_fail_fast_never_hang() {
         .sweep_interval(None)
         .open(moth_tests::store(dir2.path()))
         .unwrap();
-    patient.create_user("ann", "pw", "").unwrap();
+    patient.create_user("ann", "plum-orbit-velvet", "").unwrap();
     std::thread::scope(|s| {
         for _ in 0..8 {
-            s.spawn(|| patient.login("ann", "pw", None).unwrap());
+            s.spawn(|| patient.login("ann", "plum-orbit-velvet", None).unwrap());
         }
     });
     assert_eq!(patient.count_tokens(1), Ok(8));

@@ -110,6 +110,8 @@ const toWit = {
       defaultTokenLifetime: toWit.u64(s.defaultTokenLifetime, 'defaultTokenLifetime'),
       allowWeakHashing: Boolean(s.allowWeakHashing),
       maxTokensPerUser: s.maxTokensPerUser,
+      minPasswordLength: s.minPasswordLength,
+      refuseCommonPasswords: Boolean(s.refuseCommonPasswords),
     };
   },
 };
@@ -130,6 +132,8 @@ const fromWit = {
     defaultTokenLifetime: Number(s.defaultTokenLifetime),
     allowWeakHashing: s.allowWeakHashing,
     maxTokensPerUser: s.maxTokensPerUser,
+    minPasswordLength: s.minPasswordLength,
+    refuseCommonPasswords: s.refuseCommonPasswords,
   }),
   optional: (v) => (v === undefined ? null : v),
   emailToken: (t) => ({ token: t.token, id: t.id, expires: Number(t.expires) }),

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Moth, MothError, FileStore, ManualClock, MemoryStore } from '../src/index.js';
 
-const cheap = { argon2MemoryKib: 8, argon2Iterations: 1, argon2Parallelism: 1, defaultTokenLifetime: 3600, allowWeakHashing: true, maxTokensPerUser: 1000 };
+const cheap = { argon2MemoryKib: 8, argon2Iterations: 1, argon2Parallelism: 1, defaultTokenLifetime: 3600, allowWeakHashing: true, maxTokensPerUser: 1000, minPasswordLength: 1, refuseCommonPasswords: false };
 
 test('a file store keeps everything across reopening and ignores a torn last line', async () => {
   const path = join(mkdtempSync(join(tmpdir(), 'moth-')), 'moth.log');
@@ -178,7 +178,7 @@ test('settings come from the component: a fresh store reports its defaults, and 
   const moth = await Moth.open();
   const defaults = moth.getSettings();
   // The defaults documented in wit/settings.wit, as the component reports them.
-  assert.deepEqual(defaults, { argon2MemoryKib: 19456, argon2Iterations: 2, argon2Parallelism: 1, defaultTokenLifetime: 259200, allowWeakHashing: false, maxTokensPerUser: 1000 });
+  assert.deepEqual(defaults, { argon2MemoryKib: 19456, argon2Iterations: 2, argon2Parallelism: 1, defaultTokenLifetime: 259200, allowWeakHashing: false, maxTokensPerUser: 1000, minPasswordLength: 8, refuseCommonPasswords: true });
   moth.setSettings({ ...defaults, defaultTokenLifetime: 60 });
   assert.deepEqual(moth.getSettings(), { ...defaults, defaultTokenLifetime: 60 });
 });

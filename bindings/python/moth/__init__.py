@@ -168,8 +168,8 @@ class SweepOutcome:
 
 @dataclass(frozen=True)
 class Settings:
-    """Argon2id costs, the default token lifetime and the per-user token
-    cap. No defaults here: a
+    """Argon2id costs, the default token lifetime, the per-user token cap
+    and the password policy. No defaults here: a
     store without settings reports the component's through ``get_settings``;
     change one field with ``dataclasses.replace(moth.get_settings(), ...)``."""
 
@@ -182,6 +182,11 @@ class Settings:
     #: The most live login tokens one user holds; a login beyond it
     #: revokes the user's oldest.
     max_tokens_per_user: int
+    #: The fewest characters a new password may have (1..=128; the
+    #: component's default is 8). Never applied at login.
+    min_password_length: int
+    #: Refuse new passwords on the component's list of common ones.
+    refuse_common_passwords: bool
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from moth import (ApiKey, ComponentTrapError, EmailToken, EmailTokenInfo, EmailT
                   MemoryStore, Moth, MothError, NameTakenError, NewApiKey, NoUserError, OneTimeToken, Settings,
                   SqliteStore, StorageError, StoreTrap, SweepOutcome, TokenExpiredError, User, UserExistsError)
 
-CHEAP = Settings(8, 1, 1, 3600, True, 1000)
+CHEAP = Settings(8, 1, 1, 3600, True, 1000, 1, False)
 
 
 def test_sqlite_store_keeps_everything_across_reopening(tmp_path):
@@ -43,9 +43,9 @@ def test_settings_come_from_the_component():
     moth = Moth.open()
     defaults = moth.get_settings()
     # The defaults documented in wit/settings.wit, as the component reports them.
-    assert defaults == Settings(19456, 2, 1, 259200, False, 1000)
+    assert defaults == Settings(19456, 2, 1, 259200, False, 1000, 8, True)
     moth.set_settings(dataclasses.replace(defaults, default_token_lifetime=60))
-    assert moth.get_settings() == Settings(19456, 2, 1, 60, False, 1000)
+    assert moth.get_settings() == Settings(19456, 2, 1, 60, False, 1000, 8, True)
     with pytest.raises(TypeError):
         Settings()  # no invented defaults
 

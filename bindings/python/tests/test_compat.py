@@ -9,7 +9,7 @@ import moth
 from moth import (IpMismatchError, InvalidInputError, InvalidTokenError, KeyOwner, ManualClock, MemoryStore,
                   Settings, StorageError, TokenExpiredError, compat)
 
-CHEAP = Settings(8, 1, 1, 3600, True, 1000)
+CHEAP = Settings(8, 1, 1, 3600, True, 1000, 1, False)
 DAY = 24 * 60 * 60
 
 

@@ -36,6 +36,7 @@ mod error;
 pub mod memory;
 mod one_time;
 mod password;
+mod policy;
 mod sessions;
 mod settings;
 mod text;
@@ -63,6 +64,9 @@ pub use one_time::{
 };
 pub use password::{
     MAX_ARGON2_ITERATIONS, MAX_ARGON2_MEMORY_KIB, MAX_ARGON2_PARALLELISM, MAX_PASSWORD_BYTES,
+};
+pub use policy::{
+    DEFAULT_MIN_PASSWORD_LENGTH, MAX_MIN_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, is_common_password,
 };
 pub use sessions::{MAX_SWEEP, MAX_SWEEP_REVOCATIONS, Session, SweepOutcome, Validation};
 pub use settings::{

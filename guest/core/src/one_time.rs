@@ -233,10 +233,12 @@ impl<E: Env> Auth<E> {
     pub fn reset_password(&self, token: &str, new_password: &str) -> Result<User> {
         password::check_password_input(new_password)?;
         let digest = digest_of(token)?;
-        self.live_one_time(&digest, PURPOSE_RESET_PASSWORD)?;
+        let live = self.live_one_time(&digest, PURPOSE_RESET_PASSWORD)?;
+        let settings = self.get_settings()?;
+        crate::policy::check_new_password(&settings, &live.user.record.username, new_password)?;
         // Hash once, outside the retry loop: it is the expensive part and
         // does not depend on anything a conflict could change.
-        let password_hash = password::hash(&self.env, &self.get_settings()?, new_password)?;
+        let password_hash = password::hash(&self.env, &settings, new_password)?;
         retry(|| {
             let live = self.live_one_time(&digest, PURPOSE_RESET_PASSWORD)?;
             let (record, revocation) =

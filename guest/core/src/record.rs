@@ -274,23 +274,26 @@ impl LegacySessionEntry {
 }
 
 impl Settings {
-    /// The stored bytes (version 3: version 2 and the per-user token cap).
+    /// The stored bytes (version 4: version 3 and the password policy).
     pub(crate) fn encode(&self) -> Vec<u8> {
-        Writer::new(3)
+        Writer::new(4)
             .u32(self.argon2_memory_kib)
             .u32(self.argon2_iterations)
             .u32(self.argon2_parallelism)
             .u64(self.default_token_lifetime)
             .u32(u32::from(self.allow_weak_hashing))
             .u32(self.max_tokens_per_user)
+            .u32(self.min_password_length)
+            .u32(u32::from(self.refuse_common_passwords))
             .0
     }
 
     /// Parse stored bytes of version 1 (no flag: weak costs were not
-    /// allowed), 2 (no cap: the default cap) or 3.
+    /// allowed), 2 (no cap: the default cap), 3 (no password policy: the
+    /// default policy, which a store written before it gets on upgrade) or 4.
     pub(crate) fn decode(bytes: &[u8]) -> Result<Self> {
         let (version, mut r) = Reader::new(bytes)?;
-        if !(1..=3).contains(&version) {
+        if !(1..=4).contains(&version) {
             return Err(corrupt());
         }
         let mut s = Settings {
@@ -300,19 +303,30 @@ impl Settings {
             default_token_lifetime: r.u64()?,
             allow_weak_hashing: false,
             max_tokens_per_user: crate::settings::DEFAULT_TOKENS_PER_USER,
+            min_password_length: crate::policy::DEFAULT_MIN_PASSWORD_LENGTH,
+            refuse_common_passwords: true,
         };
         if version >= 2 {
-            s.allow_weak_hashing = match r.u32()? {
-                0 => false,
-                1 => true,
-                _ => return Err(corrupt()),
-            };
+            s.allow_weak_hashing = flag(r.u32()?)?;
         }
-        if version == 3 {
+        if version >= 3 {
             s.max_tokens_per_user = r.u32()?;
+        }
+        if version >= 4 {
+            s.min_password_length = r.u32()?;
+            s.refuse_common_passwords = flag(r.u32()?)?;
         }
         r.end()?;
         Ok(s)
+    }
+}
+
+/// A stored boolean: 0 or 1.
+fn flag(v: u32) -> Result<bool> {
+    match v {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ => Err(corrupt()),
     }
 }
 

@@ -1,9 +1,9 @@
-//! Settings: the Argon2 costs and default token lifetime, their defaults,
-//! and reading and storing them.
+//! Settings: the Argon2 costs, default token lifetime, token cap and
+//! password policy, their defaults, and reading and storing them.
 
 use crate::env::{Env, Write};
 use crate::error::{Result, invalid};
-use crate::{Auth, keys, password};
+use crate::{Auth, keys, password, policy};
 
 /// The longest token lifetime accepted: ten years, in seconds.
 pub const MAX_LIFETIME: u64 = 10 * 365 * 24 * 60 * 60;
@@ -27,6 +27,13 @@ pub struct Settings {
     /// ([`DEFAULT_TOKENS_PER_USER`] by default); a login beyond it revokes
     /// the user's oldest.
     pub max_tokens_per_user: u32,
+    /// The fewest characters a new password may have,
+    /// [`crate::MIN_PASSWORD_LENGTH`]..=[`crate::MAX_MIN_PASSWORD_LENGTH`]
+    /// ([`crate::DEFAULT_MIN_PASSWORD_LENGTH`] by default).
+    pub min_password_length: u32,
+    /// Refuse new passwords on the shipped list of common ones (default
+    /// true; NIST SP 800-63B requires such a list).
+    pub refuse_common_passwords: bool,
 }
 
 /// The per-user token cap of settings that name none.
@@ -44,7 +51,8 @@ pub const MIN_ARGON2_WORK: u64 = 7 * 1024 * 5;
 
 impl Default for Settings {
     /// OWASP's Argon2id minimum (m = 19 MiB, t = 2, p = 1), MOTH's
-    /// three-day token lifetime and 1000 tokens per user.
+    /// three-day token lifetime, 1000 tokens per user, and NIST's password
+    /// policy: at least 8 characters, common passwords refused.
     fn default() -> Self {
         Settings {
             argon2_memory_kib: 19 * 1024,
@@ -53,6 +61,8 @@ impl Default for Settings {
             default_token_lifetime: 3 * 24 * 60 * 60,
             allow_weak_hashing: false,
             max_tokens_per_user: DEFAULT_TOKENS_PER_USER,
+            min_password_length: policy::DEFAULT_MIN_PASSWORD_LENGTH,
+            refuse_common_passwords: true,
         }
     }
 }
@@ -102,6 +112,7 @@ impl<E: Env> Auth<E> {
                 "max tokens per user must be 1..={MAX_TOKENS_PER_USER}"
             )));
         }
+        policy::check_min_length(settings.min_password_length)?;
         self.env
             .commit(&[], &[Write::put(keys::settings(), settings.encode())])?;
         Ok(())
@@ -174,6 +185,13 @@ mod tests {
         for cap in [0, crate::MAX_TOKENS_PER_USER + 1] {
             let s = Settings {
                 max_tokens_per_user: cap,
+                ..Settings::default()
+            };
+            assert!(matches!(a.set_settings(s), Err(Error::InvalidInput(_))));
+        }
+        for min in [0, crate::MAX_MIN_PASSWORD_LENGTH + 1] {
+            let s = Settings {
+                min_password_length: min,
                 ..Settings::default()
             };
             assert!(matches!(a.set_settings(s), Err(Error::InvalidInput(_))));

@@ -7,7 +7,7 @@ use crate::error::{Error, Result, invalid};
 use crate::record::{UserRecord, decode_id, encode_id, encode_revocation};
 use crate::text::check_name;
 use crate::txn::{committed, retry};
-use crate::{Auth, keys, password};
+use crate::{Auth, keys, password, policy};
 
 /// The longest username accepted, in bytes.
 pub const MAX_USERNAME_BYTES: usize = 256;
@@ -100,6 +100,7 @@ impl<E: Env> Auth<E> {
             return Err(Error::UserExists);
         }
         let settings = self.get_settings()?;
+        policy::check_new_password(&settings, username, password)?;
         // Hash once, outside the retry loop: it is the expensive part and
         // does not depend on anything a conflict could change.
         let password_hash = password::hash(&self.env, &settings, password)?;
@@ -191,10 +192,11 @@ impl<E: Env> Auth<E> {
     /// small commit whatever their number (see [`Auth::delete_tokens`]).
     pub fn set_password(&self, id: u64, password: &str) -> Result<()> {
         password::check_password_input(password)?;
-        if self.load_user(id)?.is_none() {
-            return Err(Error::NoUser);
-        }
+        let user = self.load_user(id)?.ok_or(Error::NoUser)?;
         let settings = self.get_settings()?;
+        // Checked against the name as read: a rename is not an operation,
+        // so the name cannot change before the commit.
+        policy::check_new_password(&settings, &user.record.username, password)?;
         let password_hash = password::hash(&self.env, &settings, password)?;
         self.revoke(id, false, |r| r.password_hash = password_hash.clone())
             .map(|_| ())

@@ -40,9 +40,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use moth_core::memory::MemoryEnv;
 use moth_core::{
     Auth, Entry, Env, Error, Guard, MAX_ARGON2_ITERATIONS, MAX_ARGON2_MEMORY_KIB,
-    MAX_ARGON2_PARALLELISM, MAX_LIFETIME, MAX_PAGE, MAX_PASSWORD_BYTES, MAX_PERMISSIONS_BYTES,
-    MAX_SWEEP, MAX_USERNAME_BYTES, MIN_ARGON2_MEMORY_KIB, MIN_ARGON2_WORK, Result, Settings,
-    StoreError, TOKEN_LEN, TOKEN_PREFIX, User, Write,
+    MAX_ARGON2_PARALLELISM, MAX_LIFETIME, MAX_MIN_PASSWORD_LENGTH, MAX_PAGE, MAX_PASSWORD_BYTES,
+    MAX_PERMISSIONS_BYTES, MAX_SWEEP, MAX_USERNAME_BYTES, MIN_ARGON2_MEMORY_KIB, MIN_ARGON2_WORK,
+    Result, Settings, StoreError, TOKEN_LEN, TOKEN_PREFIX, User, Write,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -60,6 +60,9 @@ fn cheap_settings() -> Settings {
         argon2_iterations: 1,
         argon2_parallelism: 1,
         allow_weak_hashing: true,
+        // Tests use short passwords; the policy has tests of its own.
+        min_password_length: 1,
+        refuse_common_passwords: false,
         ..Settings::default()
     }
 }
@@ -542,7 +545,7 @@ fn settings() -> impl Strategy<Value = Settings> {
         default_token_lifetime: l,
         ..cheap_settings()
     });
-    let broken = (valid.clone(), 0..14usize).prop_map(|(mut s, which)| {
+    let broken = (valid.clone(), 0..16usize).prop_map(|(mut s, which)| {
         let min_memory = 8 * s.argon2_parallelism;
         match which {
             0 => s.argon2_parallelism = 0,
@@ -558,6 +561,8 @@ fn settings() -> impl Strategy<Value = Settings> {
             10 => s.default_token_lifetime = 0,
             11 => s.default_token_lifetime = MAX_LIFETIME + 1,
             12 => s.default_token_lifetime = u64::MAX,
+            13 => s.min_password_length = 0,
+            14 => s.min_password_length = MAX_MIN_PASSWORD_LENGTH + 1,
             // Cheap costs without the opt-in.
             _ => s.allow_weak_hashing = false,
         }
@@ -710,6 +715,13 @@ fn password_ok(s: &str) -> bool {
     !s.is_empty() && s.len() <= MAX_PASSWORD_BYTES
 }
 
+/// The password policy of the model's settings (length floor 1, the
+/// common list off): only the rule against the username applies.
+fn new_password_ok(name: &str, password: &str) -> bool {
+    let (pw, name) = (password.to_lowercase(), name.to_lowercase());
+    password_ok(password) && pw != name && !(name.chars().count() >= 3 && pw.contains(&name))
+}
+
 fn permissions_ok(s: &str) -> bool {
     s.len() <= MAX_PERMISSIONS_BYTES
 }
@@ -723,6 +735,7 @@ fn settings_ok(s: &Settings) -> bool {
         && (1..=MAX_ARGON2_ITERATIONS).contains(&s.argon2_iterations)
         && (8 * s.argon2_parallelism..=MAX_ARGON2_MEMORY_KIB).contains(&s.argon2_memory_kib)
         && lifetime_ok(s.default_token_lifetime)
+        && (1..=MAX_MIN_PASSWORD_LENGTH).contains(&s.min_password_length)
         && (s.allow_weak_hashing
             || (s.argon2_memory_kib >= MIN_ARGON2_MEMORY_KIB
                 && u64::from(s.argon2_memory_kib) * u64::from(s.argon2_iterations)
@@ -1003,6 +1016,8 @@ impl Harness {
                         Err(Kind::InvalidInput)
                     } else if m.names.contains_key(&name) {
                         Err(Kind::UserExists)
+                    } else if !new_password_ok(&name, &password) {
+                        Err(Kind::InvalidInput)
                     } else {
                         Ok(User {
                             id: m.last_id + 1,
@@ -1090,6 +1105,8 @@ impl Harness {
                     Err(Kind::InvalidInput)
                 } else if !m.users.contains_key(&id) {
                     Err(Kind::NoUser)
+                } else if !new_password_ok(&m.users[&id].name, &password) {
+                    Err(Kind::InvalidInput)
                 } else {
                     Ok(())
                 };

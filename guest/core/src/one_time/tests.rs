@@ -610,6 +610,9 @@ fn racing() -> (Auth<Racy>, Rc<Auth<Racy>>, u64) {
         argon2_memory_kib: 64,
         argon2_iterations: 1,
         allow_weak_hashing: true,
+        // Tests use short passwords; the policy has tests of its own.
+        min_password_length: 1,
+        refuse_common_passwords: false,
         ..Settings::default()
     })
     .unwrap();
@@ -723,4 +726,28 @@ fn reset_password_hashes_nothing_for_a_token_that_is_not_live() {
     );
     assert_eq!(a.reset_password(&live.token, "new").map(|u| u.id), Ok(id));
     assert!(a.env().draws.get() > draws);
+}
+
+#[test]
+fn reset_password_applies_the_policy_and_a_refusal_leaves_the_token_usable() {
+    let (a, id) = with_ann();
+    a.set_settings(Settings {
+        min_password_length: 8,
+        refuse_common_passwords: true,
+        ..a.get_settings().unwrap()
+    })
+    .unwrap();
+    let t = issue(&a, id, PURPOSE_RESET_PASSWORD);
+    for (p, rule) in [
+        ("brief", "at least 8"),
+        ("letmein1", "too common"),
+        ("my-ann-pass", "username"),
+    ] {
+        match a.reset_password(&t, p) {
+            Err(Error::InvalidInput(m)) => assert!(m.contains(rule), "{m}"),
+            other => panic!("{p}: {other:?}"),
+        }
+    }
+    assert_eq!(a.check_password("ann", "pw"), Ok(true));
+    assert_eq!(a.reset_password(&t, "violet-harbor-quince"), Ok(ann(id)));
 }

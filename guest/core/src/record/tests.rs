@@ -112,3 +112,42 @@ fn version_1_tokens_and_session_entries_still_decode() {
     assert!(SessionEntry::decode(&entry).is_err());
     assert!(LegacySessionEntry::decode(&SessionEntry { expires: 1 }.encode()).is_err());
 }
+
+/// Settings exactly as version 3 wrote them get the default password
+/// policy; a non-default policy survives a round trip.
+#[test]
+fn version_3_settings_get_the_default_password_policy() {
+    let mut v3 = vec![3];
+    for n in [64u32, 3, 1] {
+        v3.extend_from_slice(&n.to_be_bytes());
+    }
+    v3.extend_from_slice(&3600u64.to_be_bytes());
+    v3.extend_from_slice(&1u32.to_be_bytes());
+    v3.extend_from_slice(&7u32.to_be_bytes());
+    let s = Settings::decode(&v3).unwrap();
+    assert_eq!(
+        s,
+        Settings {
+            argon2_memory_kib: 64,
+            argon2_iterations: 3,
+            argon2_parallelism: 1,
+            default_token_lifetime: 3600,
+            allow_weak_hashing: true,
+            max_tokens_per_user: 7,
+            ..Settings::default()
+        }
+    );
+    assert_eq!(
+        (s.min_password_length, s.refuse_common_passwords),
+        (8, true)
+    );
+    let lax = Settings {
+        min_password_length: 1,
+        refuse_common_passwords: false,
+        ..s
+    };
+    assert_eq!(Settings::decode(&lax.encode()), Ok(lax));
+    let mut bad = lax.encode();
+    *bad.last_mut().unwrap() = 2;
+    assert!(Settings::decode(&bad).is_err());
+}

@@ -10,6 +10,9 @@ pub(crate) fn auth() -> Auth<MemoryEnv> {
         argon2_memory_kib: 64,
         argon2_iterations: 1,
         allow_weak_hashing: true,
+        // Tests use short passwords; the policy has tests of its own.
+        min_password_length: 1,
+        refuse_common_passwords: false,
         ..Settings::default()
     })
     .unwrap();
@@ -99,4 +102,73 @@ fn debug_of_the_store_shows_no_password_hash() {
     let shown = format!("{a:?}");
     assert!(!shown.contains("argon2"), "{shown}");
     assert!(shown.contains(r#"seed: "<redacted>""#), "{shown}");
+}
+
+/// The password policy of the default settings, with cheap hashing.
+fn strict() -> Auth<MemoryEnv> {
+    let a = Auth::new(MemoryEnv::new());
+    a.set_settings(Settings {
+        argon2_memory_kib: 64,
+        argon2_iterations: 1,
+        allow_weak_hashing: true,
+        ..Settings::default()
+    })
+    .unwrap();
+    a
+}
+
+fn refused(r: crate::Result<impl std::fmt::Debug>, rule: &str) {
+    match r {
+        Err(Error::InvalidInput(m)) => assert!(m.contains(rule), "{m} names {rule}"),
+        other => panic!("expected {rule}, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_new_user_s_password_must_meet_the_policy_and_a_refusal_writes_nothing() {
+    let a = strict();
+    let before = a.env().len();
+    refused(a.create_user("ann", "short", ""), "at least 8 characters");
+    refused(a.create_user("ann", "Password1", ""), "too common");
+    refused(
+        a.create_user("annabel", "xx-annabel-xx", ""),
+        "contain the username",
+    );
+    assert_eq!(a.env().len(), before);
+    assert_eq!(
+        a.create_user("ann", "plum-orbit-velvet", "").map(|u| u.id),
+        Ok(1)
+    );
+}
+
+#[test]
+fn set_password_applies_the_policy_to_the_user_s_own_name() {
+    let a = strict();
+    let ann = a.create_user("annabel", "plum-orbit-velvet", "").unwrap();
+    let t = a.login("annabel", "plum-orbit-velvet", None).unwrap().token;
+    refused(
+        a.set_password(ann.id, "ANNABEL-2024"),
+        "contain the username",
+    );
+    refused(a.set_password(ann.id, "qwertyuiop"), "too common");
+    refused(a.set_password(ann.id, "1234567"), "at least 8");
+    // Nothing changed: the old password works and the token lives.
+    assert!(a.validate(&t).is_ok());
+    assert_eq!(a.check_password("annabel", "plum-orbit-velvet"), Ok(true));
+    assert_eq!(a.set_password(ann.id, "quartz-mellow-fjord"), Ok(()));
+}
+
+#[test]
+fn login_never_applies_the_policy() {
+    // A password set under a laxer policy still logs in after it tightens.
+    let a = auth();
+    a.create_user("ann", "pw", "").unwrap();
+    a.set_settings(Settings {
+        min_password_length: 8,
+        refuse_common_passwords: true,
+        ..a.get_settings().unwrap()
+    })
+    .unwrap();
+    assert!(a.login("ann", "pw", None).is_ok());
+    assert_eq!(a.check_password("ann", "pw"), Ok(true));
 }

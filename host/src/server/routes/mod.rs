@@ -5,11 +5,13 @@ mod api_keys;
 mod email_tokens;
 mod one_time_tokens;
 mod sessions;
+mod settings;
 mod tenants;
 mod users;
 
 pub use api_keys::{KeyBody as ApiKeyBody, NewKeyBody as NewApiKeyBody};
 pub use email_tokens::Info as EmailTokenBody;
+pub use settings::SettingsBody;
 
 use std::sync::Arc;
 
@@ -89,6 +91,10 @@ pub fn router(moth: Moth, config: &ServerConfig) -> Router {
         )
         .route("/api-keys/by-owner", delete(api_keys::revoke_owner))
         .route("/one-time-tokens", post(one_time_tokens::issue))
+        .route(
+            "/settings",
+            get(settings::get_settings).patch(settings::set_settings),
+        )
         .route_layer(admin());
     // The same API for the default tenant (or X-Moth-Tenant) and under /t/{tenant}.
     let api: Router<Arc<AppState>> = public.merge(managed);

@@ -1,0 +1,59 @@
+//! The settings routes (admin): `GET /settings` and `PATCH /settings`, for
+//! the default tenant or the one the request names.
+
+use axum::Json;
+use serde::Serialize;
+
+use crate::server::error::ApiResult;
+use crate::server::extract::{ForTenant, Input};
+use crate::{Settings, SettingsOverrides};
+
+/// The settings in force, as the HTTP API and the CLI show them: under the
+/// names [`SettingsOverrides`] takes.
+#[derive(Debug, Serialize)]
+pub struct SettingsBody {
+    argon2_memory_kib: u32,
+    argon2_iterations: u32,
+    argon2_parallelism: u32,
+    token_lifetime: u64,
+    allow_weak_hashing: bool,
+    max_tokens_per_user: u32,
+    min_password_length: u32,
+    refuse_common_passwords: bool,
+}
+
+impl From<Settings> for SettingsBody {
+    fn from(s: Settings) -> Self {
+        SettingsBody {
+            argon2_memory_kib: s.argon2_memory_kib,
+            argon2_iterations: s.argon2_iterations,
+            argon2_parallelism: s.argon2_parallelism,
+            token_lifetime: s.default_token_lifetime,
+            allow_weak_hashing: s.allow_weak_hashing,
+            max_tokens_per_user: s.max_tokens_per_user,
+            min_password_length: s.min_password_length,
+            refuse_common_passwords: s.refuse_common_passwords,
+        }
+    }
+}
+
+pub(super) async fn get_settings(t: ForTenant) -> ApiResult<SettingsBody> {
+    let s = t.blocking("get_settings", |m| m.get_settings()).await?;
+    Ok(Json(s.into()))
+}
+
+/// Changes the settings named (any of [`SettingsOverrides`]), keeps the
+/// others, and returns them all. Out-of-range values are a 400 and change
+/// nothing.
+pub(super) async fn set_settings(t: ForTenant, input: Input) -> ApiResult<SettingsBody> {
+    let overrides = input.parse::<SettingsOverrides>()?;
+    let s = t
+        .blocking("set_settings", move |m| {
+            // Read and write race only with another settings change, which
+            // is an administrator's act; the last one wins whole.
+            let s = overrides.apply(m.get_settings()?);
+            m.set_settings(s).map(|()| s)
+        })
+        .await?;
+    Ok(Json(s.into()))
+}
