@@ -77,6 +77,16 @@ impl From<moth_core::Validation> for sessions::Validation {
     }
 }
 
+impl From<moth_core::SessionInfo> for sessions::SessionInfo {
+    fn from(s: moth_core::SessionInfo) -> Self {
+        Self {
+            id: s.id,
+            created: s.created,
+            expires: s.expires,
+        }
+    }
+}
+
 impl From<moth_core::SweepOutcome> for sessions::SweepOutcome {
     fn from(o: moth_core::SweepOutcome) -> Self {
         Self {

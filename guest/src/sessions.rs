@@ -3,9 +3,9 @@
 
 use crate::bindings::Component;
 use crate::bindings::exports::moth::auth::sessions::{
-    Error, Guest, Session, SweepOutcome, UserId, Validation,
+    Error, Guest, Session, SessionInfo, SweepOutcome, UserId, Validation,
 };
-use crate::convert::wit;
+use crate::convert::{wit, wit_list};
 use crate::imports::auth;
 
 impl Guest for Component {
@@ -27,6 +27,18 @@ impl Guest for Component {
 
     fn delete_tokens(id: UserId) -> Result<u64, Error> {
         wit(auth().delete_tokens(id))
+    }
+
+    fn list_sessions(id: UserId) -> Result<Vec<SessionInfo>, Error> {
+        wit_list(auth().list_sessions(id))
+    }
+
+    fn revoke_session(id: UserId, session: String) -> Result<(), Error> {
+        wit(auth().revoke_session(id, &session))
+    }
+
+    fn revoke_other_sessions(token: String) -> Result<u64, Error> {
+        wit(auth().revoke_other_sessions(&token))
     }
 
     fn sweep(limit: u32) -> Result<SweepOutcome, Error> {

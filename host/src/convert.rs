@@ -3,7 +3,7 @@
 
 use moth_core::{
     ApiKey, EmailToken, EmailTokenInfo, EmailTokenOptions, KeyOwner, NewApiKey, OneTimeToken,
-    Session, Settings, SweepOutcome, User, UserPage, Validation,
+    Session, SessionInfo, Settings, SweepOutcome, User, UserPage, Validation,
 };
 
 use crate::bindings::{
@@ -96,6 +96,16 @@ impl From<sessions::Validation> for Validation {
         Validation {
             user: v.user.into(),
             expires: v.expires,
+        }
+    }
+}
+
+impl From<sessions::SessionInfo> for SessionInfo {
+    fn from(s: sessions::SessionInfo) -> Self {
+        SessionInfo {
+            id: s.id,
+            created: s.created,
+            expires: s.expires,
         }
     }
 }

@@ -54,7 +54,7 @@ pub use metrics::{GuestMetrics, Histogram, HistogramSet};
 // The store contract's types, as `Store` takes and returns them.
 pub use moth_core::{
     ApiKey, EmailToken, EmailTokenInfo, EmailTokenOptions, KeyOwner, NewApiKey, OneTimeToken,
-    Session, Settings, SweepOutcome, User, UserPage, Validation,
+    Session, SessionInfo, Settings, SweepOutcome, User, UserPage, Validation,
 };
 pub use moth_core::{Entry, Guard, StoreError, Write};
 pub use options::Options;

@@ -277,6 +277,10 @@ enum TokenCommand {
     Count { id: u64 },
     /// Revoke all of a user's tokens.
     RevokeAll { id: u64 },
+    /// A user's live sessions (never their tokens), oldest first.
+    List { id: u64 },
+    /// End one of a user's sessions by its id (from `token list`).
+    Revoke { id: u64, session: String },
     /// Delete every expired token now.
     Sweep,
 }
@@ -422,6 +426,15 @@ fn execute(command: Command, file: &StoreLocation, tenant: &str) -> anyhow::Resu
                 TokenCommand::RevokeAll { id } => {
                     let count = moth.delete_tokens(id)?;
                     println!("{}", json!({ "deleted": count > 0, "count": count }));
+                }
+                TokenCommand::List { id } => {
+                    for s in moth.list_sessions(id)? {
+                        print_json(&server::SessionBody::from(s));
+                    }
+                }
+                TokenCommand::Revoke { id, session } => {
+                    moth.revoke_session(id, &session)?;
+                    println!("{}", json!({ "deleted": true }));
                 }
                 TokenCommand::Sweep => println!("{}", json!({ "deleted": moth.sweep_all()? })),
             }

@@ -134,6 +134,31 @@ fn create_add_run_request_shutdown() {
         text(&moth(&["token", "count", "1", "-f", db], "").stdout).trim(),
         r#"{"count":1}"#
     );
+
+    // Its session is listed (never the token) and can be ended by its id.
+    let listed = text(&moth(&["token", "list", "1", "-f", db], "").stdout);
+    let sessions: Vec<serde_json::Value> = listed
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(sessions.len(), 1, "{listed}");
+    assert!(!listed.contains("moth_"), "no token in a listing: {listed}");
+    let session = sessions[0]["id"].as_str().unwrap();
+    assert_eq!(session.len(), 16);
+    let out = moth(&["token", "revoke", "1", session, "-f", db], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), r#"{"deleted":true}"#);
+    assert_eq!(
+        text(&moth(&["token", "count", "1", "-f", db], "").stdout).trim(),
+        r#"{"count":0}"#
+    );
+    let again = moth(&["token", "revoke", "1", session, "-f", db], "");
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        text(&again.stderr).contains("Token does not exist"),
+        "{}",
+        text(&again.stderr)
+    );
 }
 
 /// `moth settings show|set`, per tenant, and the password policy as the

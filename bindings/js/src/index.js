@@ -156,6 +156,7 @@ const fromWit = {
     lastUsed: fromWit.optionalNumber(k.lastUsed),
   }),
   apiKeys: (list) => list.map(fromWit.apiKey),
+  sessions: (list) => list.map((s) => ({ id: s.id, created: fromWit.optionalNumber(s.created), expires: Number(s.expires) })),
   newApiKey: (k) => ({ key: k.key, info: fromWit.apiKey(k.info) }),
   oneTimeToken: (t) => ({ token: t.token, expires: Number(t.expires) }),
   none: () => undefined,
@@ -310,6 +311,18 @@ export class Moth {
   }
   deleteTokens(id) {
     return this.#call('sessions', 'deleteTokens', fromWit.number, toWit.u64(id, 'id'));
+  }
+  /** The user's live sessions, oldest first: `[{ id, created, expires }]`, never their tokens. */
+  listSessions(id) {
+    return this.#call('sessions', 'listSessions', fromWit.sessions, toWit.u64(id, 'id'));
+  }
+  /** End one of the user's sessions by its id (from listSessions). */
+  revokeSession(id, session) {
+    this.#call('sessions', 'revokeSession', fromWit.none, toWit.u64(id, 'id'), session);
+  }
+  /** End every session of the token's user but its own; returns how many. */
+  revokeOtherSessions(token) {
+    return this.#call('sessions', 'revokeOtherSessions', fromWit.number, token);
   }
   /**
    * Delete up to `limit` expired tokens: `{ deleted, nextExpiry }`, where

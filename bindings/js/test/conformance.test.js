@@ -31,6 +31,9 @@ function call(moth, op, a) {
     case 'logout': return moth.logout(a.token);
     case 'count-tokens': return moth.countTokens(a.id);
     case 'delete-tokens': return moth.deleteTokens(a.id);
+    case 'list-sessions': return moth.listSessions(a.id);
+    case 'revoke-session': return moth.revokeSession(a.id, a.session);
+    case 'revoke-other-sessions': return moth.revokeOtherSessions(a.token);
     case 'sweep': return moth.sweep(a.limit);
     case 'get-settings': return moth.getSettings();
     case 'set-settings': return moth.setSettings(fromScenario(a.settings));

@@ -27,7 +27,8 @@ from wasmtime.component import Component, Linker, Record, Variant
 from .stores import Conflict, MemoryStore, SqliteStore, StoreFailure, StoreTrap
 
 __all__ = [
-    "Moth", "User", "Session", "Validation", "UserPage", "SweepOutcome", "Settings", "MemoryStore", "SqliteStore",
+    "Moth", "User", "Session", "SessionInfo", "Validation", "UserPage", "SweepOutcome", "Settings", "MemoryStore",
+    "SqliteStore",
     "EmailTokenOptions", "EmailToken", "EmailTokenInfo", "KeyOwner", "ApiKey", "NewApiKey", "OneTimeToken",
     "MothError", "NoUserError", "InvalidPasswordError", "InvalidTokenError", "TokenExpiredError",
     "IpMismatchError", "NameTakenError", "LimitReachedError",
@@ -44,7 +45,8 @@ _VERSION = "0.2.0"
 _EXPORTS = {
     "users": ("create-user", "delete-user", "get-user", "list-users", "set-password", "set-permissions",
               "check-password"),
-    "sessions": ("login", "validate", "logout", "count-tokens", "delete-tokens", "sweep"),
+    "sessions": ("login", "validate", "logout", "count-tokens", "delete-tokens", "list-sessions",
+                 "revoke-session", "revoke-other-sessions", "sweep"),
     "settings": ("get-settings", "set-settings"),
     "email-tokens": ("create-email-token", "auth-email-token", "set-email-token-retval", "remove-email-token",
                      "list-email-tokens", "revoke-email-token", "remove-email-address"),
@@ -154,6 +156,18 @@ class Validation:
 class UserPage:
     users: list[User]
     next: Optional[int]
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """A live session as listings show it, never its token: ``id`` is the
+    token's public id (16 hex digits of its digest), ``created`` when it
+    was minted (``None`` for tokens minted before moth recorded that),
+    ``expires`` when it stops being valid (Unix seconds)."""
+
+    id: str
+    created: Optional[int]
+    expires: int
 
 
 @dataclass(frozen=True)
@@ -349,6 +363,10 @@ def _session(r: Any) -> Session:
 
 def _validation(r: Any) -> Validation:
     return _from_wit(Validation, r, user=_user)
+
+
+def _sessions(rs: Any) -> list[SessionInfo]:
+    return [_from_wit(SessionInfo, r) for r in rs]
 
 
 def _sweep_outcome(r: Any) -> SweepOutcome:
@@ -578,6 +596,18 @@ class Moth:
 
     def delete_tokens(self, id: int) -> int:
         return self._call("delete-tokens", _same, id)
+
+    def list_sessions(self, id: int) -> list[SessionInfo]:
+        """The user's live sessions, oldest first (never their tokens)."""
+        return self._call("list-sessions", _sessions, id)
+
+    def revoke_session(self, id: int, session: str) -> None:
+        """End one of the user's sessions by its id (from ``list_sessions``)."""
+        return self._call("revoke-session", _none, id, session)
+
+    def revoke_other_sessions(self, token: str) -> int:
+        """End every session of the token's user but its own; how many."""
+        return self._call("revoke-other-sessions", _same, token)
 
     def sweep(self, limit: int = 1000) -> SweepOutcome:
         """Delete up to ``limit`` expired tokens, oldest first."""

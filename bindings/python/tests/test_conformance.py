@@ -58,6 +58,12 @@ def call(moth, op, a):
         return moth.count_tokens(a["id"])
     if op == "delete-tokens":
         return moth.delete_tokens(a["id"])
+    if op == "list-sessions":
+        return moth.list_sessions(a["id"])
+    if op == "revoke-session":
+        return moth.revoke_session(a["id"], a["session"])
+    if op == "revoke-other-sessions":
+        return moth.revoke_other_sessions(a["token"])
     if op == "sweep":
         return moth.sweep(a["limit"])
     if op == "get-settings":

@@ -68,7 +68,9 @@ pub use password::{
 pub use policy::{
     DEFAULT_MIN_PASSWORD_LENGTH, MAX_MIN_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, is_common_password,
 };
-pub use sessions::{MAX_SWEEP, MAX_SWEEP_REVOCATIONS, Session, SweepOutcome, Validation};
+pub use sessions::{
+    MAX_SWEEP, MAX_SWEEP_REVOCATIONS, Session, SessionInfo, SweepOutcome, Validation,
+};
 pub use settings::{
     DEFAULT_TOKENS_PER_USER, MAX_LIFETIME, MAX_TOKENS_PER_USER, MIN_ARGON2_MEMORY_KIB,
     MIN_ARGON2_WORK, Settings,

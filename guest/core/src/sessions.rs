@@ -16,8 +16,11 @@ use crate::error::{Error, Result};
 use crate::record::{LegacySessionEntry, SessionEntry, TokenRecord};
 use crate::{Auth, User, keys, token};
 
+mod manage;
 mod mint;
 mod sweep;
+
+pub use manage::SessionInfo;
 
 pub use sweep::MAX_SWEEP_REVOCATIONS;
 

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::error::Result;
 use crate::handle::Cost;
-use crate::{Moth, Session, SweepOutcome, Validation};
+use crate::{Moth, Session, SessionInfo, SweepOutcome, Validation};
 
 /// How many expired tokens one call of [`Moth::sweep_all`] deletes.
 const SWEEP_BATCH: u32 = 1000;
@@ -63,6 +63,33 @@ impl Moth {
         })?;
         self.sweep_state().revoked();
         Ok(live)
+    }
+
+    /// The user's live sessions, oldest first (never their tokens).
+    pub fn list_sessions(&self, id: u64) -> Result<Vec<SessionInfo>> {
+        self.call("list_sessions", Cost::Short, |i| {
+            let (sessions, store) = i.sessions();
+            sessions.call_list_sessions(store, id)
+        })
+        .map(|list| list.into_iter().map(SessionInfo::from).collect())
+    }
+
+    /// End one of the user's sessions by its id (from
+    /// [`Moth::list_sessions`]); its token is deleted at once.
+    pub fn revoke_session(&self, id: u64, session: &str) -> Result<()> {
+        self.call("revoke_session", Cost::Short, |i| {
+            let (sessions, store) = i.sessions();
+            sessions.call_revoke_session(store, id, session)
+        })
+    }
+
+    /// End every live session of the token's user but the token's own;
+    /// returns how many were ended.
+    pub fn revoke_other_sessions(&self, token: &str) -> Result<u64> {
+        self.call("revoke_other_sessions", Cost::Short, |i| {
+            let (sessions, store) = i.sessions();
+            sessions.call_revoke_other_sessions(store, token)
+        })
     }
 
     /// Delete up to `limit` (1..=10000) expired tokens, oldest first, then

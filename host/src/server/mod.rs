@@ -24,7 +24,9 @@ use tokio::sync::oneshot;
 
 use crate::Moth;
 pub use extract::TENANT_HEADER;
-pub use routes::{ApiKeyBody, EmailTokenBody, NewApiKeyBody, SettingsBody, UserBody, router};
+pub use routes::{
+    ApiKeyBody, EmailTokenBody, NewApiKeyBody, SessionBody, SettingsBody, UserBody, router,
+};
 
 /// The largest request body accepted, in bytes. A password is at most
 /// 1 KiB and a permissions string 64 KiB, so this leaves room for both.

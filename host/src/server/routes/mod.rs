@@ -11,6 +11,7 @@ mod users;
 
 pub use api_keys::{KeyBody as ApiKeyBody, NewKeyBody as NewApiKeyBody};
 pub use email_tokens::Info as EmailTokenBody;
+pub use sessions::SessionBody;
 pub use settings::SettingsBody;
 
 use std::sync::Arc;
@@ -55,6 +56,11 @@ pub fn router(moth: Moth, config: &ServerConfig) -> Router {
         .route("/validate", get(sessions::validate))
         .route("/passvalid", get(users::check_password))
         .route("/logout", delete(sessions::logout))
+        .route(
+            "/sessions/own",
+            get(sessions::own_sessions).delete(sessions::revoke_own_session),
+        )
+        .route("/sessions/others", delete(sessions::revoke_other_sessions))
         .route("/email-tokens/auth", post(email_tokens::auth))
         .route("/email-tokens/token", delete(email_tokens::remove))
         .route("/api-keys/verify", post(api_keys::verify))
@@ -74,6 +80,8 @@ pub fn router(moth: Moth, config: &ServerConfig) -> Router {
         .route("/getusers", get(users::list_users))
         .route("/getuser", get(users::get_user))
         .route("/deltokens", delete(sessions::delete_tokens))
+        .route("/sessions", get(sessions::list_sessions))
+        .route("/sessions/by-id", delete(sessions::revoke_session))
         .route(
             "/email-tokens",
             post(email_tokens::create).get(email_tokens::list),

@@ -1,5 +1,7 @@
 //! MOTH's token routes: `/login`, `/validate`, `/logout`, `/gettokens`,
-//! `/deltokens`.
+//! `/deltokens`; and the session routes: `/sessions` and `/sessions/by-id`
+//! (admin: any user's), `/sessions/own` and `/sessions/others` (the
+//! holder of a token: their own).
 
 use std::time::Duration;
 
@@ -9,8 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use super::UserFields;
 use super::users::ById;
+use crate::SessionInfo;
 use crate::server::error::ApiResult;
-use crate::server::extract::{ForTenant, Params, token_or_bearer};
+use crate::server::extract::{Body, ForTenant, Params, token_or_bearer};
 
 #[derive(Deserialize)]
 pub(super) struct Login {
@@ -99,6 +102,118 @@ pub(super) async fn delete_tokens(
 ) -> ApiResult<super::DeletedCount> {
     let count = t
         .blocking("delete_tokens", move |m| m.delete_tokens(p.id))
+        .await?;
+    Ok(Json(super::DeletedCount {
+        deleted: count > 0,
+        count,
+    }))
+}
+
+/// A session as the session routes show it: `{"id","created","expires"}`
+/// (`created` is null for a token minted before moth recorded it).
+#[derive(Debug, Serialize)]
+pub struct SessionBody {
+    id: String,
+    created: Option<u64>,
+    expires: u64,
+}
+
+impl From<SessionInfo> for SessionBody {
+    fn from(s: SessionInfo) -> Self {
+        SessionBody {
+            id: s.id,
+            created: s.created,
+            expires: s.expires,
+        }
+    }
+}
+
+fn bodies(list: Vec<SessionInfo>) -> Json<Vec<SessionBody>> {
+    Json(list.into_iter().map(SessionBody::from).collect())
+}
+
+/// `GET /sessions` (admin): user `id`'s live sessions, oldest first.
+pub(super) async fn list_sessions(
+    t: ForTenant,
+    Params(p): Params<ById>,
+) -> ApiResult<Vec<SessionBody>> {
+    let list = t
+        .read("list_sessions", move |m| m.list_sessions(p.id))
+        .await?;
+    Ok(bodies(list))
+}
+
+#[derive(Deserialize)]
+pub(super) struct OneSession {
+    id: u64,
+    session: String,
+}
+
+/// `DELETE /sessions/by-id` (admin): end user `id`'s session `session`.
+pub(super) async fn revoke_session(
+    t: ForTenant,
+    Params(p): Params<OneSession>,
+) -> ApiResult<super::Deleted> {
+    t.blocking("revoke_session", move |m| {
+        m.revoke_session(p.id, &p.session)
+    })
+    .await?;
+    Ok(Json(super::Deleted { deleted: true }))
+}
+
+/// The token that proves who is asking, and optionally a session of theirs.
+#[derive(Deserialize)]
+pub(super) struct Own {
+    token: Option<String>,
+    session: Option<String>,
+}
+
+/// `GET /sessions/own`: the token holder's live sessions. The token comes
+/// as `Authorization: Bearer` (or in the JSON body), never in the URL.
+pub(super) async fn own_sessions(
+    t: ForTenant,
+    headers: HeaderMap,
+    Body(p): Body<Own>,
+) -> ApiResult<Vec<SessionBody>> {
+    let token = token_or_bearer(p.token, &headers)?;
+    let list = t
+        .read("list_sessions", move |m| {
+            m.list_sessions(m.validate(&token)?.user.id)
+        })
+        .await?;
+    Ok(bodies(list))
+}
+
+/// `DELETE /sessions/own`: end one of the token holder's sessions, named
+/// by `session` (their own included: that is a logout).
+pub(super) async fn revoke_own_session(
+    t: ForTenant,
+    headers: HeaderMap,
+    Body(p): Body<Own>,
+) -> ApiResult<super::Deleted> {
+    let token = token_or_bearer(p.token, &headers)?;
+    let session = p
+        .session
+        .ok_or_else(crate::server::error::ApiError::missing)?;
+    t.blocking("revoke_session", move |m| {
+        m.revoke_session(m.validate(&token)?.user.id, &session)
+    })
+    .await?;
+    Ok(Json(super::Deleted { deleted: true }))
+}
+
+/// `DELETE /sessions/others`: end every session of the token holder but
+/// this one ("log out other devices").
+pub(super) async fn revoke_other_sessions(
+    t: ForTenant,
+    headers: HeaderMap,
+    Body(p): Body<Own>,
+) -> ApiResult<super::DeletedCount> {
+    let token = token_or_bearer(p.token, &headers)?;
+    let count = t
+        .blocking("revoke_other_sessions", move |m| {
+            m.revoke_other_sessions(&token)
+        })
         .await?;
     Ok(Json(super::DeletedCount {
         deleted: count > 0,
