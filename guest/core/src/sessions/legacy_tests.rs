@@ -84,3 +84,25 @@ fn a_store_written_before_the_l_index_keeps_working() {
         "ann, her name, her login stamp, the id counter, settings"
     );
 }
+
+#[test]
+fn legacy_sessions_are_listed_without_a_mint_time_and_can_be_ended() {
+    let a = auth();
+    let id = a.create_user("ann", "pw", "").unwrap().id;
+    let old = legacy_tokens(&a, id, &[100, 200]);
+    let new = a.login("ann", "pw", None).unwrap().token;
+    let listed = a.list_sessions(id).unwrap();
+    let created: Vec<_> = listed.iter().map(|s| s.created.is_some()).collect();
+    assert_eq!(
+        created,
+        [true, false, false],
+        "current sessions first, then legacy"
+    );
+    let first_old = token::public_id(&token::digest(&old[0]));
+    a.revoke_session(id, &first_old).unwrap();
+    assert_eq!(a.validate(&old[0]), Err(Error::InvalidToken));
+    assert_eq!(a.revoke_other_sessions(&new), Ok(1));
+    assert_eq!(a.validate(&old[1]), Err(Error::InvalidToken));
+    assert!(a.validate(&new).is_ok());
+    assert_eq!(a.list_sessions(id).unwrap().len(), 1);
+}
