@@ -5,7 +5,9 @@ use crate::Settings;
 
 /// Settings to change; `None` keeps the base's value. The field names are
 /// the HTTP parameters and (kebab-cased) the CLI flags.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, clap::Args)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize, clap::Args,
+)]
 pub struct SettingsOverrides {
     /// Argon2id memory cost in KiB (default 19456).
     #[arg(long)]
@@ -35,6 +37,19 @@ pub struct SettingsOverrides {
 }
 
 impl SettingsOverrides {
+    /// The names it takes (its fields), so that a request naming anything
+    /// else can be refused instead of silently ignored.
+    pub const NAMES: [&'static str; 8] = [
+        "argon2_memory_kib",
+        "argon2_iterations",
+        "argon2_parallelism",
+        "token_lifetime",
+        "allow_weak_hashing",
+        "max_tokens_per_user",
+        "min_password_length",
+        "refuse_common_passwords",
+    ];
+
     /// `base` with these overrides applied.
     pub fn apply(self, base: Settings) -> Settings {
         Settings {
@@ -68,5 +83,30 @@ mod tests {
         let s = o.apply(base);
         assert_eq!((s.argon2_iterations, s.default_token_lifetime), (3, 60));
         assert_eq!(s.argon2_memory_kib, base.argon2_memory_kib);
+    }
+
+    #[test]
+    fn names_are_exactly_the_fields() {
+        let all = SettingsOverrides {
+            argon2_memory_kib: Some(1),
+            argon2_iterations: Some(1),
+            argon2_parallelism: Some(1),
+            token_lifetime: Some(1),
+            allow_weak_hashing: Some(true),
+            max_tokens_per_user: Some(1),
+            min_password_length: Some(1),
+            refuse_common_passwords: Some(true),
+        };
+        let value = serde_json::to_value(all).unwrap();
+        let mut fields: Vec<&str> = value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut names = SettingsOverrides::NAMES.to_vec();
+        fields.sort_unstable();
+        names.sort_unstable();
+        assert_eq!(fields, names);
     }
 }

@@ -90,6 +90,8 @@ fn settings_are_shown_and_changed_by_the_admin_only_and_bad_values_change_nothin
         json!({"min_password_length": "eight"}),
         json!({"refuse_common_passwords": "yes"}),
         json!({"max_tokens_per_user": 0}),
+        json!({"min_pasword_length": 12}),
+        json!({"min_password_length": 12, "lockout": true}),
     ] {
         let r = api.call("PATCH", "/settings", true, bad.clone());
         assert_eq!(r.status, 400, "{bad}: {r:?}");
@@ -102,6 +104,25 @@ fn settings_are_shown_and_changed_by_the_admin_only_and_bad_values_change_nothin
 fn each_tenant_has_its_own_policy() {
     let api = start();
     api.ok("PUT", "/tenants", json!({"name": "strict", "argon2_memory_kib": 8, "argon2_iterations": 1, "allow_weak_hashing": true}));
+    // A misspelt setting is refused, not ignored; nothing is created.
+    let r = api.call(
+        "PUT",
+        "/tenants",
+        true,
+        json!({"name": "typo", "min_pasword_length": 12}),
+    );
+    assert_eq!(r.status, 400, "{r:?}");
+    assert!(
+        r.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("min_pasword_length"),
+        "{r:?}"
+    );
+    assert_eq!(
+        api.call("GET", "/t/typo/settings", true, json!({})).status,
+        404
+    );
     // A new tenant gets the default policy; the default tenant keeps its own.
     let strict = api.ok("GET", "/t/strict/settings", json!({}));
     assert_eq!(

@@ -4,7 +4,7 @@
 use axum::Json;
 use serde::Serialize;
 
-use crate::server::error::ApiResult;
+use crate::server::error::{ApiError, ApiResult};
 use crate::server::extract::{ForTenant, Input};
 use crate::{Settings, SettingsOverrides};
 
@@ -46,6 +46,7 @@ pub(super) async fn get_settings(t: ForTenant) -> ApiResult<SettingsBody> {
 /// others, and returns them all. Out-of-range values are a 400 and change
 /// nothing.
 pub(super) async fn set_settings(t: ForTenant, input: Input) -> ApiResult<SettingsBody> {
+    only_known(&input, &[])?;
     let overrides = input.parse::<SettingsOverrides>()?;
     let s = t
         .blocking("set_settings", move |m| {
@@ -56,4 +57,15 @@ pub(super) async fn set_settings(t: ForTenant, input: Input) -> ApiResult<Settin
         })
         .await?;
     Ok(Json(s.into()))
+}
+
+/// Refuse parameters other than the settings' names and `also`: a
+/// misspelt setting must not be ignored as if it had been applied.
+pub(super) fn only_known(input: &Input, also: &[&str]) -> Result<(), ApiError> {
+    let given = input.parse::<serde_json::Map<String, serde_json::Value>>()?;
+    let known = |k: &str| SettingsOverrides::NAMES.contains(&k) || also.contains(&k);
+    match given.keys().find(|k| !known(k)) {
+        Some(unknown) => Err(ApiError::invalid(format!("unknown setting {unknown:?}"))),
+        None => Ok(()),
+    }
 }

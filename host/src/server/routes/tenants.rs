@@ -34,6 +34,7 @@ pub(super) async fn create_tenant(
     input: Input,
 ) -> ApiResult<Created> {
     let Name { name } = input.parse()?;
+    super::settings::only_known(&input, &["name"])?;
     let settings = input
         .parse::<SettingsOverrides>()?
         .apply(Settings::default());
