@@ -49,8 +49,8 @@ fn seed() -> &'static Seed {
             ..cheap_settings()
         })
         .expect("settings");
-        let ann = auth.create_user("ann", "pw-ann", "admin").expect("ann");
-        let bob = auth.create_user("bob", "pw-bob", "").expect("bob");
+        let ann = auth.create_user("ann", "pw-a", "admin").expect("ann");
+        let bob = auth.create_user("bob", "pw-b", "").expect("bob");
         let mut emails = Vec::new();
         let mut email = |address: &str, options: EmailTokenOptions| {
             let t = auth
@@ -101,18 +101,18 @@ fn seed() -> &'static Seed {
         once.push((t.token, PURPOSE_RESET_PASSWORD.to_owned()));
         let mut tokens = Vec::new();
         for (who, pw, lifetime) in [
-            ("ann", "pw-ann", Some(60)),
-            ("ann", "pw-ann", None),
-            ("bob", "pw-bob", None),
-            ("bob", "pw-bob", Some(10)),
+            ("ann", "pw-a", Some(60)),
+            ("ann", "pw-a", None),
+            ("bob", "pw-b", None),
+            ("bob", "pw-b", Some(10)),
         ] {
             tokens.push(auth.login(who, pw, lifetime).expect("login").token);
         }
         auth.env().advance(100);
         // Revoked: minted before a revocation.
-        tokens.push(auth.login("ann", "pw-ann", None).expect("login").token);
+        tokens.push(auth.login("ann", "pw-a", None).expect("login").token);
         auth.delete_tokens(ann.id).expect("revoke");
-        tokens.push(auth.login("ann", "pw-ann", None).expect("login").token);
+        tokens.push(auth.login("ann", "pw-a", None).expect("login").token);
         // Used once (two uses left).
         auth.auth_email_token(ANN_MAIL, &emails[0].1, Some("192.0.2.1"))
             .expect("use the email token");
@@ -484,8 +484,8 @@ pub fn exercise(env: MemoryEnv) {
             }
         }
         for (name, pw) in [
-            ("ann", "pw-ann"),
-            ("bob", "pw-bob"),
+            ("ann", "pw-a"),
+            ("bob", "pw-b"),
             ("ann", "nope"),
             ("eve", "x"),
         ] {
