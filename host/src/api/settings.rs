@@ -1,8 +1,9 @@
-//! The `settings` interface: Argon2 costs and the default token lifetime.
+//! The `settings` interface: Argon2 costs, token lifetime and cap, and
+//! the password policy.
 
 use crate::error::Result;
 use crate::handle::Cost;
-use crate::{Moth, Settings};
+use crate::{Moth, Settings, SettingsOverrides};
 
 impl Moth {
     /// The settings in force: the stored ones, else the defaults.
@@ -22,5 +23,15 @@ impl Moth {
             let (settings, store) = i.settings();
             settings.call_set_settings(store, s.into())
         })
+    }
+
+    /// Change the settings `overrides` names, keep the others, and return
+    /// them all (what `PATCH /settings` and `moth settings set` do). The
+    /// read and the write race only with another settings change, an
+    /// administrator's act; the last one wins whole.
+    pub fn update_settings(&self, overrides: SettingsOverrides) -> Result<Settings> {
+        let s = overrides.apply(self.get_settings()?);
+        self.set_settings(s)?;
+        Ok(s)
     }
 }

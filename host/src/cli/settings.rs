@@ -21,11 +21,7 @@ pub(crate) enum SettingsCommand {
 pub(crate) fn run(command: SettingsCommand, moth: &Moth) -> anyhow::Result<()> {
     let settings = match command {
         SettingsCommand::Show => moth.get_settings()?,
-        SettingsCommand::Set { settings } => {
-            let s = settings.apply(moth.get_settings()?);
-            moth.set_settings(s)?;
-            s
-        }
+        SettingsCommand::Set { settings } => moth.update_settings(settings)?,
     };
     print_json(&server::SettingsBody::from(settings));
     Ok(())

@@ -49,12 +49,7 @@ pub(super) async fn set_settings(t: ForTenant, input: Input) -> ApiResult<Settin
     only_known(&input, &[])?;
     let overrides = input.parse::<SettingsOverrides>()?;
     let s = t
-        .blocking("set_settings", move |m| {
-            // Read and write race only with another settings change, which
-            // is an administrator's act; the last one wins whole.
-            let s = overrides.apply(m.get_settings()?);
-            m.set_settings(s).map(|()| s)
-        })
+        .blocking("set_settings", move |m| m.update_settings(overrides))
         .await?;
     Ok(Json(s.into()))
 }
