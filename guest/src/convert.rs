@@ -33,6 +33,11 @@ impl From<moth_core::Error> for types::Error {
             E::IpMismatch => Self::IpMismatch,
             E::NameTaken => Self::NameTaken,
             E::LimitReached(m) => Self::LimitReached(m),
+            // Until the WIT `error` variant gains its own case (the attempts
+            // interface), a lockout reaches hosts as a limit with the wait.
+            E::LockedOut(secs) => {
+                Self::LimitReached(format!("Too many failed attempts; retry in {secs} seconds"))
+            }
             E::InvalidInput(m) => Self::InvalidInput(m),
             E::Storage(m) => Self::Storage(m),
         }
@@ -122,6 +127,8 @@ impl From<settings::Settings> for moth_core::Settings {
             max_tokens_per_user: s.max_tokens_per_user,
             min_password_length: s.min_password_length,
             refuse_common_passwords: s.refuse_common_passwords,
+            // Not in the WIT record yet: the defaults.
+            ..moth_core::Settings::default()
         }
     }
 }

@@ -70,7 +70,7 @@ use crate::settings::MAX_LIFETIME;
 use crate::text::check_name;
 use crate::token::{self, API_KEY_PREFIX};
 use crate::txn::{Attempt, committed, retry};
-use crate::{Auth, keys};
+use crate::{Auth, EventKind, keys};
 
 /// How many of an owner's index entries one operation reads: the cap, with
 /// room for keys that creations racing one another committed past it (each
@@ -267,8 +267,27 @@ impl<E: Env> Auth<E> {
             guards.push(Guard::absent(keys::api_key(&digest)));
             writes.extend(new_key_writes(&digest, &record, &owner_bytes));
             let info = to_info(&digest, &record);
+            writes.extend(self.key_event(owner, EventKind::ApiKeyCreated, &info)?);
             committed(self.env.commit(&guards, &writes), NewApiKey { key, info })
         })
+    }
+
+    /// The log entry of an API key's creation or revocation: about its
+    /// user, or about its service (named `service:` + name).
+    fn key_event(&self, owner: &KeyOwner, kind: EventKind, key: &ApiKey) -> Result<Vec<Write>> {
+        let reason = format!("key {} ({})", key.id, key.name);
+        match owner {
+            KeyOwner::User(id) => {
+                let name = self
+                    .load_user(*id)?
+                    .map(|u| u.record.username)
+                    .unwrap_or_default();
+                self.event_writes(kind, *id, &name, reason)
+            }
+            KeyOwner::Service(service) => {
+                self.service_event_writes(kind, &format!("service:{service}"), reason)
+            }
+        }
     }
 
     /// The metadata of the live key `key`, recording its use.
@@ -374,7 +393,9 @@ impl<E: Env> Auth<E> {
     pub fn revoke_api_key(&self, id: &str) -> Result<()> {
         retry(|| {
             let stored = self.find_key(id)?;
-            let (guards, writes) = self.deletes(&stored, true)?;
+            let (guards, mut writes) = self.deletes(&stored, true)?;
+            let info = stored.info();
+            writes.extend(self.key_event(&stored.record.owner, EventKind::ApiKeyRevoked, &info)?);
             committed(self.env.commit(&guards, &writes), ())
         })
     }
@@ -458,6 +479,7 @@ impl<E: Env> Auth<E> {
             guards.push(Guard::absent(keys::api_key(&digest)));
             writes.extend(new_key_writes(&digest, &record, &owner_bytes));
             let info = to_info(&digest, &record);
+            writes.extend(self.key_event(&record.owner, EventKind::ApiKeyCreated, &info)?);
             committed(self.env.commit(&guards, &writes), NewApiKey { key, info })
         })
     }

@@ -29,6 +29,11 @@ pub enum Error {
     /// A count limit is reached; the text says which.
     #[error("limit reached: {0}")]
     LimitReached(String),
+    /// Too many failed password checks: the account (or name), the device
+    /// or the source address is locked for this many more seconds. The
+    /// same whether the password was right and whether the account exists.
+    #[error("Too many failed attempts")]
+    LockedOut(u64),
     /// An argument is out of range; the text says which.
     #[error("invalid input: {0}")]
     InvalidInput(String),

@@ -62,6 +62,21 @@ pub const STAMP: u8 = b'o';
 /// see [`crate::record::encode_revocation`].
 pub const REVOKED: u8 = b'r';
 
+/// `f` + SHA-256(subject): a failure counter and lock of one subject (an
+/// account, an unknown username, a source address, a device credential);
+/// the value is a [`crate::record::CounterRecord`], which holds the
+/// subject. Indexed in `e` (value `f`) by when it goes stale.
+pub const COUNTER: u8 = b'f';
+/// `g` + (`u64::MAX` − time) + 8 random bytes: an attempt or event log
+/// entry, newest first; the value is a [`crate::record::LogRecord`].
+pub const LOG: u8 = b'g';
+/// `h` + identity + the log key's 16 bytes: a log entry by the identity it
+/// names (see [`identity`]). The value is empty.
+pub const LOG_BY_IDENTITY: u8 = b'h';
+/// `i` + 16-byte address + the log key's 16 bytes: a log entry by source
+/// address. The value is empty.
+pub const LOG_BY_SOURCE: u8 = b'i';
+
 /// The key of the last assigned user id.
 pub fn next_user_id() -> Vec<u8> {
     [&[META][..], b"next-user-id"].concat()
@@ -70,6 +85,11 @@ pub fn next_user_id() -> Vec<u8> {
 /// The key of the stored settings.
 pub fn settings() -> Vec<u8> {
     [&[META][..], b"settings"].concat()
+}
+
+/// The key of the secret that signs device credentials.
+pub fn device_key() -> Vec<u8> {
+    [&[META][..], b"device-key"].concat()
 }
 
 /// The key of user `id`.
@@ -288,6 +308,83 @@ pub fn users_after(after: Option<u64>) -> (Vec<u8>, Vec<u8>) {
         },
     };
     (start, vec![USER + 1])
+}
+
+/// The key of the counter whose subject digests to `digest`.
+pub fn counter(digest: &[u8; 32]) -> Vec<u8> {
+    tagged(COUNTER, digest)
+}
+
+/// The range of every counter, in digest order.
+pub fn counters() -> (Vec<u8>, Vec<u8>) {
+    (vec![COUNTER], vec![COUNTER + 1])
+}
+
+/// The identity bytes of a log entry: `0` + user id for a user, `1` +
+/// name + `0` for a name that named no user (names hold no control
+/// characters, so the `0` ends it and no name's range holds another's).
+pub fn identity(user: Option<u64>, name: &str) -> Vec<u8> {
+    match user {
+        Some(id) => [&[0u8][..], &id.to_be_bytes()].concat(),
+        None => [&[1u8][..], name.as_bytes(), &[0]].concat(),
+    }
+}
+
+/// The log key of an entry at `time` with suffix `nonce`: newest first.
+pub fn log(time: u64, nonce: &[u8; 8]) -> Vec<u8> {
+    [&[LOG][..], &(u64::MAX - time).to_be_bytes(), nonce].concat()
+}
+
+/// The 16 bytes after the tag of a log key: its place in time order, which
+/// the index keys end with and listings hand out as cursors.
+pub fn log_suffix(key: &[u8]) -> Option<[u8; 16]> {
+    let start = key.len().checked_sub(16).filter(|&s| s > 0)?;
+    key[start..].try_into().ok()
+}
+
+/// The log key whose suffix is `suffix`.
+pub fn log_at(suffix: &[u8; 16]) -> Vec<u8> {
+    tagged(LOG, suffix)
+}
+
+/// The identity-index key of a log entry.
+pub fn log_by_identity(identity: &[u8], suffix: &[u8; 16]) -> Vec<u8> {
+    [&[LOG_BY_IDENTITY][..], identity, suffix].concat()
+}
+
+/// The source-index key of a log entry.
+pub fn log_by_source(address: &[u8; 16], suffix: &[u8; 16]) -> Vec<u8> {
+    [&[LOG_BY_SOURCE][..], address, suffix].concat()
+}
+
+/// The prefix of a log range: the whole log, one identity's or one
+/// source's entries.
+pub fn log_prefix(tag: u8, within: &[u8]) -> Vec<u8> {
+    tagged(tag, within)
+}
+
+/// The range, under `prefix`, of log entries from `since` to `until`
+/// (inclusive, Unix seconds), newest first.
+pub fn log_range(prefix: &[u8], since: u64, until: u64) -> (Vec<u8>, Vec<u8>) {
+    let start = [prefix, &(u64::MAX - until).to_be_bytes()].concat();
+    let end = match (u64::MAX - since).checked_add(1) {
+        Some(next) => [prefix, &next.to_be_bytes()].concat(),
+        None => prefix_end(prefix),
+    };
+    (start, end)
+}
+
+/// The first key after every key that starts with `prefix` (which must
+/// not be all `0xff`).
+pub fn prefix_end(prefix: &[u8]) -> Vec<u8> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            break;
+        }
+    }
+    end
 }
 
 fn tagged(tag: u8, rest: &[u8]) -> Vec<u8> {

@@ -58,7 +58,7 @@ use crate::record::OneTimeRecord;
 use crate::token::{self, ONE_TIME_TOKEN_PREFIX};
 use crate::txn::{committed, retry};
 use crate::users::Loaded;
-use crate::{Auth, User, keys, password};
+use crate::{Auth, EventKind, User, keys, password};
 
 /// Refuse a purpose that is empty, longer than [`MAX_PURPOSE_BYTES`], or
 /// holds anything but `a`-`z`, `0`-`9` and `-`: purposes are names chosen
@@ -181,10 +181,16 @@ impl<E: Env> Auth<E> {
                 Guard::equals(stamp_key.clone(), stamp),
                 Guard::absent(keys::one_time(&digest)),
             ];
-            let writes = [
+            let mut writes = vec![
                 Write::put(keys::one_time(&digest), record.encode()),
                 Write::put(keys::expiry(expires, &digest), vec![keys::ONE_TIME]),
             ];
+            writes.extend(self.event_writes(
+                EventKind::OneTimeTokenCreated,
+                id,
+                &user.record.username,
+                format!("purpose {purpose}"),
+            )?);
             committed(
                 self.env.commit(&guards, &writes),
                 OneTimeToken { token, expires },
@@ -246,6 +252,12 @@ impl<E: Env> Auth<E> {
             let mut writes = deletes(&digest, &live.record).to_vec();
             writes.extend(revocation);
             writes.push(self.new_stamp(record.id));
+            writes.extend(self.event_writes(
+                EventKind::ResetPassword,
+                record.id,
+                &record.username,
+                "password reset by one-time token".to_owned(),
+            )?);
             let user = User::from(&record);
             committed(self.env.commit(&live.guards(), &writes), user)
         })

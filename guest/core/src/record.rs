@@ -13,7 +13,8 @@
 //! generation and mint time, indexed under `l`); session entries 1 (the
 //! legacy `s` index: generation and expiry) and 2 (the `l` index: expiry
 //! only, the rest is in the key); settings 1, 2 (the weak-hashing flag)
-//! and 3 (the per-user token cap).
+//! 3 (the per-user token cap), 4 (the password policy) and 5 (lockout
+//! and log retention).
 
 use core::fmt;
 
@@ -274,9 +275,10 @@ impl LegacySessionEntry {
 }
 
 impl Settings {
-    /// The stored bytes (version 4: version 3 and the password policy).
+    /// The stored bytes (version 5: version 4, the lockout thresholds and
+    /// the log retention).
     pub(crate) fn encode(&self) -> Vec<u8> {
-        Writer::new(4)
+        Writer::new(5)
             .u32(self.argon2_memory_kib)
             .u32(self.argon2_iterations)
             .u32(self.argon2_parallelism)
@@ -285,15 +287,24 @@ impl Settings {
             .u32(self.max_tokens_per_user)
             .u32(self.min_password_length)
             .u32(u32::from(self.refuse_common_passwords))
+            .u32(self.lockout_threshold)
+            .u64(self.lockout_window)
+            .u64(self.lockout_duration)
+            .u64(self.lockout_max_duration)
+            .u32(self.source_lockout_threshold)
+            .u64(self.source_lockout_window)
+            .u64(self.source_lockout_duration)
+            .u64(self.log_retention)
             .0
     }
 
     /// Parse stored bytes of version 1 (no flag: weak costs were not
     /// allowed), 2 (no cap: the default cap), 3 (no password policy: the
-    /// default policy, which a store written before it gets on upgrade) or 4.
+    /// default policy, which a store written before it gets on upgrade), 4
+    /// (no lockout or log settings: the defaults, likewise) or 5.
     pub(crate) fn decode(bytes: &[u8]) -> Result<Self> {
         let (version, mut r) = Reader::new(bytes)?;
-        if !(1..=4).contains(&version) {
+        if !(1..=5).contains(&version) {
             return Err(corrupt());
         }
         let mut s = Settings {
@@ -305,6 +316,7 @@ impl Settings {
             max_tokens_per_user: crate::settings::DEFAULT_TOKENS_PER_USER,
             min_password_length: crate::policy::DEFAULT_MIN_PASSWORD_LENGTH,
             refuse_common_passwords: true,
+            ..Settings::default()
         };
         if version >= 2 {
             s.allow_weak_hashing = flag(r.u32()?)?;
@@ -315,6 +327,16 @@ impl Settings {
         if version >= 4 {
             s.min_password_length = r.u32()?;
             s.refuse_common_passwords = flag(r.u32()?)?;
+        }
+        if version >= 5 {
+            s.lockout_threshold = r.u32()?;
+            s.lockout_window = r.u64()?;
+            s.lockout_duration = r.u64()?;
+            s.lockout_max_duration = r.u64()?;
+            s.source_lockout_threshold = r.u32()?;
+            s.source_lockout_window = r.u64()?;
+            s.source_lockout_duration = r.u64()?;
+            s.log_retention = r.u64()?;
         }
         r.end()?;
         Ok(s)
@@ -360,10 +382,12 @@ pub fn decode_revocation(bytes: &[u8]) -> Result<Option<u64>> {
 
 // One file per later capability's records, beside the shared encoding.
 mod api_key;
+mod attempts;
 mod email;
 mod one_time;
 
 pub use api_key::ApiKeyRecord;
+pub use attempts::{CounterRecord, LogRecord};
 pub use email::EmailTokenRecord;
 pub use one_time::OneTimeRecord;
 

@@ -14,7 +14,7 @@ use core::fmt;
 use crate::env::{Env, Guard, StoreError, Write};
 use crate::error::{Error, Result};
 use crate::record::{LegacySessionEntry, SessionEntry, TokenRecord};
-use crate::{Auth, User, keys, token};
+use crate::{Auth, EventKind, User, keys, token};
 
 mod manage;
 mod mint;
@@ -126,7 +126,11 @@ impl<E: Env> Auth<E> {
     /// login committing at the same moment is revoked too, though it may
     /// not be counted.
     pub fn delete_tokens(&self, id: u64) -> Result<u64> {
-        self.revoke(id, true, |_| {})
+        let event = (
+            EventKind::SessionsRevoked,
+            "every session revoked".to_owned(),
+        );
+        self.revoke(id, true, Some(event), |_| {})
     }
 
     /// How many unexpired tokens of generation `generation` user `id` has:

@@ -1,5 +1,5 @@
-//! Settings: the Argon2 costs, default token lifetime, token cap and
-//! password policy, their defaults, and reading and storing them.
+//! Settings: the Argon2 costs, default token lifetime, token cap,
+//! password policy, lockout thresholds and log retention, their defaults, and reading and storing them.
 
 use crate::env::{Env, Write};
 use crate::error::{Result, invalid};
@@ -34,6 +34,32 @@ pub struct Settings {
     /// Refuse new passwords on the shipped list of common ones (default
     /// true; NIST SP 800-63B requires such a list).
     pub refuse_common_passwords: bool,
+    /// Failed password checks of one account (or one device credential)
+    /// within [`Settings::lockout_window`] that lock it; 0 turns account
+    /// lockout off (default 5).
+    pub lockout_threshold: u32,
+    /// The window, in seconds, over which an account's failures count
+    /// (default 900).
+    pub lockout_window: u64,
+    /// How long, in seconds, a first lockout lasts; each repeated lockout
+    /// doubles it (default 900).
+    pub lockout_duration: u64,
+    /// The longest a lockout lasts, in seconds, however often it repeats
+    /// (default 86400); also how long a quiet account's count of lockouts
+    /// is remembered.
+    pub lockout_max_duration: u64,
+    /// Failed password checks from one source address (across every
+    /// account) within [`Settings::source_lockout_window`] that block it;
+    /// 0 turns source blocking off (default 50).
+    pub source_lockout_threshold: u32,
+    /// The window, in seconds, over which a source's failures count
+    /// (default 900).
+    pub source_lockout_window: u64,
+    /// How long, in seconds, a blocked source stays blocked (default 900).
+    pub source_lockout_duration: u64,
+    /// How long, in seconds, attempt and event log entries are kept before
+    /// `sweep` deletes them; 0 keeps no log (default 2592000, 30 days).
+    pub log_retention: u64,
 }
 
 /// The per-user token cap of settings that name none.
@@ -63,8 +89,73 @@ impl Default for Settings {
             max_tokens_per_user: DEFAULT_TOKENS_PER_USER,
             min_password_length: policy::DEFAULT_MIN_PASSWORD_LENGTH,
             refuse_common_passwords: true,
+            lockout_threshold: DEFAULT_LOCKOUT_THRESHOLD,
+            lockout_window: DEFAULT_LOCKOUT_WINDOW,
+            lockout_duration: DEFAULT_LOCKOUT_DURATION,
+            lockout_max_duration: DEFAULT_LOCKOUT_MAX_DURATION,
+            source_lockout_threshold: DEFAULT_SOURCE_LOCKOUT_THRESHOLD,
+            source_lockout_window: DEFAULT_LOCKOUT_WINDOW,
+            source_lockout_duration: DEFAULT_LOCKOUT_DURATION,
+            log_retention: DEFAULT_LOG_RETENTION,
         }
     }
+}
+
+/// Failures that lock an account by default (OWASP's usual 3 to 10).
+pub const DEFAULT_LOCKOUT_THRESHOLD: u32 = 5;
+/// Failures from one source address that block it by default.
+pub const DEFAULT_SOURCE_LOCKOUT_THRESHOLD: u32 = 50;
+/// The default counting window and first lockout, in seconds.
+pub const DEFAULT_LOCKOUT_WINDOW: u64 = 15 * 60;
+/// The default first lockout, in seconds.
+pub const DEFAULT_LOCKOUT_DURATION: u64 = 15 * 60;
+/// The default longest lockout, in seconds.
+pub const DEFAULT_LOCKOUT_MAX_DURATION: u64 = 24 * 60 * 60;
+/// The most failures a threshold may name.
+pub const MAX_LOCKOUT_THRESHOLD: u32 = 1_000_000;
+/// The longest window, lockout or retention accepted: one year, in seconds.
+pub const MAX_LOCKOUT_SECONDS: u64 = 365 * 24 * 60 * 60;
+/// How long log entries are kept by default, in seconds (30 days).
+pub const DEFAULT_LOG_RETENTION: u64 = 30 * 24 * 60 * 60;
+/// The longest log retention accepted, in seconds (ten years).
+pub const MAX_LOG_RETENTION: u64 = MAX_LIFETIME;
+
+/// Refuse lockout and log settings out of their ranges, naming the field.
+fn check_protection(s: &Settings) -> Result<()> {
+    for (name, value) in [
+        ("lockout-threshold", s.lockout_threshold),
+        ("source-lockout-threshold", s.source_lockout_threshold),
+    ] {
+        if value > MAX_LOCKOUT_THRESHOLD {
+            return Err(invalid(format!(
+                "{name} must be 0..={MAX_LOCKOUT_THRESHOLD}"
+            )));
+        }
+    }
+    for (name, value) in [
+        ("lockout-window", s.lockout_window),
+        ("lockout-duration", s.lockout_duration),
+        ("lockout-max-duration", s.lockout_max_duration),
+        ("source-lockout-window", s.source_lockout_window),
+        ("source-lockout-duration", s.source_lockout_duration),
+    ] {
+        if !(1..=MAX_LOCKOUT_SECONDS).contains(&value) {
+            return Err(invalid(format!(
+                "{name} must be 1..={MAX_LOCKOUT_SECONDS} seconds"
+            )));
+        }
+    }
+    if s.lockout_max_duration < s.lockout_duration {
+        return Err(invalid(
+            "lockout-max-duration must be at least lockout-duration",
+        ));
+    }
+    if s.log_retention > MAX_LOG_RETENTION {
+        return Err(invalid(format!(
+            "log-retention must be 0..={MAX_LOG_RETENTION} seconds"
+        )));
+    }
+    Ok(())
 }
 
 /// Refuse Argon2 costs below OWASP's minimum unless explicitly allowed.
@@ -113,6 +204,7 @@ impl<E: Env> Auth<E> {
             )));
         }
         policy::check_min_length(settings.min_password_length)?;
+        check_protection(&settings)?;
         self.env
             .commit(&[], &[Write::put(keys::settings(), settings.encode())])?;
         Ok(())

@@ -2,12 +2,13 @@
 //! deleting and checking the password of users; and revoking a user's
 //! tokens, which a password change and `delete_tokens` share.
 
+use crate::attempts::Outcome;
 use crate::env::{Env, Guard, Write};
 use crate::error::{Error, Result, invalid};
 use crate::record::{UserRecord, decode_id, encode_id, encode_revocation};
 use crate::text::check_name;
-use crate::txn::{committed, retry};
-use crate::{Auth, keys, password, policy};
+use crate::txn::{Attempt, committed, retry};
+use crate::{Auth, EventKind, LoginContext, keys, password, policy};
 
 /// The longest username accepted, in bytes.
 pub const MAX_USERNAME_BYTES: usize = 256;
@@ -198,8 +199,11 @@ impl<E: Env> Auth<E> {
         // so the name cannot change before the commit.
         policy::check_new_password(&settings, &user.record.username, password)?;
         let password_hash = password::hash(&self.env, &settings, password)?;
-        self.revoke(id, false, |r| r.password_hash = password_hash.clone())
-            .map(|_| ())
+        let event = (EventKind::PasswordChanged, "password set".to_owned());
+        self.revoke(id, false, Some(event), |r| {
+            r.password_hash = password_hash.clone()
+        })
+        .map(|_| ())
     }
 
     /// Replace a user's permissions string.
@@ -223,12 +227,14 @@ impl<E: Env> Auth<E> {
     /// bump the generation, which kills every token minted under the old
     /// one (also those minted by logins racing this commit, which guard the
     /// record), and record the revocation for `sweep` to delete them. Two
-    /// writes, whatever the number of tokens. With `count`, returns how many
+    /// writes, whatever the number of tokens, plus the log entry of
+    /// `event`, when given. With `count`, returns how many
     /// tokens were live before (else 0).
     pub(crate) fn revoke(
         &self,
         id: u64,
         count: bool,
+        event: Option<(EventKind, String)>,
         change: impl Fn(&mut UserRecord),
     ) -> Result<u64> {
         retry(|| {
@@ -239,6 +245,15 @@ impl<E: Env> Auth<E> {
                 0
             };
             let (_, writes) = Self::revocation(&user, &change)?;
+            let mut writes = writes.to_vec();
+            if let Some((kind, reason)) = &event {
+                writes.extend(self.event_writes(
+                    *kind,
+                    id,
+                    &user.record.username,
+                    reason.clone(),
+                )?);
+            }
             committed(self.env.commit(&[user.guard()], &writes), live)
         })
     }
@@ -268,17 +283,44 @@ impl<E: Env> Auth<E> {
         Ok((record, writes))
     }
 
-    /// Whether `password` is `username`'s password. Unknown users cost the
-    /// same time as known ones before [`Error::NoUser`] is returned.
+    /// Whether `password` is `username`'s password, as
+    /// [`Auth::check_password_from`] with no source address or device.
     pub fn check_password(&self, username: &str, password: &str) -> Result<bool> {
+        self.check_password_from(username, password, &LoginContext::default())
+    }
+
+    /// Whether `password` is `username`'s password, judged, counted and
+    /// logged like a login (a password check is as good to a guesser):
+    /// refused with [`Error::LockedOut`] before any Argon2 work while
+    /// locked. Unknown users cost the same time as known ones before
+    /// [`Error::NoUser`] is returned.
+    pub fn check_password_from(
+        &self,
+        username: &str,
+        password: &str,
+        ctx: &LoginContext,
+    ) -> Result<bool> {
         check_username(username)?;
         password::check_password_input(password)?;
         let settings = self.get_settings()?;
-        let Some(user) = self.find_user(username)? else {
-            password::verify_dummy(&settings, password);
-            return Err(Error::NoUser);
-        };
-        password::verify(&user.record.password_hash, password)
+        let outcome = self.judge(
+            EventKind::CheckPassword,
+            username,
+            password,
+            ctx,
+            &settings,
+            |judged| {
+                if judged.writes.is_empty() {
+                    return Ok(Attempt::Done(()));
+                }
+                committed(self.env.commit(&judged.guards, &judged.writes), ())
+            },
+        )?;
+        match outcome {
+            Outcome::Success(()) => Ok(true),
+            Outcome::WrongPassword => Ok(false),
+            Outcome::NoUser => Err(Error::NoUser),
+        }
     }
 
     pub(crate) fn find_user(&self, username: &str) -> Result<Option<Loaded>> {

@@ -63,6 +63,11 @@ fn cheap_settings() -> Settings {
         // Tests use short passwords; the policy has tests of its own.
         min_password_length: 1,
         refuse_common_passwords: false,
+        // The model is of users and tokens: lockout and the log have tests
+        // of their own (src/attempts/tests.rs).
+        lockout_threshold: 0,
+        source_lockout_threshold: 0,
+        log_retention: 0,
         ..Settings::default()
     }
 }
@@ -703,7 +708,9 @@ fn kind(e: &Error) -> Kind {
         Error::TokenExpired => Kind::TokenExpired,
         Error::InvalidInput(_) => Kind::InvalidInput,
         Error::Storage(_) => Kind::Storage,
-        Error::IpMismatch | Error::NameTaken | Error::LimitReached(_) => Kind::Other,
+        Error::IpMismatch | Error::NameTaken | Error::LimitReached(_) | Error::LockedOut(_) => {
+            Kind::Other
+        }
     }
 }
 

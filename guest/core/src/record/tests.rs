@@ -148,6 +148,34 @@ fn version_3_settings_get_the_default_password_policy() {
     };
     assert_eq!(Settings::decode(&lax.encode()), Ok(lax));
     let mut bad = lax.encode();
-    *bad.last_mut().unwrap() = 2;
+    // The refuse-common-passwords flag's last byte (version byte, then
+    // 4 + 4 + 4 + 8 + 4 + 4 + 4 + 4 bytes).
+    bad[36] = 2;
     assert!(Settings::decode(&bad).is_err());
+}
+
+#[test]
+fn version_4_settings_get_the_default_lockout_and_log() {
+    let custom = Settings {
+        lockout_threshold: 9,
+        source_lockout_threshold: 0,
+        log_retention: 60,
+        ..Settings::default()
+    };
+    let v5 = custom.encode();
+    assert_eq!(v5[0], 5);
+    assert_eq!(Settings::decode(&v5), Ok(custom));
+    // Version 4 is version 5 without its last 56 bytes.
+    let mut v4 = v5[..v5.len() - 56].to_vec();
+    v4[0] = 4;
+    let s = Settings::decode(&v4).unwrap();
+    assert_eq!(
+        (
+            s.lockout_threshold,
+            s.source_lockout_threshold,
+            s.log_retention
+        ),
+        (5, 50, 30 * 24 * 60 * 60)
+    );
+    assert!(Settings::decode(&v5[..v5.len() - 1]).is_err());
 }

@@ -6,13 +6,16 @@
 //! the cap by their number: the next login trims back to it. Tokens minted
 //! before the cap existed (in the legacy `s` index) do not count.
 
-use crate::env::{Env, Write};
+use crate::attempts::{Judged, Outcome};
+use crate::env::{Env, Guard, Write};
 use crate::error::{Error, Result, invalid};
 use crate::record::{SessionEntry, TokenRecord};
 use crate::settings::check_lifetime;
-use crate::txn::{Attempt, committed, retry};
+#[cfg(test)]
+use crate::txn::retry;
+use crate::txn::{Attempt, committed};
 use crate::users::{Loaded, check_username};
-use crate::{Auth, User, keys, password, token};
+use crate::{Auth, EventKind, LoginContext, LoginGrant, User, keys, password, token};
 
 use super::{Session, entry_deletes};
 
@@ -22,11 +25,45 @@ const MAX_EVICTIONS: u32 = 16;
 
 impl<E: Env> Auth<E> {
     /// Check `username`'s password and mint a token valid for `lifetime`
-    /// seconds (the stored default when `None`). Rehashes the password when
-    /// the Argon2 settings changed since it was last hashed. When the user
-    /// already holds the settings' `max_tokens_per_user` tokens, their
-    /// oldest (an expired one first) is deleted in the same commit.
+    /// seconds (the stored default when `None`), as [`Auth::login_from`]
+    /// with no source address and no device credential.
     pub fn login(&self, username: &str, password: &str, lifetime: Option<u64>) -> Result<Session> {
+        let ctx = LoginContext::default();
+        self.login_checked(username, password, lifetime, &ctx, false)
+            .map(|(session, _)| session)
+    }
+
+    /// Check `username`'s password under the lockout rules (see
+    /// [`crate::Settings::lockout_threshold`]) and mint a token valid for
+    /// `lifetime` seconds (the stored default when `None`), with a device
+    /// credential for the next login from the same client. Rehashes the
+    /// password when the Argon2 settings changed since it was last hashed.
+    /// When the user already holds the settings' `max_tokens_per_user`
+    /// tokens, their oldest (an expired one first) is deleted in the same
+    /// commit. Refused with [`Error::LockedOut`] before any Argon2 work
+    /// while locked.
+    pub fn login_from(
+        &self,
+        username: &str,
+        password: &str,
+        lifetime: Option<u64>,
+        ctx: &LoginContext,
+    ) -> Result<LoginGrant> {
+        let (session, device) = self.login_checked(username, password, lifetime, ctx, true)?;
+        Ok(LoginGrant {
+            session,
+            device: device.unwrap_or_default(),
+        })
+    }
+
+    fn login_checked(
+        &self,
+        username: &str,
+        password: &str,
+        lifetime: Option<u64>,
+        ctx: &LoginContext,
+        issue_device: bool,
+    ) -> Result<(Session, Option<String>)> {
         check_username(username)?;
         password::check_password_input(password)?;
         if let Some(l) = lifetime {
@@ -34,43 +71,56 @@ impl<E: Env> Auth<E> {
         }
         let settings = self.get_settings()?;
         let lifetime = lifetime.unwrap_or(settings.default_token_lifetime);
-        // Argon2 runs are the cost of a login; across retries each stored
-        // hash is verified at most once and a rehash is computed at most once.
-        let mut verified: Option<String> = None;
+        // A rehash is computed at most once across retries.
         let mut rehashed: Option<String> = None;
-        let mut first = true;
-        retry(|| {
-            let Some(user) = self.find_user(username)? else {
-                if first {
-                    password::verify_dummy(&settings, password);
+        let outcome = self.judge(
+            EventKind::Login,
+            username,
+            password,
+            ctx,
+            &settings,
+            |judged| {
+                let Judged {
+                    user,
+                    claim,
+                    guards,
+                    mut writes,
+                } = judged;
+                let record = &user.record;
+                if password::needs_rehash(&record.password_hash, &settings) {
+                    if rehashed.is_none() {
+                        rehashed = Some(password::hash(&self.env, &settings, password)?);
+                    }
+                    let mut updated = record.clone();
+                    updated.password_hash = rehashed.clone().unwrap_or_default();
+                    writes.push(Write::put(keys::user(record.id), updated.encode()));
                 }
-                return Err(Error::NoUser);
-            };
-            first = false;
-            let record = &user.record;
-            if verified.as_deref() != Some(record.password_hash.as_str()) {
-                if !password::verify(&record.password_hash, password)? {
-                    return Err(Error::InvalidPassword);
-                }
-                verified = Some(record.password_hash.clone());
+                // A login kills the user's outstanding one-time tokens.
+                writes.push(self.new_stamp(record.id));
+                let cap = Some(settings.max_tokens_per_user);
+                Ok(match self.mint(&user, lifetime, writes, guards, cap)? {
+                    Attempt::Done(session) => Attempt::Done((session, claim)),
+                    Attempt::Retry => Attempt::Retry,
+                })
+            },
+        )?;
+        match outcome {
+            Outcome::Success((session, claim)) => {
+                let device = match (issue_device, claim) {
+                    (false, _) => None,
+                    (true, Some(c)) => Some(c.credential),
+                    (true, None) => Some(self.issue_device(session.user.id)?),
+                };
+                Ok((session, device))
             }
-            let mut writes = Vec::with_capacity(4);
-            if password::needs_rehash(&record.password_hash, &settings) {
-                if rehashed.is_none() {
-                    rehashed = Some(password::hash(&self.env, &settings, password)?);
-                }
-                let mut updated = record.clone();
-                updated.password_hash = rehashed.clone().unwrap_or_default();
-                writes.push(Write::put(keys::user(record.id), updated.encode()));
-            }
-            // A login kills the user's outstanding one-time tokens.
-            writes.push(self.new_stamp(record.id));
-            self.mint(&user, lifetime, writes, Some(settings.max_tokens_per_user))
-        })
+            Outcome::WrongPassword => Err(Error::InvalidPassword),
+            Outcome::NoUser => Err(Error::NoUser),
+        }
     }
 
     /// One attempt at minting a token for `user`, valid for `lifetime`
-    /// seconds, committed with `writes` under a guard on the user record:
+    /// seconds, committed with `writes` under `guards` and a guard on the
+    /// user record:
     /// a login that races a password change, a revocation or a deletion
     /// starts over and sees it. With `cap`, the user's oldest tokens are
     /// deleted in the same commit so that at most `cap` remain.
@@ -79,6 +129,7 @@ impl<E: Env> Auth<E> {
         user: &Loaded,
         lifetime: u64,
         mut writes: Vec<Write>,
+        mut guards: Vec<Guard>,
         cap: Option<u32>,
     ) -> Result<Attempt<Session>> {
         let record = &user.record;
@@ -109,7 +160,8 @@ impl<E: Env> Auth<E> {
             user: User::from(record),
             expires,
         };
-        committed(self.env.commit(&[user.guard()], &writes), session)
+        guards.push(user.guard());
+        committed(self.env.commit(&guards, &writes), session)
     }
 
     /// Deletes that leave room for one more token of generation
@@ -144,7 +196,7 @@ impl<E: Env> Auth<E> {
     pub(crate) fn mint_for(&self, id: u64, lifetime: u64, cap: Option<u32>) -> Result<Session> {
         retry(|| {
             let user = self.load_user(id)?.ok_or(Error::NoUser)?;
-            self.mint(&user, lifetime, Vec::new(), cap)
+            self.mint(&user, lifetime, Vec::new(), Vec::new(), cap)
         })
     }
 }

@@ -1,5 +1,6 @@
-//! Sweeping: deleting expired tokens, and the tokens revocations left
-//! behind, in bounded batches; and saying when the next sweep is due.
+//! Sweeping: deleting expired tokens, stale failure counters, the tokens
+//! revocations left behind and log entries past their retention, in
+//! bounded batches; and saying when the next sweep is due.
 //!
 //! A revocation leaves `r` + user id, whose value says which of the user's
 //! tokens are dead (generations below a bound, or all of a deleted user's).
@@ -30,6 +31,11 @@ use super::{MAX_SWEEP, SweepOutcome, entry_deletes, index_key};
 /// each, and do not count towards `limit`.
 pub const MAX_SWEEP_REVOCATIONS: u32 = 1024;
 
+/// The longest a sweep waits while the attempt and event log holds
+/// entries, in seconds: how late past its retention an entry may be
+/// deleted.
+pub const LOG_SWEEP_INTERVAL: u64 = 60 * 60;
+
 impl<E: Env> Auth<E> {
     /// Delete up to `limit` tokens: expired ones first, oldest first, then
     /// revoked ones whose deletion a revocation left to sweeping; and say
@@ -50,8 +56,19 @@ impl<E: Env> Auth<E> {
             0 => 0,
             budget => self.sweep_revoked(budget)?,
         };
-        let deleted = expired + revoked;
-        let earliest = self.next_expiry()?;
+        let logged = match limit - expired - revoked {
+            0 => 0,
+            budget => self.sweep_log(&self.get_settings()?, now, budget)?,
+        };
+        let deleted = expired + revoked + logged;
+        let mut earliest = self.next_expiry()?;
+        // The log's oldest entry is not indexed by time of expiry (that
+        // would cost a write per entry): while there is a log, a sweep is
+        // due at least every `LOG_SWEEP_INTERVAL`.
+        if !self.log_is_empty()? {
+            let due = now.saturating_add(LOG_SWEEP_INTERVAL);
+            earliest = Some(earliest.map_or(due, |e| e.min(due)));
+        }
         // A full batch makes the caller call again; a short one must not
         // leave cleanup behind unannounced.
         let next_expiry = if deleted < limit && self.revocations_pending()? {
@@ -71,6 +88,7 @@ impl<E: Env> Auth<E> {
         let (start, end) = keys::expired_by(now);
         let expired = self.env.scan(&start, &end, limit)?;
         let mut writes = Vec::with_capacity(expired.len() * 3);
+        let mut stale = Vec::new();
         for (key, kind) in &expired {
             let digest = keys::trailing_digest(key)
                 .ok_or_else(|| Error::Storage("corrupt expiry key".into()))?;
@@ -87,12 +105,17 @@ impl<E: Env> Auth<E> {
                 [keys::EMAIL_TOKEN] => writes.extend(self.email_token_deletes(&digest)?),
                 [keys::API_KEY] => writes.extend(self.api_key_deletes(&digest)?),
                 [keys::ONE_TIME] => writes.push(Write::delete(keys::one_time(&digest))),
+                [keys::COUNTER] => stale.push(digest),
                 _ => return Err(Error::Storage("corrupt expiry entry".into())),
             }
         }
         // Token digests are never reused, so deleting them needs no guards.
         if !writes.is_empty() {
             self.env.commit(&[], &writes)?;
+        }
+        // Counters are rewritten in place, so each is deleted under a guard.
+        for digest in &stale {
+            self.drop_stale_counter(digest, now)?;
         }
         Ok(expired.len() as u32)
     }

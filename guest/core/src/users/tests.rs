@@ -13,6 +13,11 @@ pub(crate) fn auth() -> Auth<MemoryEnv> {
         // Tests use short passwords; the policy has tests of its own.
         min_password_length: 1,
         refuse_common_passwords: false,
+        // Tests fail many logins and count stored keys; lockout and the
+        // log have tests of their own (attempts/tests.rs).
+        lockout_threshold: 0,
+        source_lockout_threshold: 0,
+        log_retention: 0,
         ..Settings::default()
     })
     .unwrap();
