@@ -130,6 +130,8 @@ impl From<settings::Settings> for Settings {
             max_tokens_per_user: s.max_tokens_per_user,
             min_password_length: s.min_password_length,
             refuse_common_passwords: s.refuse_common_passwords,
+            // Not in the WIT record yet: the defaults.
+            ..Settings::default()
         }
     }
 }

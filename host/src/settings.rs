@@ -63,6 +63,7 @@ impl SettingsOverrides {
             refuse_common_passwords: self
                 .refuse_common_passwords
                 .unwrap_or(base.refuse_common_passwords),
+            ..base
         }
     }
 }
