@@ -123,6 +123,30 @@ impl EventKind {
         EventKind::OneTimeTokenCreated,
     ];
 
+    /// Its WIT name (`check-password`, `account-locked`, …): how the HTTP
+    /// API and the CLI spell it too.
+    pub fn name(self) -> &'static str {
+        match self {
+            EventKind::Login => "login",
+            EventKind::CheckPassword => "check-password",
+            EventKind::ResetPassword => "reset-password",
+            EventKind::AccountLocked => "account-locked",
+            EventKind::Unlocked => "unlocked",
+            EventKind::SourceBlocked => "source-blocked",
+            EventKind::DeviceLocked => "device-locked",
+            EventKind::PasswordChanged => "password-changed",
+            EventKind::SessionsRevoked => "sessions-revoked",
+            EventKind::ApiKeyCreated => "api-key-created",
+            EventKind::ApiKeyRevoked => "api-key-revoked",
+            EventKind::OneTimeTokenCreated => "one-time-token-created",
+        }
+    }
+
+    /// The kind whose [`EventKind::name`] is `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        EventKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
     /// Whether it is a password check rather than an account event.
     pub fn is_attempt(self) -> bool {
         matches!(
@@ -190,6 +214,17 @@ pub struct LogPage {
     /// The entries.
     pub entries: Vec<LogEntry>,
     /// Pass as `after` for the next page; `None` after the last.
+    pub next: Option<String>,
+}
+
+/// What one `purge_attempts` call did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PurgeOutcome {
+    /// How many entries it deleted.
+    pub purged: u64,
+    /// Where it stopped before the end of what matches (each call reads a
+    /// bounded number of entries): pass as `after` to go on; `None` when
+    /// nothing more matches.
     pub next: Option<String>,
 }
 

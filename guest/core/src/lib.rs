@@ -55,7 +55,7 @@ pub use api_keys::{
 };
 pub use attempts::{
     DEVICE_LIFETIME, EventKind, Lock, LockPage, LockSubject, LogEntry, LogFilter, LogPage,
-    LoginContext, LoginGrant, MAX_LOCK_PAGE, MAX_LOG_PAGE, MAX_PURGE, MAX_SCAN,
+    LoginContext, LoginGrant, MAX_LOCK_PAGE, MAX_LOG_PAGE, MAX_PURGE, MAX_SCAN, PurgeOutcome,
 };
 pub use email_tokens::{
     DEFAULT_EMAIL_TOKEN_LIFETIME, EmailToken, EmailTokenInfo, EmailTokenOptions, MAX_ADDRESS_BYTES,

@@ -58,8 +58,10 @@ impl<E: Env> Auth<E> {
         }
     }
 
-    /// The device key, made (once, whoever races) when there is none.
-    fn device_key_or_new(&self) -> Result<[u8; 32]> {
+    /// The device key, made (once, whoever races) when there is none. A
+    /// login that may issue a credential gets it before it checks the
+    /// password, so that nothing can fail after its session is committed.
+    pub(crate) fn device_key_or_new(&self) -> Result<[u8; 32]> {
         loop {
             if let Some(key) = self.device_key()? {
                 return Ok(key);
@@ -79,19 +81,19 @@ impl<E: Env> Auth<E> {
         }
     }
 
-    /// A new device credential for user `user_id`.
-    pub(crate) fn issue_device(&self, user_id: u64) -> Result<String> {
-        let key = self.device_key_or_new()?;
+    /// A new device credential for user `user_id`, signed with `key` (from
+    /// [`Auth::device_key_or_new`]).
+    pub(crate) fn issue_device(&self, key: &[u8; 32], user_id: u64) -> String {
         let mut raw = [0u8; BODY + MAC];
         raw[..8].copy_from_slice(&user_id.to_be_bytes());
         raw[8..16].copy_from_slice(&self.env.now().to_be_bytes());
         self.env.random(&mut raw[16..BODY]);
-        let tag = mac(&key, &raw[..BODY]).finalize().into_bytes();
+        let tag = mac(key, &raw[..BODY]).finalize().into_bytes();
         raw[BODY..].copy_from_slice(&tag);
         let mut credential = String::with_capacity(DEVICE_PREFIX.len() + 86);
         credential.push_str(DEVICE_PREFIX);
         URL_SAFE_NO_PAD.encode_string(raw, &mut credential);
-        Ok(credential)
+        credential
     }
 
     /// The claim of `credential` when it is well formed, signed by this

@@ -372,7 +372,14 @@ impl<E: Env> Auth<E> {
                         _ => "account".to_owned(),
                     };
                     let reason = format!("{what} locked until {until}");
-                    writes.extend(self.log_writes(settings, &line(c.policy.event, true, reason)));
+                    let mut event = line(c.policy.event, true, reason);
+                    if c.policy.event == EventKind::SourceBlocked {
+                        // About the address, not the account whose check
+                        // happened to be its last straw.
+                        event.user = None;
+                        event.username = String::new();
+                    }
+                    writes.extend(self.log_writes(settings, &event));
                 }
             }
             if writes.is_empty() {
@@ -400,6 +407,10 @@ impl<E: Env> Auth<E> {
         let mut locks = Vec::new();
         let mut scanned = 0;
         let mut last = None;
+        // Once the page is full, the digest of its last lock: the page
+        // has a `next` only if another lock follows (or the scan budget
+        // ran out before that was known).
+        let mut full_at: Option<[u8; 32]> = None;
         while scanned < super::MAX_SCAN {
             let want = (super::MAX_SCAN - scanned).min(1024);
             let batch = self.env.scan(&start, &end, want)?;
@@ -407,22 +418,22 @@ impl<E: Env> Auth<E> {
             for (key, value) in &batch {
                 last = keys::trailing_digest(key);
                 let r = CounterRecord::decode(value)?;
-                if r.locked_until > now {
-                    locks.push(Lock {
-                        subject: lock_subject(&r.subject)?,
-                        until: r.locked_until,
-                        lockouts: r.lockouts,
+                if r.locked_until <= now {
+                    continue;
+                }
+                if full_at.is_some() {
+                    return Ok(LockPage {
+                        locks,
+                        next: full_at.map(|d| hex(&d)),
                     });
-                    if locks.len() == limit as usize {
-                        let more = !self
-                            .env
-                            .scan(&[key.as_slice(), &[0]].concat(), &end, 1)?
-                            .is_empty();
-                        return Ok(LockPage {
-                            locks,
-                            next: if more { last.map(|d| hex(&d)) } else { None },
-                        });
-                    }
+                }
+                locks.push(Lock {
+                    subject: lock_subject(&r.subject)?,
+                    until: r.locked_until,
+                    lockouts: r.lockouts,
+                });
+                if locks.len() == limit as usize {
+                    full_at = last;
                 }
             }
             match batch.last() {
@@ -432,6 +443,9 @@ impl<E: Env> Auth<E> {
                 }
                 _ => return Ok(LockPage { locks, next: None }),
             }
+        }
+        if full_at.is_some() {
+            last = full_at;
         }
         Ok(LockPage {
             locks,

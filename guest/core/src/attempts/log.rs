@@ -13,7 +13,7 @@ use crate::record::LogRecord;
 use crate::settings::Settings;
 use crate::{Auth, keys};
 
-use super::{EventKind, LogEntry, LogFilter, LogPage, format_address, parse_address};
+use super::{EventKind, LogEntry, LogFilter, LogPage, PurgeOutcome, format_address, parse_address};
 
 /// The most entries one page may ask for.
 pub const MAX_LOG_PAGE: u32 = 1000;
@@ -294,35 +294,49 @@ impl<E: Env> Auth<E> {
 
     /// Delete up to [`MAX_PURGE`] password-check entries (or entries of
     /// `kind`, attempt or event) about `username`, older than `older_than`
-    /// (Unix seconds; entries strictly before it); returns how many. Every
-    /// filter is optional: with none, it empties the attempt log (a batch
-    /// at a time: repeat while it returns [`MAX_PURGE`]).
+    /// (Unix seconds; entries strictly before it), reading on from the
+    /// cursor `after`. Every filter is optional: with none, it empties the
+    /// attempt log. A call reads a bounded number of entries; while the
+    /// outcome has a `next` cursor, call again with it to go on.
     pub fn purge_attempts(
         &self,
         username: Option<&str>,
         older_than: Option<u64>,
         kind: Option<EventKind>,
-    ) -> Result<u64> {
+        after: Option<&str>,
+    ) -> Result<PurgeOutcome> {
         let filter = LogFilter {
             username: username.map(str::to_owned),
             ..LogFilter::default()
         };
         let (prefix, _) = self.log_scope(&filter)?;
+        let done = PurgeOutcome {
+            purged: 0,
+            next: None,
+        };
         let until = match older_than {
-            Some(0) => return Ok(0),
+            Some(0) => return Ok(done),
             Some(t) => t - 1,
             None => u64::MAX,
         };
         let (mut start, end) = keys::log_range(&prefix, 0, until);
+        if let Some(after) = after {
+            let suffix = unhex16(after)
+                .ok_or_else(|| invalid("after must be a cursor from a previous purge"))?;
+            start = start.max([prefix.as_slice(), &suffix, &[0]].concat());
+        }
         let mut writes = Vec::new();
         let mut purged = 0u32;
         let mut scanned = 0;
-        while purged < MAX_PURGE && scanned < 4 * MAX_SCAN {
+        let mut last = None;
+        let mut finished = start >= end;
+        while !finished && purged < MAX_PURGE && scanned < 4 * MAX_SCAN {
             let batch = self.env.scan(&start, &end, 1024)?;
             scanned += batch.len() as u32;
             for (key, value) in &batch {
                 let suffix = keys::log_suffix(key)
                     .ok_or_else(|| Error::Storage("corrupt log key".into()))?;
+                last = Some(suffix);
                 let bytes = if prefix.len() == 1 {
                     Some(value.clone())
                 } else {
@@ -343,20 +357,30 @@ impl<E: Env> Auth<E> {
                     writes.extend(entry_deletes(&suffix, &record));
                     purged += 1;
                     if purged == MAX_PURGE {
+                        let rest = [key.as_slice(), &[0]].concat();
+                        finished = self.env.scan(&rest, &end, 1)?.is_empty();
                         break;
                     }
                 }
             }
             match batch.last() {
+                _ if purged == MAX_PURGE => {}
                 Some((k, _)) if batch.len() == 1024 => start = [k.as_slice(), &[0]].concat(),
-                _ => break,
+                _ => finished = true,
             }
         }
         // Entries are never rewritten, so deleting them needs no guards.
         for chunk in writes.chunks(3 * 1024) {
             self.env.commit(&[], chunk)?;
         }
-        Ok(u64::from(purged))
+        Ok(PurgeOutcome {
+            purged: u64::from(purged),
+            next: if finished {
+                None
+            } else {
+                last.as_ref().map(hex16)
+            },
+        })
     }
 
     /// Delete up to `limit` entries older than the retention at `now`,

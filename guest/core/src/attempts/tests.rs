@@ -6,8 +6,12 @@
 use std::sync::Arc;
 
 use crate::env::Env as _;
+use crate::error::invalid;
 use crate::memory::MemoryEnv;
-use crate::{Auth, Error, EventKind, LockSubject, LogFilter, LoginContext, Settings, User};
+use crate::{
+    Auth, Error, EventKind, LockSubject, LogFilter, LoginContext, MAX_SCAN, PurgeOutcome, Settings,
+    User,
+};
 
 fn auth_with(change: impl FnOnce(&mut Settings)) -> Auth<MemoryEnv> {
     let a = Auth::new(MemoryEnv::new());
@@ -485,6 +489,8 @@ fn unlock_lifts_a_lock_logs_it_and_says_whether_there_was_one() {
     assert_eq!(locks.locks.len(), 1);
     assert_eq!(locks.locks[0].subject, LockSubject::Account(ann.id));
     assert_eq!(locks.locks[0].until, a.env().now() + 900);
+    // Entries of one second are in no particular order.
+    a.env().advance(1);
     assert_eq!(a.unlock(&LockSubject::Account(ann.id)), Ok(true));
     assert_eq!(a.unlock(&LockSubject::Account(ann.id)), Ok(false));
     assert!(login(&a, "ann", "right password", "10.0.0.1").is_ok());
@@ -681,13 +687,15 @@ fn purge_takes_keg_auths_optional_filters() {
         a.env().advance(100);
     }
     let cutoff = a.env().now() - 150;
-    assert_eq!(a.purge_attempts(Some("ann"), Some(cutoff), None), Ok(2));
-    assert_eq!(
-        a.purge_attempts(None, None, Some(EventKind::CheckPassword)),
-        Ok(3)
-    );
-    assert_eq!(a.purge_attempts(Some("bob"), None, None), Ok(3));
-    assert_eq!(a.purge_attempts(None, None, None), Ok(1));
+    let purged = |username, older_than, kind| {
+        let outcome = a.purge_attempts(username, older_than, kind, None).unwrap();
+        assert_eq!(outcome.next, None);
+        outcome.purged
+    };
+    assert_eq!(purged(Some("ann"), Some(cutoff), None), 2);
+    assert_eq!(purged(None, None, Some(EventKind::CheckPassword)), 3);
+    assert_eq!(purged(Some("bob"), None, None), 3);
+    assert_eq!(purged(None, None, None), 1);
     assert!(
         a.list_attempts(&LogFilter::default(), None, 10)
             .unwrap()
@@ -803,4 +811,65 @@ fn settings_out_of_range_are_refused_naming_the_field() {
             "{field}"
         );
     }
+}
+
+#[test]
+fn a_purge_goes_on_from_its_cursor_past_what_it_skips() {
+    let a = auth_with(|s| s.lockout_threshold = 0);
+    user(&a, "ann");
+    // Many entries the purge skips (events) in front of the ones it wants
+    // (password checks): one call cannot read them all, and a caller that
+    // follows the cursor still reaches every wanted entry.
+    let ann = user(&a, "bob");
+    let _ = a.check_password("ann", "guess");
+    a.env().advance(1);
+    let skipped = 5 * MAX_SCAN;
+    let mut writes = Vec::new();
+    for _ in 0..skipped {
+        writes.extend(
+            a.event_writes(EventKind::PasswordChanged, ann.id, "bob", String::new())
+                .unwrap(),
+        );
+    }
+    for chunk in writes.chunks(3000) {
+        a.env().commit(&[], chunk).unwrap();
+    }
+    let first = a
+        .purge_attempts(None, None, Some(EventKind::CheckPassword), None)
+        .unwrap();
+    assert_eq!(first.purged, 0);
+    let cursor = first.next.expect("stopped at its bound");
+    let second = a
+        .purge_attempts(None, None, Some(EventKind::CheckPassword), Some(&cursor))
+        .unwrap();
+    assert_eq!(
+        second,
+        PurgeOutcome {
+            purged: 1,
+            next: None
+        }
+    );
+    assert_eq!(
+        a.purge_attempts(None, None, None, Some("zz")),
+        Err(invalid("after must be a cursor from a previous purge"))
+    );
+}
+
+#[test]
+fn event_kinds_are_named_as_the_wit_names_them() {
+    let names: Vec<&str> = EventKind::ALL.iter().map(|k| k.name()).collect();
+    let wit = include_str!("../../../../wit/attempts.wit");
+    let body = &wit[wit.find("enum event-kind").unwrap()..];
+    let body = &body[..body.find('}').unwrap()];
+    let declared: Vec<&str> = body
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.ends_with(',') && !l.starts_with("//"))
+        .map(|l| l.trim_end_matches(','))
+        .collect();
+    assert_eq!(names, declared);
+    for k in EventKind::ALL {
+        assert_eq!(EventKind::from_name(k.name()), Some(k));
+    }
+    assert_eq!(EventKind::from_name("Login"), None);
 }

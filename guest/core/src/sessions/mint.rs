@@ -71,6 +71,11 @@ impl<E: Env> Auth<E> {
         }
         let settings = self.get_settings()?;
         let lifetime = lifetime.unwrap_or(settings.default_token_lifetime);
+        let device_key = if issue_device {
+            Some(self.device_key_or_new()?)
+        } else {
+            None
+        };
         // A rehash is computed at most once across retries.
         let mut rehashed: Option<String> = None;
         let outcome = self.judge(
@@ -106,10 +111,10 @@ impl<E: Env> Auth<E> {
         )?;
         match outcome {
             Outcome::Success((session, claim)) => {
-                let device = match (issue_device, claim) {
-                    (false, _) => None,
-                    (true, Some(c)) => Some(c.credential),
-                    (true, None) => Some(self.issue_device(session.user.id)?),
+                let device = match (device_key, claim) {
+                    (None, _) => None,
+                    (Some(_), Some(c)) => Some(c.credential),
+                    (Some(key), None) => Some(self.issue_device(&key, session.user.id)),
                 };
                 Ok((session, device))
             }
