@@ -532,6 +532,15 @@ impl Costs {
             max_tokens_per_user: [0, 1, 3, 1000, 10_001][self.memory as usize % 5],
             min_password_length: [0, 1, 8, 128, 129][self.iterations as usize % 5],
             refuse_common_passwords: self.weak,
+            // In and out of their ranges (0 turns lockout and the log off).
+            lockout_threshold: [0, 1, 5, 1_000_001][self.parallelism as usize % 4],
+            lockout_window: [0, 1, 900, 31_536_001][self.iterations as usize % 4],
+            lockout_duration: [1, 900, 0][self.memory as usize % 3],
+            lockout_max_duration: [86_400, 1, 0][self.parallelism as usize % 3],
+            source_lockout_threshold: [0, 3, 50][self.iterations as usize % 3],
+            source_lockout_window: 900,
+            source_lockout_duration: [900, 0][usize::from(self.weak)],
+            log_retention: [0, 60, 2_592_000, u64::MAX][self.memory as usize % 4],
         }
     }
 }

@@ -70,6 +70,12 @@ const ROUTES: &[(&str, &str)] = &[
     // 34..: settings.
     ("/settings", "GET"),
     ("/settings", "PATCH"),
+    // 36..: the attempt and event log, locks.
+    ("/attempts", "GET"),
+    ("/attempts", "DELETE"),
+    ("/events", "GET"),
+    ("/locks", "GET"),
+    ("/locks", "DELETE"),
 ];
 
 /// Every parameter name some route reads.
@@ -102,6 +108,16 @@ const PARAMS: &[&str] = &[
     "max_tokens_per_user",
     "min_password_length",
     "refuse_common_passwords",
+    "device",
+    "source",
+    "kind",
+    "since",
+    "until",
+    "older_than",
+    "account",
+    "lockout_threshold",
+    "source_lockout_threshold",
+    "log_retention",
 ];
 
 const ADDRESSES: &[&str] = &["ann@example.com", "ANN@example.com", "é@例え.jp", "a\0b"];

@@ -5,7 +5,7 @@
 //! inward; guards and writes toward the store.
 
 use crate::bindings::exports::moth::auth::{
-    api_keys, email_tokens, one_time_tokens, sessions, settings, types, users,
+    api_keys, attempts, email_tokens, one_time_tokens, sessions, settings, types, users,
 };
 use crate::bindings::moth::auth::store;
 
@@ -33,11 +33,7 @@ impl From<moth_core::Error> for types::Error {
             E::IpMismatch => Self::IpMismatch,
             E::NameTaken => Self::NameTaken,
             E::LimitReached(m) => Self::LimitReached(m),
-            // Until the WIT `error` variant gains its own case (the attempts
-            // interface), a lockout reaches hosts as a limit with the wait.
-            E::LockedOut(secs) => {
-                Self::LimitReached(format!("Too many failed attempts; retry in {secs} seconds"))
-            }
+            E::LockedOut(secs) => Self::LockedOut(secs),
             E::InvalidInput(m) => Self::InvalidInput(m),
             E::Storage(m) => Self::Storage(m),
         }
@@ -112,6 +108,14 @@ impl From<moth_core::Settings> for settings::Settings {
             max_tokens_per_user: s.max_tokens_per_user,
             min_password_length: s.min_password_length,
             refuse_common_passwords: s.refuse_common_passwords,
+            lockout_threshold: s.lockout_threshold,
+            lockout_window: s.lockout_window,
+            lockout_duration: s.lockout_duration,
+            lockout_max_duration: s.lockout_max_duration,
+            source_lockout_threshold: s.source_lockout_threshold,
+            source_lockout_window: s.source_lockout_window,
+            source_lockout_duration: s.source_lockout_duration,
+            log_retention: s.log_retention,
         }
     }
 }
@@ -127,8 +131,153 @@ impl From<settings::Settings> for moth_core::Settings {
             max_tokens_per_user: s.max_tokens_per_user,
             min_password_length: s.min_password_length,
             refuse_common_passwords: s.refuse_common_passwords,
-            // Not in the WIT record yet: the defaults.
-            ..moth_core::Settings::default()
+            lockout_threshold: s.lockout_threshold,
+            lockout_window: s.lockout_window,
+            lockout_duration: s.lockout_duration,
+            lockout_max_duration: s.lockout_max_duration,
+            source_lockout_threshold: s.source_lockout_threshold,
+            source_lockout_window: s.source_lockout_window,
+            source_lockout_duration: s.source_lockout_duration,
+            log_retention: s.log_retention,
+        }
+    }
+}
+
+impl From<attempts::LoginContext> for moth_core::LoginContext {
+    fn from(c: attempts::LoginContext) -> Self {
+        Self {
+            source: c.source,
+            device: c.device,
+        }
+    }
+}
+
+impl From<moth_core::LoginGrant> for attempts::LoginGrant {
+    fn from(g: moth_core::LoginGrant) -> Self {
+        Self {
+            session: g.session.into(),
+            device: g.device,
+        }
+    }
+}
+
+/// One table for both directions of the event kinds.
+macro_rules! event_kinds {
+    ($($name:ident),* $(,)?) => {
+        impl From<attempts::EventKind> for moth_core::EventKind {
+            fn from(k: attempts::EventKind) -> Self {
+                match k {
+                    $(attempts::EventKind::$name => Self::$name,)*
+                }
+            }
+        }
+
+        impl From<moth_core::EventKind> for attempts::EventKind {
+            fn from(k: moth_core::EventKind) -> Self {
+                match k {
+                    $(moth_core::EventKind::$name => Self::$name,)*
+                }
+            }
+        }
+    };
+}
+
+event_kinds!(
+    Login,
+    CheckPassword,
+    ResetPassword,
+    AccountLocked,
+    Unlocked,
+    SourceBlocked,
+    DeviceLocked,
+    PasswordChanged,
+    SessionsRevoked,
+    ApiKeyCreated,
+    ApiKeyRevoked,
+    OneTimeTokenCreated,
+);
+
+impl From<attempts::LogFilter> for moth_core::LogFilter {
+    fn from(f: attempts::LogFilter) -> Self {
+        Self {
+            user: f.user,
+            username: f.username,
+            source: f.source,
+            kind: f.kind.map(Into::into),
+            since: f.since,
+            until: f.until,
+        }
+    }
+}
+
+impl From<moth_core::LogEntry> for attempts::LogEntry {
+    fn from(e: moth_core::LogEntry) -> Self {
+        Self {
+            id: e.id,
+            time: e.time,
+            kind: e.kind.into(),
+            user: e.user,
+            username: e.username,
+            source: e.source,
+            success: e.success,
+            reason: e.reason,
+        }
+    }
+}
+
+impl From<moth_core::LogPage> for attempts::LogPage {
+    fn from(p: moth_core::LogPage) -> Self {
+        Self {
+            entries: p.entries.into_iter().map(Into::into).collect(),
+            next: p.next,
+        }
+    }
+}
+
+impl From<moth_core::PurgeOutcome> for attempts::PurgeOutcome {
+    fn from(o: moth_core::PurgeOutcome) -> Self {
+        Self {
+            purged: o.purged,
+            next: o.next,
+        }
+    }
+}
+
+impl From<attempts::LockSubject> for moth_core::LockSubject {
+    fn from(s: attempts::LockSubject) -> Self {
+        match s {
+            attempts::LockSubject::Account(id) => Self::Account(id),
+            attempts::LockSubject::Username(name) => Self::Username(name),
+            attempts::LockSubject::Source(addr) => Self::Source(addr),
+            attempts::LockSubject::Device(id) => Self::Device(id),
+        }
+    }
+}
+
+impl From<moth_core::LockSubject> for attempts::LockSubject {
+    fn from(s: moth_core::LockSubject) -> Self {
+        match s {
+            moth_core::LockSubject::Account(id) => Self::Account(id),
+            moth_core::LockSubject::Username(name) => Self::Username(name),
+            moth_core::LockSubject::Source(addr) => Self::Source(addr),
+            moth_core::LockSubject::Device(id) => Self::Device(id),
+        }
+    }
+}
+
+impl From<moth_core::LockPage> for attempts::LockPage {
+    fn from(p: moth_core::LockPage) -> Self {
+        Self {
+            locks: p
+                .locks
+                .into_iter()
+                .map(|l| attempts::Lock {
+                    subject: l.subject.into(),
+                    until: l.until,
+                    lockouts: l.lockouts,
+                })
+                .collect(),
+            next: p.next,
         }
     }
 }

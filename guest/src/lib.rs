@@ -17,6 +17,8 @@
 #[cfg(target_arch = "wasm32")]
 mod api_keys;
 #[cfg(target_arch = "wasm32")]
+mod attempts;
+#[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code)]
 mod bindings;
 #[cfg(target_arch = "wasm32")]

@@ -2,12 +2,13 @@
 //! each written once.
 
 use moth_core::{
-    ApiKey, EmailToken, EmailTokenInfo, EmailTokenOptions, KeyOwner, NewApiKey, OneTimeToken,
-    Session, SessionInfo, Settings, SweepOutcome, User, UserPage, Validation,
+    ApiKey, EmailToken, EmailTokenInfo, EmailTokenOptions, EventKind, KeyOwner, Lock, LockPage,
+    LockSubject, LogEntry, LogFilter, LogPage, LoginContext, LoginGrant, NewApiKey, OneTimeToken,
+    PurgeOutcome, Session, SessionInfo, Settings, SweepOutcome, User, UserPage, Validation,
 };
 
 use crate::bindings::{
-    api_keys, email_tokens, one_time_tokens, sessions, settings, store, types, users,
+    api_keys, attempts, email_tokens, one_time_tokens, sessions, settings, store, types, users,
 };
 use crate::error::Error;
 
@@ -56,6 +57,7 @@ impl From<types::Error> for Error {
             E::IpMismatch => Error::IpMismatch,
             E::NameTaken => Error::NameTaken,
             E::LimitReached(m) => Error::LimitReached(m),
+            E::LockedOut(secs) => Error::LockedOut(secs),
             E::InvalidInput(m) => Error::InvalidInput(m),
             E::Storage(m) => Error::Storage(m),
         }
@@ -130,8 +132,14 @@ impl From<settings::Settings> for Settings {
             max_tokens_per_user: s.max_tokens_per_user,
             min_password_length: s.min_password_length,
             refuse_common_passwords: s.refuse_common_passwords,
-            // Not in the WIT record yet: the defaults.
-            ..Settings::default()
+            lockout_threshold: s.lockout_threshold,
+            lockout_window: s.lockout_window,
+            lockout_duration: s.lockout_duration,
+            lockout_max_duration: s.lockout_max_duration,
+            source_lockout_threshold: s.source_lockout_threshold,
+            source_lockout_window: s.source_lockout_window,
+            source_lockout_duration: s.source_lockout_duration,
+            log_retention: s.log_retention,
         }
     }
 }
@@ -147,6 +155,151 @@ impl From<Settings> for settings::Settings {
             max_tokens_per_user: s.max_tokens_per_user,
             min_password_length: s.min_password_length,
             refuse_common_passwords: s.refuse_common_passwords,
+            lockout_threshold: s.lockout_threshold,
+            lockout_window: s.lockout_window,
+            lockout_duration: s.lockout_duration,
+            lockout_max_duration: s.lockout_max_duration,
+            source_lockout_threshold: s.source_lockout_threshold,
+            source_lockout_window: s.source_lockout_window,
+            source_lockout_duration: s.source_lockout_duration,
+            log_retention: s.log_retention,
+        }
+    }
+}
+
+impl From<&LoginContext> for attempts::LoginContext {
+    fn from(c: &LoginContext) -> Self {
+        attempts::LoginContext {
+            source: c.source.clone(),
+            device: c.device.clone(),
+        }
+    }
+}
+
+impl From<attempts::LoginGrant> for LoginGrant {
+    fn from(g: attempts::LoginGrant) -> Self {
+        LoginGrant {
+            session: g.session.into(),
+            device: g.device,
+        }
+    }
+}
+
+/// One table for both directions of the event kinds.
+macro_rules! event_kinds {
+    ($($name:ident),* $(,)?) => {
+        impl From<EventKind> for attempts::EventKind {
+            fn from(k: EventKind) -> Self {
+                match k {
+                    $(EventKind::$name => attempts::EventKind::$name,)*
+                }
+            }
+        }
+
+        impl From<attempts::EventKind> for EventKind {
+            fn from(k: attempts::EventKind) -> Self {
+                match k {
+                    $(attempts::EventKind::$name => EventKind::$name,)*
+                }
+            }
+        }
+    };
+}
+
+event_kinds!(
+    Login,
+    CheckPassword,
+    ResetPassword,
+    AccountLocked,
+    Unlocked,
+    SourceBlocked,
+    DeviceLocked,
+    PasswordChanged,
+    SessionsRevoked,
+    ApiKeyCreated,
+    ApiKeyRevoked,
+    OneTimeTokenCreated,
+);
+
+impl From<&LogFilter> for attempts::LogFilter {
+    fn from(f: &LogFilter) -> Self {
+        attempts::LogFilter {
+            user: f.user,
+            username: f.username.clone(),
+            source: f.source.clone(),
+            kind: f.kind.map(Into::into),
+            since: f.since,
+            until: f.until,
+        }
+    }
+}
+
+impl From<attempts::LogPage> for LogPage {
+    fn from(p: attempts::LogPage) -> Self {
+        LogPage {
+            entries: p
+                .entries
+                .into_iter()
+                .map(|e| LogEntry {
+                    id: e.id,
+                    time: e.time,
+                    kind: e.kind.into(),
+                    user: e.user,
+                    username: e.username,
+                    source: e.source,
+                    success: e.success,
+                    reason: e.reason,
+                })
+                .collect(),
+            next: p.next,
+        }
+    }
+}
+
+impl From<attempts::PurgeOutcome> for PurgeOutcome {
+    fn from(o: attempts::PurgeOutcome) -> Self {
+        PurgeOutcome {
+            purged: o.purged,
+            next: o.next,
+        }
+    }
+}
+
+impl From<&LockSubject> for attempts::LockSubject {
+    fn from(s: &LockSubject) -> Self {
+        match s {
+            LockSubject::Account(id) => attempts::LockSubject::Account(*id),
+            LockSubject::Username(name) => attempts::LockSubject::Username(name.clone()),
+            LockSubject::Source(addr) => attempts::LockSubject::Source(addr.clone()),
+            LockSubject::Device(id) => attempts::LockSubject::Device(id.clone()),
+        }
+    }
+}
+
+impl From<attempts::LockSubject> for LockSubject {
+    fn from(s: attempts::LockSubject) -> Self {
+        match s {
+            attempts::LockSubject::Account(id) => LockSubject::Account(id),
+            attempts::LockSubject::Username(name) => LockSubject::Username(name),
+            attempts::LockSubject::Source(addr) => LockSubject::Source(addr),
+            attempts::LockSubject::Device(id) => LockSubject::Device(id),
+        }
+    }
+}
+
+impl From<attempts::LockPage> for LockPage {
+    fn from(p: attempts::LockPage) -> Self {
+        LockPage {
+            locks: p
+                .locks
+                .into_iter()
+                .map(|l| Lock {
+                    subject: l.subject.into(),
+                    until: l.until,
+                    lockouts: l.lockouts,
+                })
+                .collect(),
+            next: p.next,
         }
     }
 }

@@ -36,6 +36,11 @@ pub enum Error {
     /// A count limit is reached; the text says which.
     #[error("limit reached: {0}")]
     LimitReached(String),
+    /// Too many failed password checks: the account, the username or the
+    /// source address is locked for this many more seconds. Refused before
+    /// any password work, whatever the password was.
+    #[error("Too many failed attempts; retry in {0} seconds")]
+    LockedOut(u64),
     /// An argument is out of range; the text says which.
     #[error("invalid input: {0}")]
     InvalidInput(String),

@@ -53,8 +53,10 @@ pub use handle::Moth;
 pub use metrics::{GuestMetrics, Histogram, HistogramSet};
 // The store contract's types, as `Store` takes and returns them.
 pub use moth_core::{
-    ApiKey, EmailToken, EmailTokenInfo, EmailTokenOptions, KeyOwner, NewApiKey, OneTimeToken,
-    Session, SessionInfo, Settings, SweepOutcome, User, UserPage, Validation,
+    ApiKey, DEVICE_LIFETIME, EmailToken, EmailTokenInfo, EmailTokenOptions, EventKind, KeyOwner,
+    Lock, LockPage, LockSubject, LogEntry, LogFilter, LogPage, LoginContext, LoginGrant, NewApiKey,
+    OneTimeToken, PurgeOutcome, Session, SessionInfo, Settings, SweepOutcome, User, UserPage,
+    Validation,
 };
 pub use moth_core::{Entry, Guard, StoreError, Write};
 pub use options::Options;

@@ -34,12 +34,39 @@ pub struct SettingsOverrides {
     /// true; `--refuse-common-passwords false` turns it off).
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     pub refuse_common_passwords: Option<bool>,
+    /// Failed password checks of one account within the window that lock it
+    /// (default 5; 0 turns account lockout off).
+    #[arg(long)]
+    pub lockout_threshold: Option<u32>,
+    /// Seconds over which an account's failures count (default 900).
+    #[arg(long)]
+    pub lockout_window: Option<u64>,
+    /// Seconds a first lockout lasts, doubling on each repeat (default 900).
+    #[arg(long)]
+    pub lockout_duration: Option<u64>,
+    /// The longest lockout, in seconds (default 86400).
+    #[arg(long)]
+    pub lockout_max_duration: Option<u64>,
+    /// Failed password checks from one source address, across accounts,
+    /// within its window that block it (default 50; 0 turns it off).
+    #[arg(long)]
+    pub source_lockout_threshold: Option<u32>,
+    /// Seconds over which a source's failures count (default 900).
+    #[arg(long)]
+    pub source_lockout_window: Option<u64>,
+    /// Seconds a blocked source stays blocked (default 900).
+    #[arg(long)]
+    pub source_lockout_duration: Option<u64>,
+    /// Seconds attempt and event log entries are kept (default 2592000,
+    /// 30 days; 0 keeps no log).
+    #[arg(long)]
+    pub log_retention: Option<u64>,
 }
 
 impl SettingsOverrides {
     /// The names it takes (its fields), so that a request naming anything
     /// else can be refused instead of silently ignored.
-    pub const NAMES: [&'static str; 8] = [
+    pub const NAMES: [&'static str; 16] = [
         "argon2_memory_kib",
         "argon2_iterations",
         "argon2_parallelism",
@@ -48,6 +75,14 @@ impl SettingsOverrides {
         "max_tokens_per_user",
         "min_password_length",
         "refuse_common_passwords",
+        "lockout_threshold",
+        "lockout_window",
+        "lockout_duration",
+        "lockout_max_duration",
+        "source_lockout_threshold",
+        "source_lockout_window",
+        "source_lockout_duration",
+        "log_retention",
     ];
 
     /// `base` with these overrides applied.
@@ -63,7 +98,22 @@ impl SettingsOverrides {
             refuse_common_passwords: self
                 .refuse_common_passwords
                 .unwrap_or(base.refuse_common_passwords),
-            ..base
+            lockout_threshold: self.lockout_threshold.unwrap_or(base.lockout_threshold),
+            lockout_window: self.lockout_window.unwrap_or(base.lockout_window),
+            lockout_duration: self.lockout_duration.unwrap_or(base.lockout_duration),
+            lockout_max_duration: self
+                .lockout_max_duration
+                .unwrap_or(base.lockout_max_duration),
+            source_lockout_threshold: self
+                .source_lockout_threshold
+                .unwrap_or(base.source_lockout_threshold),
+            source_lockout_window: self
+                .source_lockout_window
+                .unwrap_or(base.source_lockout_window),
+            source_lockout_duration: self
+                .source_lockout_duration
+                .unwrap_or(base.source_lockout_duration),
+            log_retention: self.log_retention.unwrap_or(base.log_retention),
         }
     }
 }
@@ -97,6 +147,14 @@ mod tests {
             max_tokens_per_user: Some(1),
             min_password_length: Some(1),
             refuse_common_passwords: Some(true),
+            lockout_threshold: Some(1),
+            lockout_window: Some(1),
+            lockout_duration: Some(1),
+            lockout_max_duration: Some(1),
+            source_lockout_threshold: Some(1),
+            source_lockout_window: Some(1),
+            source_lockout_duration: Some(1),
+            log_retention: Some(1),
         };
         let value = serde_json::to_value(all).unwrap();
         let mut fields: Vec<&str> = value

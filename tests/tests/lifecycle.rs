@@ -3,8 +3,18 @@
 
 use std::time::Duration;
 
-use moth::{Error, Moth, Options, SweepOutcome};
+use moth::{Error, Moth, Options, Settings, SweepOutcome};
 use moth_tests::{cheap_settings, open};
+
+/// Test settings without the attempt log: these tests count the keys and
+/// expiries of tokens, and a log entry would be swept on its own schedule
+/// (the log's sweep is tested in moth-core).
+fn no_log() -> Settings {
+    Settings {
+        log_retention: 0,
+        ..cheap_settings()
+    }
+}
 
 #[test]
 fn a_user_from_creation_to_deletion() {
@@ -229,6 +239,7 @@ fn database_utilities() {
 fn the_sweeper_knows_when_a_sweep_is_due_without_calling_the_component() {
     let dir = tempfile::tempdir().unwrap();
     let (moth, clock) = open(dir.path());
+    moth.set_settings(no_log()).unwrap();
     let t0 = clock.secs();
     moth.create_user("ann", "pw", "").unwrap();
     assert!(moth.sweep_due(), "never swept since it was opened");
@@ -329,12 +340,12 @@ fn the_background_sweeper_deletes_expired_tokens() {
     let clock = std::sync::Arc::new(moth::ManualClock::at(1_700_000_000));
     let moth = Options::new()
         .create(true)
-        .settings(cheap_settings())
+        .settings(no_log())
         .sweep_interval(Some(Duration::from_millis(20)))
         .clock(clock.clone())
         .open(moth_tests::store(dir.path()))
         .unwrap();
-    let acme = moth.create_tenant("acme", Some(cheap_settings())).unwrap();
+    let acme = moth.create_tenant("acme", Some(no_log())).unwrap();
     acme.create_user("ann", "pw", "").unwrap();
     let store = &acme.capabilities().store;
     let without_tokens = store.len().unwrap();

@@ -3,6 +3,7 @@
 //! name on a pooled instance and convert its result (`convert.rs`).
 
 mod api_keys;
+mod attempts;
 mod email_tokens;
 mod one_time_tokens;
 mod sessions;
