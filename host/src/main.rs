@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
+use ipnet::IpNet;
 use moth::server::{self, ServerConfig};
 use moth::{DEFAULT_TENANT, Moth, Options, StoreLocation};
 
@@ -69,6 +70,12 @@ enum Command {
         /// address when binding 0.0.0.0 or ::). Others get 403.
         #[arg(long = "allow-host", value_name = "NAME")]
         allow_hosts: Vec<String>,
+        /// Believe X-Forwarded-For from peers in CIDR (a network such as
+        /// 10.0.0.0/8, or one IP address), naming the client as the
+        /// rightmost address there that is not such a proxy; repeatable.
+        /// From other peers the header is ignored. Default: none.
+        #[arg(long = "trusted-proxy", value_name = "CIDR", value_parser = trusted_proxy)]
+        trusted_proxies: Vec<IpNet>,
         /// Seconds a client may take to send a request's line and headers.
         #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
         header_timeout: u64,
@@ -101,6 +108,18 @@ enum Command {
     EmailToken {
         #[command(subcommand)]
         command: cli::email_tokens::EmailTokenCommand,
+    },
+    /// The log of password checks: list or purge.
+    Attempts {
+        #[command(subcommand)]
+        command: cli::attempts::AttemptsCommand,
+    },
+    /// The log of account events (lockouts, password changes, keys, …).
+    Events(cli::attempts::LogArgs),
+    /// Locked accounts and blocked sources: list, unlock.
+    Lockout {
+        #[command(subcommand)]
+        command: cli::attempts::LockoutCommand,
     },
     /// Issue one-time tokens (password reset, email verification).
     OneTimeToken {
@@ -154,6 +173,18 @@ fn main() -> ExitCode {
     }
 }
 
+/// A `--trusted-proxy`: a network in CIDR notation, or a bare IP address
+/// meaning just that address (an IPv4-mapped one taken as IPv4, as peers
+/// are compared).
+fn trusted_proxy(s: &str) -> Result<IpNet, String> {
+    if let Ok(net) = s.parse::<IpNet>() {
+        return Ok(net);
+    }
+    s.parse::<IpAddr>()
+        .map(|ip| IpNet::from(ip.to_canonical()))
+        .map_err(|_| format!("{s:?} is not an IP address or a network like 10.0.0.0/8"))
+}
+
 /// What to say when there is no database at `store`.
 fn no_database(store: &StoreLocation) -> anyhow::Error {
     anyhow::anyhow!("no moth database at {store} (create one with `moth create --store {store}`)")
@@ -198,6 +229,7 @@ fn execute(command: Command, file: &StoreLocation, tenant: &str) -> anyhow::Resu
             admin_key_file,
             insecure_open,
             allow_hosts,
+            trusted_proxies,
             header_timeout,
             body_timeout,
             idle_timeout,
@@ -217,6 +249,7 @@ fn execute(command: Command, file: &StoreLocation, tenant: &str) -> anyhow::Resu
                 admin_key,
                 insecure_open,
                 allow_hosts,
+                trusted_proxies,
                 header_timeout: Duration::from_secs(header_timeout),
                 body_timeout: Duration::from_secs(body_timeout),
                 idle_timeout: Duration::from_secs(idle_timeout),
@@ -236,6 +269,11 @@ fn execute(command: Command, file: &StoreLocation, tenant: &str) -> anyhow::Resu
         Command::OneTimeToken { command } => {
             cli::one_time_tokens::run(command, &open(file, tenant)?)?
         }
+        Command::Attempts { command } => {
+            cli::attempts::run_attempts(command, &open(file, tenant)?)?
+        }
+        Command::Events(args) => cli::attempts::run_events(args, &open(file, tenant)?)?,
+        Command::Lockout { command } => cli::attempts::run_lockout(command, &open(file, tenant)?)?,
         Command::Settings { command } => cli::settings::run(command, &open(file, tenant)?)?,
         Command::Tenant { command } => cli::tenants::run(command, &open(file, DEFAULT_TENANT)?)?,
         Command::Component { out } => {

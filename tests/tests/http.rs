@@ -65,7 +65,14 @@ fn all_twelve_routes_with_moth_shapes() {
     let login = r.json();
     assert_eq!(
         keys(&login),
-        ["token", "userid", "username", "permissions", "expires"]
+        [
+            "token",
+            "userid",
+            "username",
+            "permissions",
+            "expires",
+            "device"
+        ]
     );
     let token = login["token"].as_str().unwrap().to_owned();
     assert_eq!(login["expires"], json!(clock.secs() + 3 * 24 * 3600));

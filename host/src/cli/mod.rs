@@ -3,6 +3,7 @@
 //! object per line, in the shape the HTTP API gives it.
 
 pub(crate) mod api_keys;
+pub(crate) mod attempts;
 pub(crate) mod email_tokens;
 pub(crate) mod one_time_tokens;
 pub(crate) mod settings;

@@ -26,6 +26,7 @@
 
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
@@ -44,6 +45,7 @@ use tokio::time::{Instant, Sleep};
 use tower::ServiceExt;
 
 use super::error;
+use super::source::{PeerAddr, TrustedProxies};
 use super::{MAX_HEAD_BYTES, ServerConfig};
 
 /// The limits of [`ServerConfig`] that apply to connections.
@@ -68,11 +70,13 @@ impl Limits {
 
 /// Accept and serve connections until `shutdown` completes; then stop
 /// accepting, let requests in flight finish, close the rest, and return
-/// once every connection is closed.
+/// once every connection is closed. Every request carries its
+/// connection's [`PeerAddr`] and the `trusted` proxies in its extensions.
 pub(super) async fn serve(
     listener: TcpListener,
     app: Router,
     limits: Limits,
+    trusted: TrustedProxies,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
@@ -84,11 +88,11 @@ pub(super) async fn serve(
             () = &mut shutdown => break,
             slot = slots.clone().acquire_owned() => slot.expect("the slots are never closed"),
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             biased;
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     accept_failed(e).await;
                     continue;
@@ -97,8 +101,10 @@ pub(super) async fn serve(
         };
         tokio::spawn(connection(
             stream,
+            peer,
             app.clone(),
             limits,
+            trusted.clone(),
             closing_rx.clone(),
             slot,
         ));
@@ -131,8 +137,10 @@ async fn accept_failed(e: io::Error) {
 /// Serve one connection; its slot is returned when it closes.
 async fn connection(
     stream: TcpStream,
+    peer: SocketAddr,
     app: Router,
     limits: Limits,
+    trusted: TrustedProxies,
     mut closing: watch::Receiver<bool>,
     _slot: OwnedSemaphorePermit,
 ) {
@@ -144,7 +152,9 @@ async fn connection(
         hyper::service::service_fn(move |req: Request<Incoming>| {
             let in_router = InRouter::enter(&phase);
             let deadline = Instant::now() + limits.body;
-            let req = req.map(|body| Body::new(TimedBody::new(body, deadline)));
+            let mut req = req.map(|body| Body::new(TimedBody::new(body, deadline)));
+            req.extensions_mut().insert(PeerAddr(peer));
+            req.extensions_mut().insert(trusted.clone());
             let answer = app.clone().oneshot(req);
             async move {
                 let res = answer.await;

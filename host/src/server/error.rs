@@ -28,6 +28,8 @@ pub(super) struct ApiError {
     /// Close the connection after answering (the rest of the request
     /// could not be read).
     close: bool,
+    /// Seconds for a `Retry-After` header (a lockout's wait).
+    retry_after: Option<u64>,
 }
 
 /// The message of every 500 whose details belong in the server log only.
@@ -45,6 +47,7 @@ impl ApiError {
             status,
             message: message.into(),
             close: false,
+            retry_after: None,
         }
     }
 
@@ -117,6 +120,12 @@ impl From<Error> for ApiError {
             Error::LimitReached(why) => {
                 ApiError::new(StatusCode::CONFLICT, format!("Limit reached: {why}"))
             }
+            // The same answer whatever the password was and whether the
+            // account exists: only the wait is told.
+            Error::LockedOut(secs) => ApiError {
+                retry_after: Some(*secs),
+                ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Too many failed attempts")
+            },
             Error::InvalidInput(why) => ApiError::invalid(why),
             Error::NoTenant => ApiError::new(StatusCode::NOT_FOUND, "Tenant does not exist"),
             Error::TenantExists => ApiError::new(StatusCode::CONFLICT, "Tenant already exists"),
@@ -187,6 +196,10 @@ impl IntoResponse for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             res.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         if self.close {
             res.headers_mut()

@@ -15,17 +15,21 @@ mod extract;
 mod hosts;
 mod metrics;
 mod routes;
+mod source;
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
+use ipnet::IpNet;
 use tokio::sync::oneshot;
 
 use crate::Moth;
 pub use extract::TENANT_HEADER;
 pub use routes::{
-    ApiKeyBody, EmailTokenBody, NewApiKeyBody, SessionBody, SettingsBody, UserBody, router,
+    ApiKeyBody, EmailTokenBody, LockBody, LogEntryBody, NewApiKeyBody, SessionBody, SettingsBody,
+    UserBody, router,
 };
 
 /// The largest request body accepted, in bytes. A password is at most
@@ -52,6 +56,14 @@ pub struct ServerConfig {
     /// naming another host is refused with 403, admin key or not: this is
     /// what stops DNS rebinding. Default none.
     pub allow_hosts: Vec<String>,
+    /// The reverse proxies (networks, or single addresses as /32 or /128)
+    /// whose `X-Forwarded-For` is believed when naming a request's client.
+    /// From any other peer the header is ignored, since a client can write
+    /// whatever it likes there; from these it is read right to left, past
+    /// the proxies listed, to the first address not listed. IPv4 clients
+    /// are matched against IPv4 networks, also on a dual-stack listener.
+    /// Default none: the client is always the TCP peer.
+    pub trusted_proxies: Vec<IpNet>,
     /// How long a client may take to send a request's line and headers,
     /// from its connection or its first byte; then the connection is
     /// closed (with a 408 if part of a request had come). Default 10 s.
@@ -76,6 +88,7 @@ impl Default for ServerConfig {
             admin_key: None,
             insecure_open: false,
             allow_hosts: Vec::new(),
+            trusted_proxies: Vec::new(),
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
@@ -112,6 +125,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("admin_key", &self.admin_key.as_ref().map(|_| "<redacted>"))
             .field("insecure_open", &self.insecure_open)
             .field("allow_hosts", &self.allow_hosts)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("header_timeout", &self.header_timeout)
             .field("body_timeout", &self.body_timeout)
             .field("idle_timeout", &self.idle_timeout)
@@ -126,7 +140,8 @@ const MAX_CONNECTIONS_LIMIT: usize = 1 << 20;
 impl ServerConfig {
     /// Refuse configurations that would expose admin routes carelessly,
     /// or that could not work (a zero timeout, no connection allowed, an
-    /// allowed host that is not a host name or address).
+    /// allowed host that is not a host name or address, a trusted proxy
+    /// network of IPv4-mapped addresses, which no client ever matches).
     pub fn check(&self) -> Result<(), ServerError> {
         if let Some(key) = &self.admin_key
             && key.trim().len() < 16
@@ -154,6 +169,20 @@ impl ServerConfig {
         }
         for host in &self.allow_hosts {
             hosts::Allowed::parse(host).map_err(ServerError::InvalidConfig)?;
+        }
+        for net in &self.trusted_proxies {
+            // Addresses are compared as IPv4 when IPv4-mapped, so such a
+            // network would silently trust nobody.
+            if let IpNet::V6(v6) = net
+                && v6.prefix_len() >= 96
+                && v6.network().to_ipv4_mapped().is_some()
+            {
+                return invalid(format!(
+                    "trusted proxy {net} is IPv4-mapped; give it as IPv4 (/{} for /{})",
+                    v6.prefix_len() - 96,
+                    v6.prefix_len()
+                ));
+            }
         }
         Ok(())
     }
@@ -186,6 +215,7 @@ pub async fn serve(
         listener,
         router(moth, config),
         conn::Limits::of(config),
+        source::TrustedProxies(Arc::new(config.trusted_proxies.clone())),
         shutdown,
     )
     .await?;

@@ -2,6 +2,7 @@
 //! and the layers around them. Handlers live one file per capability.
 
 mod api_keys;
+mod attempts;
 mod email_tokens;
 mod one_time_tokens;
 mod sessions;
@@ -10,6 +11,7 @@ mod tenants;
 mod users;
 
 pub use api_keys::{KeyBody as ApiKeyBody, NewKeyBody as NewApiKeyBody};
+pub use attempts::{LockBody, LogEntryBody};
 pub use email_tokens::Info as EmailTokenBody;
 pub use sessions::SessionBody;
 pub use settings::SettingsBody;
@@ -103,6 +105,12 @@ pub fn router(moth: Moth, config: &ServerConfig) -> Router {
             "/settings",
             get(settings::get_settings).patch(settings::set_settings),
         )
+        .route(
+            "/attempts",
+            get(attempts::list_attempts).delete(attempts::purge_attempts),
+        )
+        .route("/events", get(attempts::list_events))
+        .route("/locks", get(attempts::list_locks).delete(attempts::unlock))
         .route_layer(admin());
     // The same API for the default tenant (or X-Moth-Tenant) and under /t/{tenant}.
     let api: Router<Arc<AppState>> = public.merge(managed);

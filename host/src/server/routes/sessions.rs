@@ -6,14 +6,17 @@
 use std::time::Duration;
 
 use axum::Json;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
+use axum::response::AppendHeaders;
 use serde::{Deserialize, Serialize};
 
 use super::UserFields;
+use super::attempts::{login_context, set_device_cookie};
 use super::users::ById;
 use crate::SessionInfo;
-use crate::server::error::ApiResult;
+use crate::server::error::{ApiError, ApiResult};
 use crate::server::extract::{Body, ForTenant, Params, token_or_bearer};
+use crate::server::source::Source;
 
 #[derive(Deserialize)]
 pub(super) struct Login {
@@ -21,6 +24,8 @@ pub(super) struct Login {
     password: String,
     /// Seconds.
     lifetime: Option<u64>,
+    /// A device credential from an earlier login (else the cookie's).
+    device: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -29,20 +34,43 @@ pub(super) struct LoginBody {
     #[serde(flatten)]
     user: UserFields,
     expires: u64,
+    /// The device credential to present at the next login.
+    device: String,
 }
 
-pub(super) async fn login(t: ForTenant, Params(p): Params<Login>) -> ApiResult<LoginBody> {
+/// `/login`: judged under the lockout rules with the client's address and
+/// device credential; answers with the session and the device credential,
+/// also set as the `moth_device` cookie.
+pub(super) async fn login(
+    t: ForTenant,
+    source: Source,
+    headers: HeaderMap,
+    Params(p): Params<Login>,
+) -> Result<
+    (
+        AppendHeaders<Option<(HeaderName, HeaderValue)>>,
+        Json<LoginBody>,
+    ),
+    ApiError,
+> {
     let lifetime = p.lifetime.map(Duration::from_secs);
-    let s = t
+    let context = login_context(source, p.device, &headers);
+    let grant = t
         .blocking("login", move |m| {
-            m.login(&p.username, &p.password, lifetime)
+            m.login_from(&p.username, &p.password, lifetime, &context)
         })
         .await?;
-    Ok(Json(LoginBody {
-        token: s.token,
-        user: s.user.into(),
-        expires: s.expires,
-    }))
+    let cookie = set_device_cookie(&grant.device).map(|v| (header::SET_COOKIE, v));
+    let s = grant.session;
+    Ok((
+        AppendHeaders(cookie),
+        Json(LoginBody {
+            token: s.token,
+            user: s.user.into(),
+            expires: s.expires,
+            device: grant.device,
+        }),
+    ))
 }
 
 /// A token, as a parameter or as `Authorization: Bearer`.

@@ -20,6 +20,14 @@ pub struct SettingsBody {
     max_tokens_per_user: u32,
     min_password_length: u32,
     refuse_common_passwords: bool,
+    lockout_threshold: u32,
+    lockout_window: u64,
+    lockout_duration: u64,
+    lockout_max_duration: u64,
+    source_lockout_threshold: u32,
+    source_lockout_window: u64,
+    source_lockout_duration: u64,
+    log_retention: u64,
 }
 
 impl From<Settings> for SettingsBody {
@@ -33,6 +41,14 @@ impl From<Settings> for SettingsBody {
             max_tokens_per_user: s.max_tokens_per_user,
             min_password_length: s.min_password_length,
             refuse_common_passwords: s.refuse_common_passwords,
+            lockout_threshold: s.lockout_threshold,
+            lockout_window: s.lockout_window,
+            lockout_duration: s.lockout_duration,
+            lockout_max_duration: s.lockout_max_duration,
+            source_lockout_threshold: s.source_lockout_threshold,
+            source_lockout_window: s.source_lockout_window,
+            source_lockout_duration: s.source_lockout_duration,
+            log_retention: s.log_retention,
         }
     }
 }

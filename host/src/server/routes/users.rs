@@ -2,11 +2,14 @@
 //! `/getusers`, `/getuser`, `/passvalid`.
 
 use axum::Json;
+use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
 
+use super::attempts::login_context;
 use super::{Deleted, Updated, UserBody, UserFields};
 use crate::server::error::ApiResult;
 use crate::server::extract::{ForTenant, Params};
+use crate::server::source::Source;
 
 #[derive(Deserialize)]
 pub(super) struct NewUser {
@@ -101,6 +104,8 @@ pub(super) async fn get_user(t: ForTenant, Params(p): Params<ById>) -> ApiResult
 pub(super) struct Credentials {
     username: String,
     password: String,
+    /// A device credential from an earlier login (else the cookie's).
+    device: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -108,13 +113,17 @@ pub(super) struct Valid {
     valid: bool,
 }
 
+/// `/passvalid`: judged, counted and logged like a login.
 pub(super) async fn check_password(
     t: ForTenant,
+    source: Source,
+    headers: HeaderMap,
     Params(p): Params<Credentials>,
 ) -> ApiResult<Valid> {
+    let context = login_context(source, p.device, &headers);
     let valid = t
         .blocking("check_password", move |m| {
-            m.check_password(&p.username, &p.password)
+            m.check_password_from(&p.username, &p.password, &context)
         })
         .await?;
     Ok(Json(Valid { valid }))
