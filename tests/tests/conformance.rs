@@ -6,7 +6,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use moth::{
-    ApiKey, EmailTokenInfo, EmailTokenOptions, Error, KeyOwner, Moth, NewApiKey, Settings, User,
+    ApiKey, EmailTokenInfo, EmailTokenOptions, Error, EventKind, KeyOwner, LockSubject, LogEntry,
+    LogFilter, LogPage, LoginContext, Moth, NewApiKey, Session, Settings, User,
 };
 use serde_json::{Value, json};
 
@@ -31,6 +32,105 @@ fn owner_from(v: &Value) -> KeyOwner {
                 .to_owned(),
         ),
         _ => panic!("a key-owner is {{\"user\": id}} or {{\"service\": name}}, not {v}"),
+    }
+}
+
+fn session_json(s: &Session) -> Value {
+    json!({ "token": s.token, "user": user(&s.user), "expires": s.expires })
+}
+
+/// An event-kind as the scenario writes it: its WIT name.
+fn kind_name(k: EventKind) -> &'static str {
+    match k {
+        EventKind::Login => "login",
+        EventKind::CheckPassword => "check-password",
+        EventKind::ResetPassword => "reset-password",
+        EventKind::AccountLocked => "account-locked",
+        EventKind::Unlocked => "unlocked",
+        EventKind::SourceBlocked => "source-blocked",
+        EventKind::DeviceLocked => "device-locked",
+        EventKind::PasswordChanged => "password-changed",
+        EventKind::SessionsRevoked => "sessions-revoked",
+        EventKind::ApiKeyCreated => "api-key-created",
+        EventKind::ApiKeyRevoked => "api-key-revoked",
+        EventKind::OneTimeTokenCreated => "one-time-token-created",
+    }
+}
+
+/// The event-kind named `v` (its WIT name), or none for null.
+fn kind_from(v: &Value) -> Option<EventKind> {
+    let name = v.as_str()?;
+    Some(
+        EventKind::ALL
+            .into_iter()
+            .find(|k| kind_name(*k) == name)
+            .unwrap_or_else(|| panic!("no event-kind {name}")),
+    )
+}
+
+fn login_context_from(v: &Value) -> LoginContext {
+    LoginContext {
+        source: v["source"].as_str().map(str::to_owned),
+        device: v["device"].as_str().map(str::to_owned),
+    }
+}
+
+fn log_filter_from(v: &Value) -> LogFilter {
+    LogFilter {
+        user: v["user"].as_u64(),
+        username: v["username"].as_str().map(str::to_owned),
+        source: v["source"].as_str().map(str::to_owned),
+        kind: kind_from(&v["kind"]),
+        since: v["since"].as_u64(),
+        until: v["until"].as_u64(),
+    }
+}
+
+fn log_entry_json(e: &LogEntry) -> Value {
+    json!({
+        "id": e.id,
+        "time": e.time,
+        "kind": kind_name(e.kind),
+        "user": e.user,
+        "username": e.username,
+        "source": e.source,
+        "success": e.success,
+        "reason": e.reason,
+    })
+}
+
+fn log_page_json(p: &LogPage) -> Value {
+    json!({ "entries": p.entries.iter().map(log_entry_json).collect::<Vec<_>>(), "next": p.next })
+}
+
+/// A lock-subject as the scenario writes it: `{"account": id}`,
+/// `{"username": name}`, `{"source": address}` or `{"device": id}`.
+fn subject_json(s: &LockSubject) -> Value {
+    match s {
+        LockSubject::Account(id) => json!({ "account": id }),
+        LockSubject::Username(name) => json!({ "username": name }),
+        LockSubject::Source(address) => json!({ "source": address }),
+        LockSubject::Device(id) => json!({ "device": id }),
+    }
+}
+
+fn subject_from(v: &Value) -> LockSubject {
+    let cases = v.as_object().filter(|m| m.len() == 1);
+    let Some((case, payload)) = cases.and_then(|m| m.iter().next()) else {
+        panic!("a lock-subject is an object of one case, not {v}");
+    };
+    let text = || {
+        payload
+            .as_str()
+            .unwrap_or_else(|| panic!("{case} must be a string"))
+            .to_owned()
+    };
+    match case.as_str() {
+        "account" => LockSubject::Account(payload.as_u64().expect("account must be a number")),
+        "username" => LockSubject::Username(text()),
+        "source" => LockSubject::Source(text()),
+        "device" => LockSubject::Device(text()),
+        other => panic!("no lock-subject case {other}"),
     }
 }
 
@@ -99,6 +199,14 @@ fn settings_json(s: &Settings) -> Value {
         "max-tokens-per-user": s.max_tokens_per_user,
         "min-password-length": s.min_password_length,
         "refuse-common-passwords": s.refuse_common_passwords,
+        "lockout-threshold": s.lockout_threshold,
+        "lockout-window": s.lockout_window,
+        "lockout-duration": s.lockout_duration,
+        "lockout-max-duration": s.lockout_max_duration,
+        "source-lockout-threshold": s.source_lockout_threshold,
+        "source-lockout-window": s.source_lockout_window,
+        "source-lockout-duration": s.source_lockout_duration,
+        "log-retention": s.log_retention,
     })
 }
 
@@ -114,12 +222,20 @@ fn settings_from(v: &Value) -> Settings {
         max_tokens_per_user: n("max-tokens-per-user") as u32,
         min_password_length: n("min-password-length") as u32,
         refuse_common_passwords: flag("refuse-common-passwords"),
+        lockout_threshold: n("lockout-threshold") as u32,
+        lockout_window: n("lockout-window"),
+        lockout_duration: n("lockout-duration"),
+        lockout_max_duration: n("lockout-max-duration"),
+        source_lockout_threshold: n("source-lockout-threshold") as u32,
+        source_lockout_window: n("source-lockout-window"),
+        source_lockout_duration: n("source-lockout-duration"),
+        log_retention: n("log-retention"),
     }
 }
 
 /// The cases of the WIT `error` variant (wit/types.wit), the only errors a
 /// component call can report.
-const WIT_ERRORS: [&str; 10] = [
+const WIT_ERRORS: [&str; 11] = [
     "no-user",
     "invalid-password",
     "user-exists",
@@ -128,6 +244,7 @@ const WIT_ERRORS: [&str; 10] = [
     "ip-mismatch",
     "name-taken",
     "limit-reached",
+    "locked-out",
     "invalid-input",
     "storage",
 ];
@@ -209,7 +326,7 @@ fn call(moth: &Moth, op: &str, a: &Value) -> Result<Value, Error> {
                 &s("password"),
                 a["lifetime"].as_u64().map(Duration::from_secs),
             )?;
-            json!({ "token": session.token, "user": user(&session.user), "expires": session.expires })
+            session_json(&session)
         }
         "validate" => {
             let v = moth.validate(&s("token"))?;
@@ -289,6 +406,49 @@ fn call(moth: &Moth, op: &str, a: &Value) -> Result<Value, Error> {
         }
         "redeem-one-time-token" => user(&moth.redeem_one_time_token(&s("token"), &s("purpose"))?),
         "reset-password" => user(&moth.reset_password(&s("token"), &s("new-password"))?),
+        "login-from" => {
+            let grant = moth.login_from(
+                &s("username"),
+                &s("password"),
+                a["lifetime"].as_u64().map(Duration::from_secs),
+                &login_context_from(&a["context"]),
+            )?;
+            json!({ "session": session_json(&grant.session), "device": grant.device })
+        }
+        "check-password-from" => json!(moth.check_password_from(
+            &s("username"),
+            &s("password"),
+            &login_context_from(&a["context"])
+        )?),
+        "list-attempts" => log_page_json(&moth.list_attempts(
+            &log_filter_from(&a["filter"]),
+            a["after"].as_str(),
+            n("limit") as u32,
+        )?),
+        "list-events" => log_page_json(&moth.list_events(
+            &log_filter_from(&a["filter"]),
+            a["after"].as_str(),
+            n("limit") as u32,
+        )?),
+        "purge-attempts" => {
+            let outcome = moth.purge_attempts(
+                a["username"].as_str(),
+                a["older-than"].as_u64(),
+                kind_from(&a["kind"]),
+                a["after"].as_str(),
+            )?;
+            json!({ "purged": outcome.purged, "next": outcome.next })
+        }
+        "list-locks" => {
+            let page = moth.list_locks(a["after"].as_str(), n("limit") as u32)?;
+            let locks: Vec<Value> = page
+                .locks
+                .iter()
+                .map(|l| json!({ "subject": subject_json(&l.subject), "until": l.until, "lockouts": l.lockouts }))
+                .collect();
+            json!({ "locks": locks, "next": page.next })
+        }
+        "unlock" => json!(moth.unlock(&subject_from(&a["subject"]))?),
         other => panic!("unknown operation {other}"),
     })
 }

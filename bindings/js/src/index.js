@@ -12,10 +12,13 @@ export { MemoryStore, FileStore };
 /**
  * An error from moth; `code` is the WIT error case ('no-user',
  * 'invalid-password', 'user-exists', 'invalid-token', 'token-expired',
- * 'ip-mismatch', 'name-taken', 'limit-reached', 'invalid-input',
- * 'storage'), and `detail` its text when it has one (limit-reached,
- * invalid-input, storage); or 'component-trap' when the component trapped
- * (see `Moth`); then `cause` is what was thrown.
+ * 'ip-mismatch', 'name-taken', 'limit-reached', 'locked-out',
+ * 'invalid-input', 'storage'), and `detail` its text when it has one
+ * (limit-reached, invalid-input, storage, and locked-out's 'retry in N
+ * seconds'); or 'component-trap' when the component trapped (see `Moth`);
+ * then `cause` is what was thrown. A 'locked-out' error carries
+ * `retryAfter`: how many more seconds the account, username, source or
+ * device stays locked (a Retry-After).
  */
 export class MothError extends Error {
   constructor(code, detail, options) {
@@ -23,6 +26,13 @@ export class MothError extends Error {
     this.name = 'MothError';
     this.code = code;
     this.detail = detail;
+  }
+
+  /** The 'locked-out' error for a lock that ends in `seconds`. */
+  static lockedOut(seconds) {
+    const e = new MothError('locked-out', `retry in ${seconds} seconds`);
+    e.retryAfter = seconds;
+    return e;
   }
 }
 
@@ -68,12 +78,72 @@ const generated = new URL('../generated/', import.meta.url);
 
 // The component's exports, one object per WIT interface (jco names each
 // exported interface by its short name).
-const INTERFACES = ['users', 'sessions', 'settings', 'emailTokens', 'apiKeys', 'oneTimeTokens'];
+const INTERFACES = ['users', 'sessions', 'settings', 'emailTokens', 'apiKeys', 'oneTimeTokens', 'attempts'];
+
+// The cases of the WIT enum event-kind (wit/attempts.wit): a log entry's
+// `kind`, and what a filter or a purge may ask for.
+const EVENT_KINDS = [
+  'login',
+  'check-password',
+  'reset-password',
+  'account-locked',
+  'unlocked',
+  'source-blocked',
+  'device-locked',
+  'password-changed',
+  'sessions-revoked',
+  'api-key-created',
+  'api-key-revoked',
+  'one-time-token-created',
+];
+
+// The cases of the WIT variant lock-subject, each `{ case: payload }` here.
+const LOCK_SUBJECTS = ['account', 'username', 'source', 'device'];
+
+// The fields of the WIT record settings, in camelCase; every one is
+// required (start from getSettings() to change one).
+const SETTINGS_U32 = [
+  'argon2MemoryKib',
+  'argon2Iterations',
+  'argon2Parallelism',
+  'maxTokensPerUser',
+  'minPasswordLength',
+  'lockoutThreshold',
+  'sourceLockoutThreshold',
+];
+const SETTINGS_U64 = [
+  'defaultTokenLifetime',
+  'lockoutWindow',
+  'lockoutDuration',
+  'lockoutMaxDuration',
+  'sourceLockoutWindow',
+  'sourceLockoutDuration',
+  'logRetention',
+];
+const SETTINGS_FLAGS = ['allowWeakHashing', 'refuseCommonPasswords'];
+
+// An options object's fields, refusing any other: a misspelt option would
+// otherwise be ignored silently.
+function fieldsOf(options, names, what) {
+  const given = options ?? {};
+  if (typeof given !== 'object' || Array.isArray(given)) throw new MothError('invalid-input', `${what} must be an object`);
+  const extra = Object.keys(given).filter((k) => !names.includes(k));
+  if (extra.length) throw new MothError('invalid-input', `unknown ${what} field ${extra[0]} (${names.join(', ')})`);
+  return given;
+}
 
 // WIT values <-> Node values. The only place they are converted: u64s
-// (BigInts) become Numbers, `option` none (undefined) becomes null, and a
-// key-owner ({ tag, val } in jco) is `{ user: id }` or `{ service: name }`.
+// (BigInts) become Numbers, `option` none (undefined) becomes null, a
+// key-owner ({ tag, val } in jco) is `{ user: id }` or `{ service: name }`,
+// a lock-subject `{ account: id }`, `{ username }`, `{ source }` or
+// `{ device }`, and an event-kind its WIT name ('account-locked').
 const toWit = {
+  // jco turns anything into a u32 (undefined into 0), so a settings object
+  // written before a field existed would switch that field off silently.
+  u32(n, what) {
+    if (!Number.isInteger(n) || n < 0 || n > 0xffff_ffff) throw new MothError('invalid-input', `${what} must be an integer 0..=4294967295`);
+    return n;
+  },
   u64(n, what) {
     if (typeof n === 'bigint') return n;
     if (!Number.isSafeInteger(n) || n < 0) throw new MothError('invalid-input', `${what} must be a non-negative integer`);
@@ -103,23 +173,50 @@ const toWit = {
     };
   },
   settings(s) {
+    const given = fieldsOf(s, [...SETTINGS_U32, ...SETTINGS_U64, ...SETTINGS_FLAGS], 'settings');
+    const out = {};
+    for (const k of SETTINGS_U32) out[k] = toWit.u32(given[k], `settings.${k}`);
+    for (const k of SETTINGS_U64) out[k] = toWit.u64(given[k], `settings.${k}`);
+    for (const k of SETTINGS_FLAGS) out[k] = Boolean(given[k]);
+    return out;
+  },
+  loginContext(context) {
+    const { source, device } = fieldsOf(context, ['source', 'device'], 'login context');
+    return { source: toWit.optional(source), device: toWit.optional(device) };
+  },
+  eventKind(kind) {
+    if (!EVENT_KINDS.includes(kind)) throw new MothError('invalid-input', `kind must be one of ${EVENT_KINDS.join(', ')}`);
+    return kind;
+  },
+  optionalEventKind(kind) {
+    return kind === undefined || kind === null ? undefined : toWit.eventKind(kind);
+  },
+  logFilter(filter) {
+    const f = fieldsOf(filter, ['user', 'username', 'source', 'kind', 'since', 'until'], 'log filter');
     return {
-      argon2MemoryKib: s.argon2MemoryKib,
-      argon2Iterations: s.argon2Iterations,
-      argon2Parallelism: s.argon2Parallelism,
-      defaultTokenLifetime: toWit.u64(s.defaultTokenLifetime, 'defaultTokenLifetime'),
-      allowWeakHashing: Boolean(s.allowWeakHashing),
-      maxTokensPerUser: s.maxTokensPerUser,
-      minPasswordLength: s.minPasswordLength,
-      refuseCommonPasswords: Boolean(s.refuseCommonPasswords),
+      user: toWit.optionalU64(f.user, 'filter.user'),
+      username: toWit.optional(f.username),
+      source: toWit.optional(f.source),
+      kind: toWit.optionalEventKind(f.kind),
+      since: toWit.optionalU64(f.since, 'filter.since'),
+      until: toWit.optionalU64(f.until, 'filter.until'),
     };
+  },
+  lockSubject(subject) {
+    const keys = subject !== null && typeof subject === 'object' ? Object.keys(subject) : [];
+    if (keys.length !== 1 || !LOCK_SUBJECTS.includes(keys[0])) {
+      throw new MothError('invalid-input', 'a lock subject is { account: id }, { username }, { source } or { device }');
+    }
+    const [tag] = keys;
+    return { tag, val: tag === 'account' ? toWit.u64(subject.account, 'subject.account') : subject[tag] };
   },
 };
 
 const fromWit = {
   number: (n) => Number(n),
   optionalNumber: (n) => (n === undefined ? null : Number(n)),
-  error: (payload) => new MothError(payload.tag, payload.val),
+  error: (payload) =>
+    payload.tag === 'locked-out' ? MothError.lockedOut(Number(payload.val)) : new MothError(payload.tag, payload.val),
   user: (u) => ({ id: Number(u.id), username: u.username, permissions: u.permissions }),
   userPage: (p) => ({ users: p.users.map(fromWit.user), next: fromWit.optionalNumber(p.next) }),
   session: (s) => ({ token: s.token, user: fromWit.user(s.user), expires: Number(s.expires) }),
@@ -134,6 +231,14 @@ const fromWit = {
     maxTokensPerUser: s.maxTokensPerUser,
     minPasswordLength: s.minPasswordLength,
     refuseCommonPasswords: s.refuseCommonPasswords,
+    lockoutThreshold: s.lockoutThreshold,
+    lockoutWindow: Number(s.lockoutWindow),
+    lockoutDuration: Number(s.lockoutDuration),
+    lockoutMaxDuration: Number(s.lockoutMaxDuration),
+    sourceLockoutThreshold: s.sourceLockoutThreshold,
+    sourceLockoutWindow: Number(s.sourceLockoutWindow),
+    sourceLockoutDuration: Number(s.sourceLockoutDuration),
+    logRetention: Number(s.logRetention),
   }),
   optional: (v) => (v === undefined ? null : v),
   emailToken: (t) => ({ token: t.token, id: t.id, expires: Number(t.expires) }),
@@ -159,6 +264,22 @@ const fromWit = {
   sessions: (list) => list.map((s) => ({ id: s.id, created: fromWit.optionalNumber(s.created), expires: Number(s.expires) })),
   newApiKey: (k) => ({ key: k.key, info: fromWit.apiKey(k.info) }),
   oneTimeToken: (t) => ({ token: t.token, expires: Number(t.expires) }),
+  loginGrant: (g) => ({ session: fromWit.session(g.session), device: g.device }),
+  logEntry: (e) => ({
+    id: e.id,
+    time: Number(e.time),
+    kind: e.kind,
+    user: fromWit.optionalNumber(e.user),
+    username: e.username,
+    source: fromWit.optional(e.source),
+    success: e.success,
+    reason: e.reason,
+  }),
+  logPage: (p) => ({ entries: p.entries.map(fromWit.logEntry), next: fromWit.optional(p.next) }),
+  purgeOutcome: (o) => ({ purged: Number(o.purged), next: fromWit.optional(o.next) }),
+  lockSubject: (s) => ({ [s.tag]: s.tag === 'account' ? Number(s.val) : s.val }),
+  lock: (l) => ({ subject: fromWit.lockSubject(l.subject), until: Number(l.until), lockouts: l.lockouts }),
+  lockPage: (p) => ({ locks: p.locks.map(fromWit.lock), next: fromWit.optional(p.next) }),
   none: () => undefined,
   same: (v) => v,
 };
@@ -195,7 +316,7 @@ export class Moth {
    * object with get/scan/commit; a store reports a failure by throwing
    * `{ tag: 'failure', val: text }`, and anything else it throws traps the
    * call). `clock` is for tests. `settings`, when given, are stored first
-   * (all four fields; start from `getSettings()` to change one).
+   * (every field; start from `getSettings()` to change one).
    */
   static async open({ store = new MemoryStore(), clock = systemClock, settings } = {}) {
     // jco destructures the import objects, so methods are bound here (and
@@ -338,6 +459,10 @@ export class Moth {
   getSettings() {
     return this.#call('settings', 'getSettings', fromWit.settings);
   }
+  /**
+   * Store new settings: every field of getSettings() (a missing or
+   * misspelt one is MothError 'invalid-input', never a silent 0).
+   */
   setSettings(settings) {
     this.#call('settings', 'setSettings', fromWit.none, toWit.settings(settings));
   }
@@ -439,5 +564,83 @@ export class Moth {
   /** Use up a 'reset-password' token, set the new password and revoke the user's login tokens; returns the user. */
   resetPassword(token, newPassword) {
     return this.#call('oneTimeTokens', 'resetPassword', fromWit.user, token, newPassword);
+  }
+
+  // moth:auth/attempts. A context is `{ source, device }`, each null or
+  // absent when unknown: `source` the client's IP address, `device` the
+  // device credential a previous loginFrom returned. A log entry is
+  // `{ id, time, kind, user, username, source, success, reason }`; a lock
+  // subject `{ account: id }`, `{ username }`, `{ source }` or `{ device }`.
+  /**
+   * login with a context, judged, counted and logged under the lockout
+   * rules: `{ session, device }`, where device is the credential to present
+   * next time (keep it like a cookie). A lock refuses it with MothError
+   * 'locked-out' (its `retryAfter` in seconds), whatever the password.
+   */
+  loginFrom(username, password, lifetime = null, context = {}) {
+    return this.#call(
+      'attempts',
+      'loginFrom',
+      fromWit.loginGrant,
+      username,
+      password,
+      toWit.optionalU64(lifetime, 'lifetime'),
+      toWit.loginContext(context),
+    );
+  }
+  /** checkPassword with a context, judged, counted and logged like a login. */
+  checkPasswordFrom(username, password, context = {}) {
+    return this.#call('attempts', 'checkPasswordFrom', fromWit.same, username, password, toWit.loginContext(context));
+  }
+  /**
+   * Password checks matching `filter` (`{ user, username, source, kind,
+   * since, until }`, each optional), newest first: `{ entries, next }`;
+   * pass next as `after` for the following page (null after the last).
+   */
+  listAttempts(filter = {}, { after = null, limit = 100 } = {}) {
+    return this.#call('attempts', 'listAttempts', fromWit.logPage, toWit.logFilter(filter), toWit.optional(after), limit);
+  }
+  /** Account events matching `filter`, newest first, paged as listAttempts. */
+  listEvents(filter = {}, { after = null, limit = 100 } = {}) {
+    return this.#call('attempts', 'listEvents', fromWit.logPage, toWit.logFilter(filter), toWit.optional(after), limit);
+  }
+  /**
+   * Delete password-check entries (or entries of `kind`) about `username`,
+   * strictly older than `olderThan` (Unix seconds), each optional (none
+   * empties the attempt log): `{ purged, next }`. One call deletes a
+   * bounded number; while next is not null, call again with it as `after`
+   * (or use purgeAttemptsAll).
+   */
+  purgeAttempts(options = {}) {
+    const { username, olderThan, kind, after } = fieldsOf(options, ['username', 'olderThan', 'kind', 'after'], 'purge option');
+    return this.#call(
+      'attempts',
+      'purgeAttempts',
+      fromWit.purgeOutcome,
+      toWit.optional(username),
+      toWit.optionalU64(olderThan, 'olderThan'),
+      toWit.optionalEventKind(kind),
+      toWit.optional(after),
+    );
+  }
+  /** purgeAttempts until nothing more matches; returns how many entries it deleted. */
+  purgeAttemptsAll(options = {}) {
+    const { username, olderThan, kind } = fieldsOf(options, ['username', 'olderThan', 'kind'], 'purge option');
+    let total = 0;
+    let after = null;
+    do {
+      const outcome = this.purgeAttempts({ username, olderThan, kind, after });
+      total += outcome.purged;
+      after = outcome.next;
+    } while (after !== null);
+    return total;
+  }
+  /** The locks in force: `{ locks: [{ subject, until, lockouts }], next }`, paged as listUsers. */
+  listLocks({ after = null, limit = 100 } = {}) {
+    return this.#call('attempts', 'listLocks', fromWit.lockPage, toWit.optional(after), limit);
+  }
+  /** Lift the lock of `subject` and forget its failures; returns whether it was locked. */
+  unlock(subject) {
+    return this.#call('attempts', 'unlock', fromWit.same, toWit.lockSubject(subject));
   }
 }

@@ -5,7 +5,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Moth, MothError, FileStore, ManualClock, MemoryStore } from '../src/index.js';
 
-const cheap = { argon2MemoryKib: 8, argon2Iterations: 1, argon2Parallelism: 1, defaultTokenLifetime: 3600, allowWeakHashing: true, maxTokensPerUser: 1000, minPasswordLength: 1, refuseCommonPasswords: false };
+// The component's lockout and log defaults, with the cheapest hashing.
+const cheap = {
+  argon2MemoryKib: 8,
+  argon2Iterations: 1,
+  argon2Parallelism: 1,
+  defaultTokenLifetime: 3600,
+  allowWeakHashing: true,
+  maxTokensPerUser: 1000,
+  minPasswordLength: 1,
+  refuseCommonPasswords: false,
+  lockoutThreshold: 5,
+  lockoutWindow: 900,
+  lockoutDuration: 900,
+  lockoutMaxDuration: 86400,
+  sourceLockoutThreshold: 50,
+  sourceLockoutWindow: 900,
+  sourceLockoutDuration: 900,
+  logRetention: 2592000,
+};
 
 test('a file store keeps everything across reopening and ignores a torn last line', async () => {
   const path = join(mkdtempSync(join(tmpdir(), 'moth-')), 'moth.log');
@@ -178,14 +196,46 @@ test('settings come from the component: a fresh store reports its defaults, and 
   const moth = await Moth.open();
   const defaults = moth.getSettings();
   // The defaults documented in wit/settings.wit, as the component reports them.
-  assert.deepEqual(defaults, { argon2MemoryKib: 19456, argon2Iterations: 2, argon2Parallelism: 1, defaultTokenLifetime: 259200, allowWeakHashing: false, maxTokensPerUser: 1000, minPasswordLength: 8, refuseCommonPasswords: true });
+  assert.deepEqual(defaults, {
+    argon2MemoryKib: 19456,
+    argon2Iterations: 2,
+    argon2Parallelism: 1,
+    defaultTokenLifetime: 259200,
+    allowWeakHashing: false,
+    maxTokensPerUser: 1000,
+    minPasswordLength: 8,
+    refuseCommonPasswords: true,
+    lockoutThreshold: 5,
+    lockoutWindow: 900,
+    lockoutDuration: 900,
+    lockoutMaxDuration: 86400,
+    sourceLockoutThreshold: 50,
+    sourceLockoutWindow: 900,
+    sourceLockoutDuration: 900,
+    logRetention: 2592000,
+  });
   moth.setSettings({ ...defaults, defaultTokenLifetime: 60 });
   assert.deepEqual(moth.getSettings(), { ...defaults, defaultTokenLifetime: 60 });
+  moth.setSettings({ ...defaults, lockoutThreshold: 0, logRetention: 0 });
+  assert.deepEqual(moth.getSettings(), { ...defaults, lockoutThreshold: 0, logRetention: 0 });
+});
+
+test('settings are whole: a missing or misspelt field is invalid-input (jco would make a missing u32 a silent 0)', async () => {
+  const moth = await Moth.open({ settings: cheap });
+  const { lockoutThreshold, ...withoutThreshold } = cheap;
+  assert.equal(lockoutThreshold, 5);
+  assert.throws(() => moth.setSettings(withoutThreshold), (e) => e instanceof MothError && e.code === 'invalid-input' && /lockoutThreshold/.test(e.message));
+  assert.throws(() => moth.setSettings({ ...cheap, lockoutTreshold: 3 }), (e) => e.code === 'invalid-input' && /lockoutTreshold/.test(e.message));
+  assert.throws(() => moth.setSettings({ ...cheap, sourceLockoutThreshold: -1 }), (e) => e.code === 'invalid-input');
+  // The component checks the ranges.
+  assert.throws(() => moth.setSettings({ ...cheap, lockoutWindow: 0 }), (e) => e.code === 'invalid-input' && /lockout-window/.test(e.detail));
+  assert.deepEqual(moth.getSettings(), cheap);
 });
 
 test('sweep reports what it deleted and when the next token expires', async () => {
   const clock = new ManualClock(1_000_000);
-  const moth = await Moth.open({ clock, settings: cheap });
+  // No log: while one is kept, a sweep is due within the hour whatever the tokens.
+  const moth = await Moth.open({ clock, settings: { ...cheap, logRetention: 0 } });
   assert.deepEqual(moth.sweep(), { deleted: 0, nextExpiry: null });
   moth.createUser('ann', 'pw');
   moth.login('ann', 'pw', 10);
@@ -365,4 +415,163 @@ test('a trap in a new interface is recovered from like any other', async () => {
   assert.throws(() => moth.authEmailToken('ann@example.com', token), isTrap);
   assert.equal(moth.authEmailToken('ann@example.com', token), null);
   assert.equal(moth.listEmailTokens('ann@example.com')[0].usesLeft, 1);
+});
+
+// A moth whose accounts lock after 3 failures for 600 s, and whose
+// sources are blocked after 5 for 300 s, under a manual clock.
+async function guarded() {
+  const clock = new ManualClock(1_000_000);
+  const moth = await Moth.open({
+    clock,
+    settings: { ...cheap, lockoutThreshold: 3, lockoutDuration: 600, sourceLockoutThreshold: 5, sourceLockoutDuration: 300 },
+  });
+  return { clock, moth, ann: moth.createUser('ann', 'right') };
+}
+
+const lockedFor = (seconds) => (e) => e instanceof MothError && e.code === 'locked-out' && e.retryAfter === seconds && e.message === `locked-out: retry in ${seconds} seconds`;
+
+test('lockout: the third failure locks the account; then even the right password is locked-out, by every check, until it runs out', async () => {
+  const { clock, moth, ann } = await guarded();
+  const attacker = { source: '203.0.113.9' };
+  assert.throws(() => moth.loginFrom('ann', 'guess', null, attacker), (e) => e.code === 'invalid-password');
+  assert.equal(moth.checkPasswordFrom('ann', 'guess', attacker), false);
+  assert.throws(() => moth.loginFrom('ann', 'guess', null, attacker), (e) => e.code === 'invalid-password');
+  assert.throws(() => moth.loginFrom('ann', 'right', null, attacker), lockedFor(600));
+  assert.throws(() => moth.loginFrom('ann', 'right', null, { source: '192.0.2.1' }), lockedFor(600));
+  assert.throws(() => moth.checkPasswordFrom('ann', 'right'), lockedFor(600));
+  assert.throws(() => moth.login('ann', 'right'), lockedFor(600));
+  assert.throws(() => moth.checkPassword('ann', 'right'), lockedFor(600));
+  assert.deepEqual(moth.listLocks(), { locks: [{ subject: { account: ann.id }, until: 1_000_600, lockouts: 1 }], next: null });
+  clock.advance(599);
+  assert.throws(() => moth.loginFrom('ann', 'right'), lockedFor(1));
+  clock.advance(1);
+  const grant = moth.loginFrom('ann', 'right', 60, { source: '192.0.2.1' });
+  assert.deepEqual(grant.session.user, ann);
+  assert.equal(grant.session.expires, 1_000_660);
+  assert.match(grant.device, /^mothd_/);
+  assert.deepEqual(moth.validate(grant.session.token).user, ann);
+  assert.deepEqual(moth.listLocks(), { locks: [], next: null });
+});
+
+test('lockout: an unknown username is locked the same way, so lockout tells no names', async () => {
+  const { moth } = await guarded();
+  for (let i = 0; i < 3; i++) assert.throws(() => moth.loginFrom('nobody', 'right'), (e) => e.code === 'no-user');
+  assert.throws(() => moth.loginFrom('nobody', 'right'), lockedFor(600));
+  assert.deepEqual(moth.listLocks().locks.map((l) => l.subject), [{ username: 'nobody' }]);
+});
+
+test('a device credential lets its owner in while the account is locked, and is judged by its own counter', async () => {
+  const { clock, moth, ann } = await guarded();
+  const home = { source: '198.51.100.7' };
+  const { device } = moth.loginFrom('ann', 'right', null, home);
+  for (let i = 0; i < 3; i++) assert.throws(() => moth.loginFrom('ann', 'guess', null, { source: '203.0.113.9' }), (e) => e.code === 'invalid-password');
+  assert.throws(() => moth.loginFrom('ann', 'right', null, home), lockedFor(600));
+  const trusted = moth.loginFrom('ann', 'right', null, { ...home, device });
+  assert.equal(trusted.device, device, 'the same credential back');
+  assert.deepEqual(moth.validate(trusted.session.token).user, ann);
+  // A forged one, or another account's, counts for nothing.
+  const bob = moth.createUser('bob', 'hunter2');
+  const bobs = moth.loginFrom('bob', 'hunter2').device;
+  for (const other of [`${device}x`, 'mothd_nope', bobs]) {
+    assert.throws(() => moth.loginFrom('ann', 'right', null, { device: other }), lockedFor(600), other);
+  }
+  // The device's own failures lock the device alone.
+  clock.advance(600);
+  for (let i = 0; i < 3; i++) assert.throws(() => moth.loginFrom('ann', 'guess', null, { device }), (e) => e.code === 'invalid-password');
+  assert.throws(() => moth.loginFrom('ann', 'right', null, { device }), lockedFor(600));
+  assert.equal(moth.loginFrom('ann', 'right', null, home).session.user.id, ann.id);
+  const [lock] = moth.listLocks().locks;
+  assert.match(lock.subject.device, /^[0-9a-f]{32}$/);
+  assert.equal(moth.unlock(lock.subject), true);
+  assert.equal(moth.loginFrom('ann', 'right', null, { device }).device, device);
+  assert.equal(moth.loginFrom('bob', 'hunter2', null, { device: bobs }).session.user.id, bob.id);
+});
+
+test('a source is blocked by its failures across accounts; unlock lifts each kind of lock once', async () => {
+  const { clock, moth, ann } = await guarded();
+  const from = { source: '203.0.113.9' };
+  for (const name of ['x1', 'x2', 'x3', 'x4']) assert.throws(() => moth.loginFrom(name, 'guess', null, from), (e) => e.code === 'no-user');
+  clock.advance(10);
+  assert.throws(() => moth.loginFrom('ann', 'guess', null, from), (e) => e.code === 'invalid-password');
+  assert.throws(() => moth.loginFrom('ann', 'right', null, from), lockedFor(300));
+  assert.equal(moth.loginFrom('ann', 'right', null, { source: '203.0.113.10' }).session.user.id, ann.id);
+  assert.deepEqual(moth.listLocks(), { locks: [{ subject: { source: '203.0.113.9' }, until: 1_000_310, lockouts: 1 }], next: null });
+  assert.equal(moth.unlock({ source: '203.0.113.9' }), true);
+  assert.equal(moth.unlock({ source: '203.0.113.9' }), false);
+  assert.equal(moth.loginFrom('ann', 'right', null, from).session.user.id, ann.id);
+  for (let i = 0; i < 3; i++) assert.throws(() => moth.loginFrom('ann', 'guess'), (e) => e.code === 'invalid-password');
+  assert.equal(moth.unlock({ account: ann.id }), true);
+  assert.equal(moth.unlock({ account: ann.id }), false);
+  assert.equal(moth.unlock({ username: 'nobody' }), false);
+  assert.equal(moth.unlock({ device: '00000000000000000000000000000000' }), false);
+  assert.equal(moth.loginFrom('ann', 'right').session.user.id, ann.id);
+  // Refused by the component, or by the binding before it.
+  for (const subject of [{ device: 'zz' }, { source: 'not an ip' }, { user: 1 }, { account: 1, source: '203.0.113.9' }, null, { account: -1 }]) {
+    assert.throws(() => moth.unlock(subject), (e) => e instanceof MothError && e.code === 'invalid-input', JSON.stringify(subject));
+  }
+  assert.throws(() => moth.loginFrom('ann', 'right', null, { ip: '203.0.113.9' }), (e) => e.code === 'invalid-input' && /ip/.test(e.message));
+  assert.throws(() => moth.loginFrom('ann', 'right', null, { source: 'not an ip' }), (e) => e.code === 'invalid-input');
+});
+
+test('the attempt and event log: listed newest first by name, source and kind, paged, and purged', async () => {
+  const { clock, moth, ann } = await guarded();
+  const tick = () => clock.advance(1);
+  moth.loginFrom('ann', 'right', null, { source: '198.51.100.7' });
+  tick();
+  moth.checkPasswordFrom('ann', 'guess', { source: '203.0.113.9' });
+  tick();
+  assert.throws(() => moth.loginFrom('nobody', 'guess', null, { source: '203.0.113.9' }), (e) => e.code === 'no-user');
+  tick();
+  assert.throws(() => moth.login('ann', 'guess'), (e) => e.code === 'invalid-password');
+  tick();
+  assert.throws(() => moth.login('ann', 'guess'), (e) => e.code === 'invalid-password'); // the third: locks
+  assert.throws(() => moth.login('ann', 'right'), lockedFor(600)); // refused: not logged
+  // An entry but its id, which is random.
+  const withoutId = ({ id, ...rest }) => rest;
+  const row = (time, kind, user, username, source, success, reason) => ({ time, kind, user, username, source, success, reason });
+  const ids = (page) => page.entries.map((e) => e.id);
+  const all = moth.listAttempts();
+  assert.equal(all.next, null);
+  for (const id of ids(all)) assert.match(id, /^[0-9a-f]{32}$/);
+  assert.deepEqual(all.entries.map(withoutId), [
+    row(1_000_004, 'login', ann.id, 'ann', null, false, 'wrong password'),
+    row(1_000_003, 'login', ann.id, 'ann', null, false, 'wrong password'),
+    row(1_000_002, 'login', null, 'nobody', '203.0.113.9', false, 'no such user'),
+    row(1_000_001, 'check-password', ann.id, 'ann', '203.0.113.9', false, 'wrong password'),
+    row(1_000_000, 'login', ann.id, 'ann', '198.51.100.7', true, ''),
+  ]);
+  assert.deepEqual(ids(moth.listAttempts({ username: 'ann' })), ids(all).filter((_, i) => i !== 2));
+  assert.deepEqual(ids(moth.listAttempts({ user: ann.id, source: '203.0.113.9' })), [ids(all)[3]]);
+  assert.deepEqual(ids(moth.listAttempts({ source: '203.0.113.9' })), [ids(all)[2], ids(all)[3]]);
+  assert.deepEqual(ids(moth.listAttempts({ kind: 'check-password' })), [ids(all)[3]]);
+  assert.deepEqual(ids(moth.listAttempts({ since: 1_000_001, until: 1_000_002 })), [ids(all)[2], ids(all)[3]]);
+  // Pages of 2, following `next`, are the whole log once.
+  const paged = [];
+  let after = null;
+  do {
+    const page = moth.listAttempts({}, { after, limit: 2 });
+    assert.ok(page.entries.length <= 2);
+    paged.push(...ids(page));
+    after = page.next;
+  } while (after !== null);
+  assert.deepEqual(paged, ids(all));
+  const events = moth.listEvents({ user: ann.id });
+  assert.deepEqual(events.entries.map(withoutId), [row(1_000_004, 'account-locked', ann.id, 'ann', null, true, 'account locked until 1000604')]);
+  assert.deepEqual(moth.listEvents({ kind: 'unlocked' }), { entries: [], next: null });
+  for (const [filter, options] of [[{ kind: 'account-locked' }], [{ kind: 'no-such-kind' }], [{ user: ann.id, username: 'ann' }], [{ who: 'ann' }], [{}, { limit: 0 }], [{}, { after: 'nope' }]]) {
+    assert.throws(() => moth.listAttempts(filter, options), (e) => e instanceof MothError && e.code === 'invalid-input', JSON.stringify([filter, options]));
+  }
+  assert.throws(() => moth.listEvents({ kind: 'login' }), (e) => e.code === 'invalid-input');
+
+  assert.deepEqual(moth.purgeAttempts({ username: 'nobody' }), { purged: 1, next: null });
+  assert.deepEqual(moth.purgeAttempts({ kind: 'check-password' }), { purged: 1, next: null });
+  assert.deepEqual(moth.purgeAttempts({ olderThan: 1_000_001 }), { purged: 1, next: null });
+  assert.deepEqual(ids(moth.listAttempts()), ids(all).slice(0, 2));
+  assert.throws(() => moth.purgeAttempts({ older: 5 }), (e) => e.code === 'invalid-input' && /older/.test(e.message));
+  assert.throws(() => moth.purgeAttempts({ after: 'zz' }), (e) => e.code === 'invalid-input');
+  assert.equal(moth.purgeAttemptsAll(), 2);
+  assert.deepEqual(moth.listAttempts(), { entries: [], next: null });
+  // Events go only when asked for by kind.
+  assert.equal(moth.purgeAttemptsAll({ kind: 'account-locked' }), 1);
+  assert.deepEqual(moth.listEvents(), { entries: [], next: null });
 });

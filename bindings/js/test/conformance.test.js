@@ -55,6 +55,14 @@ function call(moth, op, a) {
     case 'issue-one-time-token': return moth.issueOneTimeToken(a.id, a.purpose, a.lifetime);
     case 'redeem-one-time-token': return moth.redeemOneTimeToken(a.token, a.purpose);
     case 'reset-password': return moth.resetPassword(a.token, a['new-password']);
+    // A lock-subject is { account: id }, { username }, { source } or { device } in the scenario and in Node alike.
+    case 'login-from': return moth.loginFrom(a.username, a.password, a.lifetime, fromScenario(a.context));
+    case 'check-password-from': return moth.checkPasswordFrom(a.username, a.password, fromScenario(a.context));
+    case 'list-attempts': return moth.listAttempts(fromScenario(a.filter), { after: a.after, limit: a.limit });
+    case 'list-events': return moth.listEvents(fromScenario(a.filter), { after: a.after, limit: a.limit });
+    case 'purge-attempts': return moth.purgeAttempts({ username: a.username, olderThan: a['older-than'], kind: a.kind, after: a.after });
+    case 'list-locks': return moth.listLocks({ after: a.after, limit: a.limit });
+    case 'unlock': return moth.unlock(a.subject);
     default: throw new Error(`unknown operation ${op}`);
   }
 }

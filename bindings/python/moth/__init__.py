@@ -15,6 +15,7 @@ libraries (``moth`` 2.1.1's ``Moth``/``AsyncMoth`` and ``fixie_creds``'
 
 from __future__ import annotations
 
+import enum
 import os
 import time
 from dataclasses import dataclass, field, fields
@@ -30,8 +31,10 @@ __all__ = [
     "Moth", "User", "Session", "SessionInfo", "Validation", "UserPage", "SweepOutcome", "Settings", "MemoryStore",
     "SqliteStore",
     "EmailTokenOptions", "EmailToken", "EmailTokenInfo", "KeyOwner", "ApiKey", "NewApiKey", "OneTimeToken",
+    "LoginContext", "LoginGrant", "EventKind", "LogEntry", "LogFilter", "LogPage", "PurgeOutcome", "LockSubject",
+    "Lock", "LockPage",
     "MothError", "NoUserError", "InvalidPasswordError", "InvalidTokenError", "TokenExpiredError",
-    "IpMismatchError", "NameTakenError", "LimitReachedError",
+    "IpMismatchError", "NameTakenError", "LimitReachedError", "LockedOutError",
     "UserExistsError", "InvalidInputError", "StorageError", "ComponentTrapError", "StoreTrap", "ManualClock",
     "compat",
 ]
@@ -53,6 +56,8 @@ _EXPORTS = {
     "api-keys": ("create-api-key", "verify-api-key", "get-api-key", "list-api-keys", "revoke-api-key",
                  "rotate-api-key", "revoke-api-keys"),
     "one-time-tokens": ("issue-one-time-token", "redeem-one-time-token", "reset-password"),
+    "attempts": ("login-from", "check-password-from", "list-attempts", "list-events", "purge-attempts", "list-locks",
+                 "unlock"),
 }
 
 
@@ -108,6 +113,19 @@ class LimitReachedError(MothError):
     code = "limit-reached"
 
 
+class LockedOutError(MothError):
+    """Too many failed password checks: the account, the username, the
+    source address or the device credential is locked for ``retry_after``
+    more seconds (a Retry-After). Raised before any password work, whatever
+    the password was."""
+
+    code = "locked-out"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry in {retry_after} seconds")
+        self.retry_after = retry_after
+
+
 class InvalidInputError(MothError):
     code = "invalid-input"
 
@@ -129,7 +147,7 @@ class ComponentTrapError(MothError):
 
 _ERRORS = {cls.code: cls for cls in (NoUserError, InvalidPasswordError, UserExistsError, InvalidTokenError,
                                      TokenExpiredError, IpMismatchError, NameTakenError, LimitReachedError,
-                                     InvalidInputError, StorageError)}
+                                     LockedOutError, InvalidInputError, StorageError)}
 
 
 @dataclass(frozen=True)
@@ -182,8 +200,8 @@ class SweepOutcome:
 
 @dataclass(frozen=True)
 class Settings:
-    """Argon2id costs, the default token lifetime, the per-user token cap
-    and the password policy. No defaults here: a
+    """Argon2id costs, the default token lifetime, the per-user token cap,
+    the password policy, lockout and log retention. No defaults here: a
     store without settings reports the component's through ``get_settings``;
     change one field with ``dataclasses.replace(moth.get_settings(), ...)``."""
 
@@ -201,6 +219,27 @@ class Settings:
     min_password_length: int
     #: Refuse new passwords on the component's list of common ones.
     refuse_common_passwords: bool
+    #: Failed password checks of one account (or device credential) within
+    #: ``lockout_window`` that lock it (the component's default is 5; 0
+    #: turns account lockout off).
+    lockout_threshold: int
+    #: Seconds over which an account's failures count (default 900). This
+    #: and the other lockout durations are 1..=31536000.
+    lockout_window: int
+    #: Seconds a first lockout lasts; each repeated one doubles it (default 900).
+    lockout_duration: int
+    #: The longest lockout however often it repeats (default 86400).
+    lockout_max_duration: int
+    #: Failed password checks from one source address, across every
+    #: account, within ``source_lockout_window`` that block it (default 50;
+    #: 0 turns source blocking off).
+    source_lockout_threshold: int
+    #: Seconds over which a source's failures count (default 900).
+    source_lockout_window: int
+    #: Seconds a blocked source stays blocked (default 900).
+    source_lockout_duration: int
+    #: Seconds log entries are kept (default 2592000 = 30 days; 0 keeps no log).
+    log_retention: int
 
 
 @dataclass(frozen=True)
@@ -295,6 +334,156 @@ class OneTimeToken:
 
     token: str = field(repr=False)
     expires: int
+
+
+@dataclass(frozen=True)
+class LoginContext:
+    """What the host knows of a password check: ``source``, the client's IP
+    address, and ``device``, the device credential a previous ``login_from``
+    returned (a secret, not shown by ``repr``); ``None`` when unknown."""
+
+    source: Optional[str] = None
+    device: Optional[str] = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class LoginGrant:
+    """A successful ``login_from``: the session, and the device credential
+    to present next time (a secret like a cookie, not shown by ``repr``)."""
+
+    session: Session
+    device: str = field(repr=False)
+
+
+class EventKind(str, enum.Enum):
+    """What a log entry records: a password check (``LOGIN``,
+    ``CHECK_PASSWORD``, ``RESET_PASSWORD``) or an account event. A str:
+    ``EventKind.LOGIN == "login"``, and the WIT names are accepted wherever
+    a kind is."""
+
+    LOGIN = "login"
+    CHECK_PASSWORD = "check-password"
+    RESET_PASSWORD = "reset-password"
+    ACCOUNT_LOCKED = "account-locked"
+    UNLOCKED = "unlocked"
+    SOURCE_BLOCKED = "source-blocked"
+    DEVICE_LOCKED = "device-locked"
+    PASSWORD_CHANGED = "password-changed"
+    SESSIONS_REVOKED = "sessions-revoked"
+    API_KEY_CREATED = "api-key-created"
+    API_KEY_REVOKED = "api-key-revoked"
+    ONE_TIME_TOKEN_CREATED = "one-time-token-created"
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One attempt or event of the log (never a password, token or key).
+    ``id`` pages on; ``time`` in Unix seconds; ``user`` is ``None`` when the
+    name named no user; ``success`` is always true for an event;
+    ``reason`` says why an attempt failed (``wrong password``, ``no such
+    user``) or what an event did."""
+
+    id: str
+    time: int
+    kind: EventKind
+    user: Optional[int]
+    username: str
+    source: Optional[str]
+    success: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    """Which log entries a listing selects; every field given must match.
+    ``username`` selects the user it names, else entries recorded for it as
+    an unknown name (not with ``user``); ``since``/``until`` are inclusive
+    Unix seconds."""
+
+    user: Optional[int] = None
+    username: Optional[str] = None
+    source: Optional[str] = None
+    kind: Optional[EventKind] = None
+    since: Optional[int] = None
+    until: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class LogPage:
+    """One page of log entries, newest first; pass ``next`` as ``after`` for
+    the following page (``None`` after the last; a page may be short with a
+    ``next``)."""
+
+    entries: list[LogEntry]
+    next: Optional[str]
+
+
+@dataclass(frozen=True)
+class PurgeOutcome:
+    """What one ``purge_attempts`` call deleted, and where it stopped
+    (``None`` when nothing more matches)."""
+
+    purged: int
+    next: Optional[str]
+
+
+_LOCK_SUBJECTS = ("account", "username", "source", "device")
+
+
+@dataclass(frozen=True)
+class LockSubject:
+    """What a lock holds back: ``LockSubject.account(user_id)``,
+    ``LockSubject.username(name)`` (a name that names no account),
+    ``LockSubject.source(address)`` (an IPv6 source as its /64,
+    ``x::/64``) or ``LockSubject.device(id)`` (32 hex digits). ``kind`` is
+    the case's name, ``value`` its payload."""
+
+    kind: str
+    value: Union[int, str]
+
+    def __post_init__(self) -> None:
+        if self.kind not in _LOCK_SUBJECTS:
+            raise ValueError(f"a lock subject's kind is one of {', '.join(_LOCK_SUBJECTS)}, not {self.kind!r}")
+        if self.kind == "account":
+            if not isinstance(self.value, int) or isinstance(self.value, bool):
+                raise TypeError(f"an account lock's value is a user id (int), not {self.value!r}")
+        elif not isinstance(self.value, str):
+            raise TypeError(f"a {self.kind} lock's value is a str, not {self.value!r}")
+
+    @classmethod
+    def account(cls, id: int) -> "LockSubject":
+        return cls("account", id)
+
+    @classmethod
+    def username(cls, name: str) -> "LockSubject":
+        return cls("username", name)
+
+    @classmethod
+    def source(cls, address: str) -> "LockSubject":
+        return cls("source", address)
+
+    @classmethod
+    def device(cls, id: str) -> "LockSubject":
+        return cls("device", id)
+
+
+@dataclass(frozen=True)
+class Lock:
+    """A lock in force: until ``until`` (Unix seconds), after ``lockouts``
+    lockouts in a row."""
+
+    subject: LockSubject
+    until: int
+    lockouts: int
+
+
+@dataclass(frozen=True)
+class LockPage:
+    """One page of locks in force; pass ``next`` as ``after`` for the
+    following page (``None`` after the last)."""
+
+    locks: list[Lock]
+    next: Optional[str]
 
 
 class SystemClock:
@@ -414,6 +603,57 @@ def _new_api_key(r: Any) -> NewApiKey:
 
 def _one_time_token(r: Any) -> OneTimeToken:
     return _from_wit(OneTimeToken, r)
+
+
+def _kind_to_wit(kind: Optional[Union[EventKind, str]]) -> Optional[str]:
+    # EventKind() refuses a name that is no kind (ValueError) before the
+    # guest runs, and gives wasmtime-py a plain str.
+    return None if kind is None else EventKind(kind).value
+
+
+def _context_to_wit(context: Optional[LoginContext]) -> Record:
+    if context is None:
+        context = LoginContext()
+    if not isinstance(context, LoginContext):
+        raise TypeError(f"a context is a LoginContext, not {context!r}")
+    return _to_wit(context)
+
+
+def _filter_to_wit(f: Optional[LogFilter]) -> Record:
+    if f is None:
+        f = LogFilter()
+    if not isinstance(f, LogFilter):
+        raise TypeError(f"a filter is a LogFilter, not {f!r}")
+    return _record(user=f.user, username=f.username, source=f.source, kind=_kind_to_wit(f.kind), since=f.since,
+                   until=f.until)
+
+
+# lock-subject's cases share a Python type (str), so wasmtime-py takes and
+# gives it tagged, as a Variant.
+def _subject_to_wit(subject: LockSubject) -> Variant:
+    if not isinstance(subject, LockSubject):
+        raise TypeError(f"a subject is a LockSubject (LockSubject.account(id), ...), not {subject!r}")
+    return Variant(subject.kind, subject.value)
+
+
+def _subject(v: Variant) -> LockSubject:
+    return LockSubject(v.tag, v.payload)
+
+
+def _login_grant(r: Any) -> LoginGrant:
+    return _from_wit(LoginGrant, r, session=_session)
+
+
+def _log_page(r: Any) -> LogPage:
+    return _from_wit(LogPage, r, entries=lambda es: [_from_wit(LogEntry, e, kind=EventKind) for e in es])
+
+
+def _purge_outcome(r: Any) -> PurgeOutcome:
+    return _from_wit(PurgeOutcome, r)
+
+
+def _lock_page(r: Any) -> LockPage:
+    return _from_wit(LockPage, r, locks=lambda ls: [_from_wit(Lock, lock, subject=_subject) for lock in ls])
 
 
 def _error(v: Variant) -> MothError:
@@ -700,6 +940,61 @@ class Moth:
         """Use up a ``reset-password`` token, set the new password and revoke
         the user's login tokens, in one commit; returns the user."""
         return self._call("reset-password", _user, token, new_password)
+
+    # moth:auth/attempts
+
+    def login_from(self, username: str, password: str, lifetime: Optional[int] = None,
+                   context: Optional[LoginContext] = None) -> LoginGrant:
+        """``login`` with what the host knows of the request (``context``):
+        judged, counted and logged under the lockout rules. Returns the
+        session and the device credential to present next time. Raises
+        ``LockedOutError`` while the account, the name, the source or the
+        device is locked, whatever the password."""
+        return self._call("login-from", _login_grant, username, password, lifetime, _context_to_wit(context))
+
+    def check_password_from(self, username: str, password: str, context: Optional[LoginContext] = None) -> bool:
+        """``check_password`` with a context, judged, counted and logged like a login."""
+        return self._call("check-password-from", _same, username, password, _context_to_wit(context))
+
+    def list_attempts(self, filter: Optional[LogFilter] = None, after: Optional[str] = None,
+                      limit: int = 100) -> LogPage:
+        """Up to ``limit`` password checks (1..=1000) matching ``filter``,
+        newest first, after the entry ``after``."""
+        return self._call("list-attempts", _log_page, _filter_to_wit(filter), after, limit)
+
+    def list_events(self, filter: Optional[LogFilter] = None, after: Optional[str] = None,
+                    limit: int = 100) -> LogPage:
+        """Up to ``limit`` account events (1..=1000) matching ``filter``,
+        newest first, after the entry ``after``."""
+        return self._call("list-events", _log_page, _filter_to_wit(filter), after, limit)
+
+    def purge_attempts(self, username: Optional[str] = None, older_than: Optional[int] = None,
+                       kind: Optional[Union[EventKind, str]] = None, after: Optional[str] = None) -> PurgeOutcome:
+        """Delete password-check entries (or entries of ``kind``) about
+        ``username``, strictly older than ``older_than`` (Unix seconds);
+        every filter is optional (none empties the attempt log). One call
+        deletes a bounded number: while the outcome has a ``next``, call
+        again with it as ``after`` (or use ``purge_attempts_all``)."""
+        return self._call("purge-attempts", _purge_outcome, username, older_than, _kind_to_wit(kind), after)
+
+    def purge_attempts_all(self, username: Optional[str] = None, older_than: Optional[int] = None,
+                           kind: Optional[Union[EventKind, str]] = None) -> int:
+        """``purge_attempts`` until nothing more matches; how many entries it deleted."""
+        total, after = 0, None
+        while True:
+            outcome = self.purge_attempts(username, older_than, kind, after)
+            total += outcome.purged
+            if outcome.next is None:
+                return total
+            after = outcome.next
+
+    def list_locks(self, after: Optional[str] = None, limit: int = 100) -> LockPage:
+        """Up to ``limit`` locks in force (1..=1000), after the cursor ``after``."""
+        return self._call("list-locks", _lock_page, after, limit)
+
+    def unlock(self, subject: LockSubject) -> bool:
+        """Lift the lock of ``subject`` and forget its failures; whether it was locked."""
+        return self._call("unlock", _same, _subject_to_wit(subject))
 
 
 from . import compat  # noqa: E402 - after Moth, which it wraps

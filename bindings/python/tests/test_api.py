@@ -3,12 +3,15 @@ import time
 
 import pytest
 
-from moth import (ApiKey, ComponentTrapError, EmailToken, EmailTokenInfo, EmailTokenOptions, InvalidInputError,
-                  InvalidPasswordError, InvalidTokenError, IpMismatchError, KeyOwner, LimitReachedError, ManualClock,
-                  MemoryStore, Moth, MothError, NameTakenError, NewApiKey, NoUserError, OneTimeToken, Settings,
-                  SqliteStore, StorageError, StoreTrap, SweepOutcome, TokenExpiredError, User, UserExistsError)
+from moth import (ApiKey, ComponentTrapError, EmailToken, EmailTokenInfo, EmailTokenOptions, EventKind,
+                  InvalidInputError, InvalidPasswordError, InvalidTokenError, IpMismatchError, KeyOwner,
+                  LimitReachedError, Lock, LockedOutError, LockPage, LockSubject, LogEntry, LogFilter, LoginContext,
+                  LoginGrant, ManualClock, MemoryStore, Moth, MothError, NameTakenError, NewApiKey, NoUserError,
+                  OneTimeToken, PurgeOutcome, Settings, SqliteStore, StorageError, StoreTrap, SweepOutcome,
+                  TokenExpiredError, User, UserExistsError)
 
-CHEAP = Settings(8, 1, 1, 3600, True, 1000, 1, False)
+# The cheapest hashing, with the component's lockout and log defaults.
+CHEAP = Settings(8, 1, 1, 3600, True, 1000, 1, False, 5, 900, 900, 86400, 50, 900, 900, 2592000)
 
 
 def test_sqlite_store_keeps_everything_across_reopening(tmp_path):
@@ -43,16 +46,24 @@ def test_settings_come_from_the_component():
     moth = Moth.open()
     defaults = moth.get_settings()
     # The defaults documented in wit/settings.wit, as the component reports them.
-    assert defaults == Settings(19456, 2, 1, 259200, False, 1000, 8, True)
+    assert defaults == Settings(19456, 2, 1, 259200, False, 1000, 8, True, 5, 900, 900, 86400, 50, 900, 900, 2592000)
     moth.set_settings(dataclasses.replace(defaults, default_token_lifetime=60))
-    assert moth.get_settings() == Settings(19456, 2, 1, 60, False, 1000, 8, True)
+    assert moth.get_settings() == Settings(19456, 2, 1, 60, False, 1000, 8, True, 5, 900, 900, 86400, 50, 900, 900,
+                                           2592000)
+    moth.set_settings(dataclasses.replace(defaults, lockout_threshold=0, log_retention=0))
+    assert moth.get_settings() == dataclasses.replace(defaults, lockout_threshold=0, log_retention=0)
+    with pytest.raises(InvalidInputError, match="lockout-window"):
+        moth.set_settings(dataclasses.replace(defaults, lockout_window=0))
     with pytest.raises(TypeError):
         Settings()  # no invented defaults
+    with pytest.raises(TypeError):
+        Settings(19456, 2, 1, 259200, False, 1000, 8, True)  # nor for the lockout and log fields
 
 
 def test_sweep_reports_what_it_deleted_and_the_next_expiry():
     clock = ManualClock(1_000_000)
-    moth = Moth.open(clock=clock, settings=CHEAP)
+    # No log: while one is kept, a sweep is due within the hour whatever the tokens.
+    moth = Moth.open(clock=clock, settings=dataclasses.replace(CHEAP, log_retention=0))
     assert moth.sweep() == SweepOutcome(deleted=0, next_expiry=None)
     moth.create_user("ann", "pw")
     moth.login("ann", "pw", 10)
@@ -139,9 +150,9 @@ def test_store_failures_and_wit_errors_are_not_traps():
 
 
 def test_new_error_classes_carry_their_wit_codes():
-    assert (IpMismatchError.code, NameTakenError.code, LimitReachedError.code) == (
-        "ip-mismatch", "name-taken", "limit-reached")
-    assert all(issubclass(c, MothError) for c in (IpMismatchError, NameTakenError, LimitReachedError))
+    assert (IpMismatchError.code, NameTakenError.code, LimitReachedError.code, LockedOutError.code) == (
+        "ip-mismatch", "name-taken", "limit-reached", "locked-out")
+    assert all(issubclass(c, MothError) for c in (IpMismatchError, NameTakenError, LimitReachedError, LockedOutError))
 
 
 def test_email_tokens_create_authenticate_list_and_revoke():
@@ -339,3 +350,196 @@ def test_a_trap_in_a_new_interface_is_recovered_from():
         moth.auth_email_token("ann@example.com", token)
     assert moth.auth_email_token("ann@example.com", token) is None
     assert moth.list_email_tokens("ann@example.com")[0].uses_left == 1
+
+
+def guarded():
+    """A moth whose accounts lock after 3 failures for 600 s and whose
+    sources are blocked after 5 for 300 s, under a manual clock; and ann."""
+    clock = ManualClock(1_000_000)
+    moth = Moth.open(clock=clock, settings=dataclasses.replace(
+        CHEAP, lockout_threshold=3, lockout_duration=600, source_lockout_threshold=5, source_lockout_duration=300))
+    return clock, moth, moth.create_user("ann", "right")
+
+
+def locked_for(seconds, call):
+    with pytest.raises(LockedOutError) as locked:
+        call()
+    assert locked.value.code == "locked-out" and locked.value.retry_after == seconds
+    assert str(locked.value) == f"locked-out: retry in {seconds} seconds"
+
+
+ATTACKER = LoginContext(source="203.0.113.9")
+HOME = LoginContext(source="198.51.100.7")
+
+
+def test_the_third_failure_locks_the_account_even_against_the_right_password_until_it_runs_out():
+    clock, moth, ann = guarded()
+    with pytest.raises(InvalidPasswordError):
+        moth.login_from("ann", "guess", context=ATTACKER)
+    assert moth.check_password_from("ann", "guess", ATTACKER) is False
+    with pytest.raises(InvalidPasswordError):
+        moth.login_from("ann", "guess", context=ATTACKER)
+    locked_for(600, lambda: moth.login_from("ann", "right", context=ATTACKER))
+    locked_for(600, lambda: moth.login_from("ann", "right", None, LoginContext(source="192.0.2.1")))
+    locked_for(600, lambda: moth.check_password_from("ann", "right"))
+    locked_for(600, lambda: moth.login("ann", "right"))
+    locked_for(600, lambda: moth.check_password("ann", "right"))
+    assert moth.list_locks() == LockPage([Lock(LockSubject.account(ann.id), 1_000_600, 1)], None)
+    clock.advance(599)
+    locked_for(1, lambda: moth.login_from("ann", "right"))
+    clock.advance(1)
+    grant = moth.login_from("ann", "right", 60, LoginContext(source="192.0.2.1"))
+    assert isinstance(grant, LoginGrant) and grant.session.user == ann and grant.session.expires == 1_000_660
+    assert grant.device.startswith("mothd_") and grant.device not in repr(grant)
+    assert moth.validate(grant.session.token).user == ann
+    assert moth.list_locks() == LockPage([], None)
+
+
+def test_an_unknown_username_is_locked_the_same_way():
+    _, moth, _ = guarded()
+    for _ in range(3):
+        with pytest.raises(NoUserError):
+            moth.login_from("nobody", "right")
+    locked_for(600, lambda: moth.login_from("nobody", "right"))
+    assert [lock.subject for lock in moth.list_locks().locks] == [LockSubject.username("nobody")]
+
+
+def test_a_device_credential_lets_its_owner_in_while_the_account_is_locked_and_locks_alone():
+    clock, moth, ann = guarded()
+    device = moth.login_from("ann", "right", context=HOME).device
+    for _ in range(3):
+        with pytest.raises(InvalidPasswordError):
+            moth.login_from("ann", "guess", context=ATTACKER)
+    locked_for(600, lambda: moth.login_from("ann", "right", context=HOME))
+    trusted = moth.login_from("ann", "right", context=dataclasses.replace(HOME, device=device))
+    assert trusted.device == device and moth.validate(trusted.session.token).user == ann
+    assert device not in repr(LoginContext(device=device))
+    # A forged one, or another account's, counts for nothing.
+    bob = moth.create_user("bob", "hunter2")
+    bobs = moth.login_from("bob", "hunter2").device
+    for other in (device + "x", "mothd_nope", bobs):
+        locked_for(600, lambda: moth.login_from("ann", "right", context=LoginContext(device=other)))
+    # The device's own failures lock the device alone.
+    clock.advance(600)
+    for _ in range(3):
+        with pytest.raises(InvalidPasswordError):
+            moth.login_from("ann", "guess", context=LoginContext(device=device))
+    locked_for(600, lambda: moth.login_from("ann", "right", context=LoginContext(device=device)))
+    assert moth.login_from("ann", "right", context=HOME).session.user == ann
+    (lock,) = moth.list_locks().locks
+    assert lock.subject.kind == "device" and len(lock.subject.value) == 32
+    assert moth.unlock(lock.subject) is True
+    assert moth.login_from("ann", "right", context=LoginContext(device=device)).device == device
+    assert moth.login_from("bob", "hunter2", context=LoginContext(device=bobs)).session.user == bob
+
+
+def test_a_source_is_blocked_across_accounts_and_unlock_lifts_each_kind_of_lock_once():
+    clock, moth, ann = guarded()
+    for name in ("x1", "x2", "x3", "x4"):
+        with pytest.raises(NoUserError):
+            moth.login_from(name, "guess", context=ATTACKER)
+    clock.advance(10)
+    with pytest.raises(InvalidPasswordError):
+        moth.login_from("ann", "guess", context=ATTACKER)
+    locked_for(300, lambda: moth.login_from("ann", "right", context=ATTACKER))
+    assert moth.login_from("ann", "right", context=LoginContext(source="203.0.113.10")).session.user == ann
+    assert moth.list_locks() == LockPage([Lock(LockSubject.source("203.0.113.9"), 1_000_310, 1)], None)
+    assert moth.unlock(LockSubject.source("203.0.113.9")) is True
+    assert moth.unlock(LockSubject.source("203.0.113.9")) is False
+    assert moth.login_from("ann", "right", context=ATTACKER).session.user == ann
+    for _ in range(3):
+        with pytest.raises(InvalidPasswordError):
+            moth.login("ann", "guess")
+    assert moth.unlock(LockSubject.account(ann.id)) is True
+    assert moth.unlock(LockSubject.account(ann.id)) is False
+    assert moth.unlock(LockSubject.username("nobody")) is False
+    assert moth.unlock(LockSubject.device("0" * 32)) is False
+    assert moth.login("ann", "right").user == ann
+    for subject in (LockSubject.device("zz"), LockSubject.source("not an ip")):
+        with pytest.raises(InvalidInputError):
+            moth.unlock(subject)
+    with pytest.raises(InvalidInputError):
+        moth.login_from("ann", "right", context=LoginContext(source="not an ip"))
+    # Refused by the binding before the component runs.
+    with pytest.raises(ValueError):
+        LockSubject("user", 1)
+    with pytest.raises(TypeError):
+        LockSubject.account("1")
+    with pytest.raises(TypeError):
+        LockSubject.source(1)
+    with pytest.raises(TypeError):
+        moth.unlock(ann.id)
+    with pytest.raises(TypeError):
+        moth.login_from("ann", "right", context={"source": "203.0.113.9"})
+
+
+def test_the_log_is_listed_newest_first_by_name_source_and_kind_paged_and_purged():
+    clock, moth, ann = guarded()
+    moth.login_from("ann", "right", context=HOME)
+    clock.advance(1)
+    moth.check_password_from("ann", "guess", ATTACKER)
+    clock.advance(1)
+    with pytest.raises(NoUserError):
+        moth.login_from("nobody", "guess", context=ATTACKER)
+    clock.advance(1)
+    for _ in range(2):  # the second is the third failure of ann's: it locks
+        with pytest.raises(InvalidPasswordError):
+            moth.login("ann", "guess")
+        clock.advance(1)
+    locked_for(599, lambda: moth.login("ann", "right"))  # refused: not logged
+    everything = moth.list_attempts()
+    assert everything.next is None
+    entries = everything.entries
+    assert all(len(e.id) == 32 for e in entries)
+    assert [dataclasses.replace(e, id="") for e in entries] == [
+        LogEntry("", 1_000_004, EventKind.LOGIN, ann.id, "ann", None, False, "wrong password"),
+        LogEntry("", 1_000_003, EventKind.LOGIN, ann.id, "ann", None, False, "wrong password"),
+        LogEntry("", 1_000_002, EventKind.LOGIN, None, "nobody", "203.0.113.9", False, "no such user"),
+        LogEntry("", 1_000_001, EventKind.CHECK_PASSWORD, ann.id, "ann", "203.0.113.9", False, "wrong password"),
+        LogEntry("", 1_000_000, EventKind.LOGIN, ann.id, "ann", "198.51.100.7", True, ""),
+    ]
+    assert entries[3].kind == "check-password"  # an EventKind is its WIT name
+
+    def ids(filter=None, **paging):
+        return [e.id for e in moth.list_attempts(filter, **paging).entries]
+
+    every = [e.id for e in entries]
+    assert ids(LogFilter(username="ann")) == every[:2] + every[3:]
+    assert ids(LogFilter(user=ann.id, source="203.0.113.9")) == [every[3]]
+    assert ids(LogFilter(source="203.0.113.9")) == every[2:4]
+    assert ids(LogFilter(kind=EventKind.CHECK_PASSWORD)) == ids(LogFilter(kind="check-password")) == [every[3]]
+    assert ids(LogFilter(since=1_000_001, until=1_000_002)) == every[2:4]
+    # Pages of 2, following `next`, are the whole log once.
+    paged, after = [], None
+    while True:
+        page = moth.list_attempts(after=after, limit=2)
+        assert len(page.entries) <= 2
+        paged += [e.id for e in page.entries]
+        if page.next is None:
+            break
+        after = page.next
+    assert paged == every
+    events = moth.list_events(LogFilter(user=ann.id)).entries
+    assert [dataclasses.replace(e, id="") for e in events] == [
+        LogEntry("", 1_000_004, EventKind.ACCOUNT_LOCKED, ann.id, "ann", None, True, "account locked until 1000604")]
+    assert moth.list_events(LogFilter(kind="unlocked")).entries == []
+    for filter, paging in ((LogFilter(kind="account-locked"), {}), (LogFilter(user=ann.id, username="ann"), {}),
+                           (LogFilter(), {"limit": 0}), (LogFilter(), {"after": "nope"})):
+        with pytest.raises(InvalidInputError):
+            moth.list_attempts(filter, **paging)
+    with pytest.raises(InvalidInputError):
+        moth.list_events(LogFilter(kind=EventKind.LOGIN))
+    with pytest.raises(ValueError):
+        moth.list_attempts(LogFilter(kind="no-such-kind"))
+
+    assert moth.purge_attempts(username="nobody") == PurgeOutcome(1, None)
+    assert moth.purge_attempts(kind=EventKind.CHECK_PASSWORD) == PurgeOutcome(1, None)
+    assert moth.purge_attempts(older_than=1_000_001) == PurgeOutcome(1, None)
+    assert ids() == every[:2]
+    with pytest.raises(InvalidInputError):
+        moth.purge_attempts(after="zz")
+    assert moth.purge_attempts_all() == 2
+    assert moth.list_attempts().entries == []
+    # Events go only when asked for by kind.
+    assert moth.purge_attempts_all(kind="account-locked") == 1
+    assert moth.list_events().entries == []

@@ -9,7 +9,8 @@ import moth
 from moth import (IpMismatchError, InvalidInputError, InvalidTokenError, KeyOwner, ManualClock, MemoryStore,
                   Settings, StorageError, TokenExpiredError, compat)
 
-CHEAP = Settings(8, 1, 1, 3600, True, 1000, 1, False)
+# The cheapest hashing, with the component's lockout and log defaults.
+CHEAP = Settings(8, 1, 1, 3600, True, 1000, 1, False, 5, 900, 900, 86400, 50, 900, 900, 2592000)
 DAY = 24 * 60 * 60
 
 

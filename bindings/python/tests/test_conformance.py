@@ -1,11 +1,12 @@
 """The shared scenario (tests/conformance/scenario.json) through Python."""
 
 import dataclasses
+import enum
 import json
 from pathlib import Path
 
-from moth import (ComponentTrapError, EmailTokenOptions, KeyOwner, ManualClock, MemoryStore, Moth, MothError,
-                  Settings, StoreTrap)
+from moth import (ComponentTrapError, EmailTokenOptions, KeyOwner, LockSubject, LogFilter, LoginContext, ManualClock,
+                  MemoryStore, Moth, MothError, Settings, StoreTrap)
 
 SCENARIO = json.loads((Path(__file__).parents[3] / "tests" / "conformance" / "scenario.json").read_text())
 
@@ -21,11 +22,26 @@ def owner_in(o):
     return KeyOwner(kind, value)
 
 
+def subject_in(s):
+    """A scenario lock-subject, e.g. {"account": id} or {"source": address}, as a LockSubject."""
+    ((kind, value),) = s.items()
+    return LockSubject(kind, value)
+
+
+def record_in(cls, r):
+    """A scenario record (WIT kebab-case names) as the dataclass ``cls``."""
+    return cls(**{k.replace("-", "_"): v for k, v in r.items()})
+
+
 def to_scenario(v):
     """A binding value as the scenario writes it: dataclasses as objects with
-    WIT kebab-case field names, a KeyOwner as {"user": id} or {"service": name}."""
-    if isinstance(v, KeyOwner):
+    WIT kebab-case field names, a KeyOwner as {"user": id} or {"service": name},
+    a LockSubject as {"account": id} (or username, source, device), an
+    EventKind as its WIT name."""
+    if isinstance(v, (KeyOwner, LockSubject)):
         return {v.kind: v.value}
+    if isinstance(v, enum.Enum):
+        return v.value
     if dataclasses.is_dataclass(v):
         return {f.name.replace("_", "-"): to_scenario(getattr(v, f.name)) for f in dataclasses.fields(v)}
     if isinstance(v, list):
@@ -104,6 +120,20 @@ def call(moth, op, a):
         return moth.redeem_one_time_token(a["token"], a["purpose"])
     if op == "reset-password":
         return moth.reset_password(a["token"], a["new-password"])
+    if op == "login-from":
+        return moth.login_from(a["username"], a["password"], a["lifetime"], record_in(LoginContext, a["context"]))
+    if op == "check-password-from":
+        return moth.check_password_from(a["username"], a["password"], record_in(LoginContext, a["context"]))
+    if op == "list-attempts":
+        return moth.list_attempts(record_in(LogFilter, a["filter"]), a["after"], a["limit"])
+    if op == "list-events":
+        return moth.list_events(record_in(LogFilter, a["filter"]), a["after"], a["limit"])
+    if op == "purge-attempts":
+        return moth.purge_attempts(a["username"], a["older-than"], a["kind"], a["after"])
+    if op == "list-locks":
+        return moth.list_locks(a["after"], a["limit"])
+    if op == "unlock":
+        return moth.unlock(subject_in(a["subject"]))
     raise AssertionError(f"unknown operation {op}")
 
 
