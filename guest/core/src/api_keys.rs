@@ -206,7 +206,9 @@ impl<E: Env> Auth<E> {
     /// creation: the commit is guarded on the name's claim as read),
     /// [`Error::LimitReached`] when the owner already holds
     /// [`MAX_API_KEYS_PER_OWNER`] unexpired keys (expired ones not yet swept
-    /// are deleted to make room), [`Error::InvalidInput`] for bad arguments.
+    /// are deleted to make room), [`Error::AccountDisabled`] for a user
+    /// disabled now (a key of theirs could not verify, and enabling them
+    /// again would delete it), [`Error::InvalidInput`] for bad arguments.
     /// Creations racing one another may each pass the cap check; see
     /// `OWNER_SCAN`.
     pub fn create_api_key(
@@ -223,9 +225,10 @@ impl<E: Env> Auth<E> {
         let owner_bytes = keys::owner_bytes(owner);
         let claim_key = keys::key_name(&owner_bytes, name);
         retry(|| {
-            // Guarding the user record makes a racing `delete_user` that
-            // commits first fail this commit (which then sees `NoUser`).
-            let mut guards = self.owner_guards(owner)?;
+            // Guarding the user record makes a racing `delete_user` (or
+            // disabling) that commits first fail this commit, which then
+            // sees `NoUser` (or `AccountDisabled`).
+            let mut guards = self.enabled_owner_guards(owner)?;
             let now = self.env.now();
             let claim = self.env.get(&claim_key)?;
             // A name is taken only by a live key: an expired one not yet
@@ -298,7 +301,8 @@ impl<E: Env> Auth<E> {
     /// and anything else is looked up by its SHA-256 digest alone.
     ///
     /// Errors: [`Error::InvalidToken`] when malformed, unknown, revoked, or
-    /// its user was deleted; [`Error::TokenExpired`] when expired (it is
+    /// its user was deleted or is disabled now (see
+    /// [`crate::AccountState`]); [`Error::TokenExpired`] when expired (it is
     /// then deleted, so the next attempt is `InvalidToken`).
     ///
     /// The last use is rewritten at most once per key per
@@ -320,13 +324,23 @@ impl<E: Env> Auth<E> {
             self.delete_dead(&stored)?;
             return Err(Error::TokenExpired);
         }
-        if let KeyOwner::User(id) = stored.record.owner
-            && self.env.get(&keys::user(id))?.is_none()
-        {
-            // Left behind by a `delete_user` that raced its creation: user
-            // ids are never reused, so it is dead for good. Delete it now.
-            self.delete_dead(&stored)?;
-            return Err(Error::InvalidToken);
+        if let KeyOwner::User(id) = stored.record.owner {
+            match self.load_user(id)? {
+                // Left behind by a `delete_user` that raced its creation:
+                // user ids are never reused, so it is dead for good. Delete
+                // it now.
+                None => {
+                    self.delete_dead(&stored)?;
+                    return Err(Error::InvalidToken);
+                }
+                // Disabled from a time no commit marked (the record read
+                // anyway tells, at no extra read): refused, and left for
+                // the commit enabling the account to delete.
+                Some(user) if user.record.state.is_disabled_at(now) => {
+                    return Err(Error::InvalidToken);
+                }
+                Some(_) => {}
+            }
         }
         let mut info = stored.info();
         let stale = stored
@@ -371,16 +385,18 @@ impl<E: Env> Auth<E> {
     /// The metadata of the live key whose public id is `id`, without using
     /// it (nothing is written, its last use stays as it was). Errors:
     /// [`Error::InvalidToken`] when `id` is malformed or names no live key
-    /// (expired, or of a deleted user).
+    /// (expired, or of a deleted user or one disabled now).
     pub fn get_api_key(&self, id: &str) -> Result<ApiKey> {
         let stored = self.find_key(id)?;
-        if stored.record.expired(self.env.now()) {
+        let now = self.env.now();
+        if stored.record.expired(now) {
             return Err(Error::InvalidToken);
         }
-        if let KeyOwner::User(user) = stored.record.owner
-            && self.env.get(&keys::user(user))?.is_none()
-        {
-            return Err(Error::InvalidToken);
+        if let KeyOwner::User(user) = stored.record.owner {
+            match self.load_user(user)? {
+                Some(u) if !u.record.state.is_disabled_at(now) => {}
+                _ => return Err(Error::InvalidToken),
+            }
         }
         Ok(stored.info())
     }
@@ -408,8 +424,9 @@ impl<E: Env> Auth<E> {
     ///
     /// Only the key holding its name can be rotated: a key already rotated
     /// out (still in its overlap, or gone), an expired one, one of a deleted
-    /// user or an unknown id gives [`Error::InvalidToken`], so that two
-    /// concurrent rotations of one key give exactly one new key.
+    /// user, one of a user disabled now or an unknown id gives
+    /// [`Error::InvalidToken`], so that two concurrent rotations of one key
+    /// give exactly one new key.
     /// [`Error::InvalidInput`] when `overlap` exceeds
     /// [`MAX_ROTATION_OVERLAP`]. A rotation with overlap stores one key
     /// more for a while, so it is refused with [`Error::LimitReached`] when
@@ -430,8 +447,8 @@ impl<E: Env> Auth<E> {
             }
             // As in creation: a racing `delete_user` either sees the new
             // key or makes this commit fail.
-            let mut guards = match self.owner_guards(&r.owner) {
-                Err(Error::NoUser) => return Err(Error::InvalidToken),
+            let mut guards = match self.enabled_owner_guards(&r.owner) {
+                Err(Error::NoUser | Error::AccountDisabled) => return Err(Error::InvalidToken),
                 other => other?,
             };
             guards.push(old.guard());
@@ -566,6 +583,19 @@ impl<E: Env> Auth<E> {
     fn owner_guards(&self, owner: &KeyOwner) -> Result<Vec<Guard>> {
         match owner {
             KeyOwner::User(id) => Ok(vec![self.load_user(*id)?.ok_or(Error::NoUser)?.guard()]),
+            KeyOwner::Service(_) => Ok(Vec::new()),
+        }
+    }
+
+    /// As [`Auth::owner_guards`], and [`Error::AccountDisabled`] for a user
+    /// disabled now: what creating a key for the owner needs.
+    fn enabled_owner_guards(&self, owner: &KeyOwner) -> Result<Vec<Guard>> {
+        match owner {
+            KeyOwner::User(id) => {
+                let user = self.load_user(*id)?.ok_or(Error::NoUser)?;
+                self.refuse_disabled(&user)?;
+                Ok(vec![user.guard()])
+            }
             KeyOwner::Service(_) => Ok(Vec::new()),
         }
     }

@@ -104,11 +104,17 @@ pub enum EventKind {
     ApiKeyRevoked,
     /// A one-time token was issued.
     OneTimeTokenCreated,
+    /// An account was disabled (`set-account-state`), now or from a later
+    /// time; disabling it now revoked its sessions, API keys and one-time
+    /// tokens.
+    AccountDisabled,
+    /// An account was enabled again, or its scheduled disabling cancelled.
+    AccountEnabled,
 }
 
 impl EventKind {
     /// Every kind, attempts first.
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 14] = [
         EventKind::Login,
         EventKind::CheckPassword,
         EventKind::ResetPassword,
@@ -121,6 +127,8 @@ impl EventKind {
         EventKind::ApiKeyCreated,
         EventKind::ApiKeyRevoked,
         EventKind::OneTimeTokenCreated,
+        EventKind::AccountDisabled,
+        EventKind::AccountEnabled,
     ];
 
     /// Its WIT name (`check-password`, `account-locked`, …): how the HTTP
@@ -139,6 +147,8 @@ impl EventKind {
             EventKind::ApiKeyCreated => "api-key-created",
             EventKind::ApiKeyRevoked => "api-key-revoked",
             EventKind::OneTimeTokenCreated => "one-time-token-created",
+            EventKind::AccountDisabled => "account-disabled",
+            EventKind::AccountEnabled => "account-enabled",
         }
     }
 

@@ -34,6 +34,13 @@ pub enum Error {
     /// same whether the password was right and whether the account exists.
     #[error("Too many failed attempts")]
     LockedOut(u64),
+    /// The account is disabled (see [`crate::AccountState`]). Told only
+    /// to a caller who proved the account's password or held one of its
+    /// live one-time tokens: a wrong password for a disabled account is
+    /// [`Error::InvalidPassword`], as for an enabled one, and a disabled
+    /// account's sessions and API keys are [`Error::InvalidToken`].
+    #[error("Account disabled")]
+    AccountDisabled,
     /// An argument is out of range; the text says which.
     #[error("invalid input: {0}")]
     InvalidInput(String),

@@ -16,7 +16,8 @@ use crate::KeyOwner;
 
 /// `m` + name: metadata (the user-id counter, the settings).
 pub const META: u8 = b'm';
-/// `u` + id: a user record.
+/// `u` + id: a user record, account state included (see
+/// [`crate::AccountState`]).
 pub const USER: u8 = b'u';
 /// `n` + username: the username claim, holding the user id.
 pub const NAME: u8 = b'n';

@@ -28,6 +28,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod account_state;
 mod api_keys;
 mod attempts;
 mod email_tokens;
@@ -49,6 +50,7 @@ mod users;
 mod keys;
 mod record;
 
+pub use account_state::AccountState;
 pub use api_keys::{
     ApiKey, KeyOwner, LAST_USE_RESOLUTION, MAX_API_KEYS_PER_OWNER, MAX_KEY_NAME_BYTES,
     MAX_ROTATION_OVERLAP, MAX_SCOPES_BYTES, NewApiKey,
@@ -89,7 +91,7 @@ pub use users::{MAX_PAGE, MAX_PERMISSIONS_BYTES, MAX_USERNAME_BYTES, User, UserP
 
 /// The operations, over an environment `E`. Each is one WIT function of the
 /// same name; see the `users`, `sessions`, `settings`, `email-tokens`,
-/// `api-keys` and `one-time-tokens` interfaces.
+/// `api-keys`, `one-time-tokens`, `attempts` and `accounts` interfaces.
 #[derive(Debug)]
 pub struct Auth<E> {
     env: E,

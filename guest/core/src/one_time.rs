@@ -9,12 +9,12 @@
 //! remembers what the token was issued against instead of deriving the
 //! token from it (keg_auth's tokens are salted with the password hash and
 //! live until it changes, and may be used again and again): the user's
-//! generation, bumped by a password change and `delete_tokens`; and the
-//! user's stamp (`o` + id), replaced by a login and a redeemed
-//! `verify-email` token. Any difference, or a deleted user, is the token's
-//! death, found when it is next redeemed (and it is deleted then), so
-//! killing every one-time token of a user is one write whatever their
-//! number.
+//! generation, bumped by a password change, `delete_tokens` and disabling
+//! or enabling the account; and the user's stamp (`o` + id), replaced by a
+//! login and a redeemed `verify-email` token. Any difference, or a deleted
+//! user, is the token's death, found when it is next redeemed (and it is
+//! deleted then), so killing every one-time token of a user is one write
+//! whatever their number.
 //!
 //! Username changes: moth has no rename operation yet. One must kill the
 //! user's one-time tokens too (replace the stamp in its commit), since a
@@ -144,7 +144,9 @@ impl<E: Env> Auth<E> {
     /// arrival).
     ///
     /// Errors: [`Error::InvalidInput`] for the purpose or lifetime,
-    /// [`Error::NoUser`].
+    /// [`Error::NoUser`], [`Error::AccountDisabled`] for an account disabled
+    /// now (its token could not be redeemed, and enabling the account
+    /// again would kill it).
     pub fn issue_one_time_token(
         &self,
         id: u64,
@@ -161,6 +163,7 @@ impl<E: Env> Auth<E> {
         let stamp_key = keys::stamp(id);
         retry(|| {
             let user = self.load_user(id)?.ok_or(Error::NoUser)?;
+            self.refuse_disabled(&user)?;
             let stamp = self.env.get(&stamp_key)?;
             let now = self.env.now();
             let expires = now
@@ -201,7 +204,8 @@ impl<E: Env> Auth<E> {
     /// Use up a token of `purpose` and return its user as of now. A token
     /// of another purpose is refused and left alone: whoever holds it may
     /// still use it for what it was issued for. Redeeming a
-    /// [`PURPOSE_VERIFY_EMAIL`] token replaces the user's stamp in the same
+    /// [`PURPOSE_VERIFY_EMAIL`] token marks the user's email verified (see
+    /// [`crate::AccountState`]) and replaces their stamp in the same
     /// commit, killing their other one-time tokens: they were issued while
     /// the address was unverified. A [`PURPOSE_RESET_PASSWORD`] token is
     /// redeemable here too, without a reset, for callers that run their
@@ -209,6 +213,8 @@ impl<E: Env> Auth<E> {
     ///
     /// Errors: [`Error::InvalidToken`] (malformed, unknown, used, dead, or
     /// of another purpose), [`Error::TokenExpired`] (and it is deleted),
+    /// [`Error::AccountDisabled`] when the token is live but its account
+    /// is disabled now (nothing is written: the token stays),
     /// [`Error::InvalidInput`] for the purpose.
     pub fn redeem_one_time_token(&self, token: &str, purpose: &str) -> Result<User> {
         check_purpose(purpose)?;
@@ -218,6 +224,12 @@ impl<E: Env> Auth<E> {
             let mut writes = deletes(&digest, &live.record).to_vec();
             if purpose == PURPOSE_VERIFY_EMAIL {
                 writes.push(self.new_stamp(live.record.user_id));
+                let mut record = live.user.record.clone();
+                if !record.state.email_verified {
+                    // Under the guard on the record as read, like the rest.
+                    record.state.email_verified = true;
+                    writes.push(Write::put(keys::user(record.id), record.encode()));
+                }
             }
             let user = User::from(&live.user.record);
             committed(self.env.commit(&live.guards(), &writes), user)
@@ -234,8 +246,10 @@ impl<E: Env> Auth<E> {
     /// without a live token can make moth spend an Argon2 run, and again in
     /// the commit's attempt, which guards everything it read.
     ///
-    /// Errors: as [`Auth::redeem_one_time_token`], and
-    /// [`Error::InvalidInput`] for the password.
+    /// Errors: as [`Auth::redeem_one_time_token`] (so
+    /// [`Error::AccountDisabled`], before any hashing and writing nothing,
+    /// for a disabled account), and [`Error::InvalidInput`] for the
+    /// password.
     pub fn reset_password(&self, token: &str, new_password: &str) -> Result<User> {
         password::check_password_input(new_password)?;
         let digest = digest_of(token)?;
@@ -266,6 +280,8 @@ impl<E: Env> Auth<E> {
     /// The token `digest` if it is live for `purpose`. An expired or dead
     /// one is deleted on the way (it can never become live again), unless
     /// it is of another purpose: that caller has no business with it.
+    /// [`Error::AccountDisabled`] for a live one whose account is disabled
+    /// now, which is left alone: enabling the account kills it.
     fn live_one_time(&self, digest: &[u8; 32], purpose: &str) -> Result<Live> {
         let bytes = self
             .env
@@ -287,6 +303,9 @@ impl<E: Env> Auth<E> {
                 if user.record.generation == record.generation
                     && stamp.as_deref() == issued_stamp =>
             {
+                // Only a live token's holder learns the state: a dead one
+                // is `InvalidToken` (below), disabled account or not.
+                self.refuse_disabled(&user)?;
                 Ok(Live {
                     digest: *digest,
                     bytes,

@@ -8,7 +8,8 @@
 //! records are always written at the newest and read at every version ever
 //! written, so a store written by an older moth keeps working.
 //!
-//! Versions: user records 1 (32-bit generation) and 2 (64-bit generation);
+//! Versions: user records 1 (32-bit generation), 2 (64-bit generation)
+//! and 3 (the account state; read from 1 and 2 as the defaults);
 //! token records 1 (32-bit generation, indexed under `s`) and 2 (64-bit
 //! generation and mint time, indexed under `l`); session entries 1 (the
 //! legacy `s` index: generation and expiry) and 2 (the `l` index: expiry
@@ -18,6 +19,7 @@
 
 use core::fmt;
 
+use crate::account_state::AccountState;
 use crate::error::{Error, Result};
 use crate::settings::Settings;
 
@@ -36,6 +38,10 @@ pub struct UserRecord {
     pub permissions: String,
     /// The Argon2id PHC string.
     pub password_hash: String,
+    /// Enabled or disabled, verified email, superuser. Kept in the record
+    /// rather than a key of its own so that `validate` and `verify` judge
+    /// it from the record they read anyway: no extra read on the hot path.
+    pub state: AccountState,
 }
 
 impl fmt::Debug for UserRecord {
@@ -46,6 +52,7 @@ impl fmt::Debug for UserRecord {
             .field("username", &self.username)
             .field("permissions", &self.permissions)
             .field("password_hash", &"<redacted>")
+            .field("state", &self.state)
             .finish()
     }
 }
@@ -150,37 +157,83 @@ fn corrupt() -> Error {
 }
 
 impl UserRecord {
-    /// The stored bytes (version 2).
+    /// The stored bytes (version 3: version 2, then the account state as
+    /// one byte of flags and the disabled-from time as a flag byte, 0 for
+    /// none or 1 followed by the time).
     pub fn encode(&self) -> Vec<u8> {
-        Writer::new(2)
+        let mut w = Writer::new(3)
             .u64(self.id)
             .u64(self.generation)
             .str(&self.username)
             .str(&self.permissions)
-            .str(&self.password_hash)
-            .0
+            .str(&self.password_hash);
+        let s = &self.state;
+        // Set bits are the exceptions, so a default state is all zeroes.
+        let flags = [
+            (!s.enabled, STATE_DISABLED),
+            (s.email_verified, STATE_EMAIL_VERIFIED),
+            (s.superuser, STATE_SUPERUSER),
+        ]
+        .into_iter()
+        .filter(|(set, _)| *set)
+        .fold(0, |flags, (_, bit)| flags | bit);
+        w.0.push(flags);
+        match s.disabled_from {
+            None => w.0.push(0),
+            Some(t) => {
+                w.0.push(1);
+                w = w.u64(t);
+            }
+        }
+        w.0
     }
 
-    /// Parse stored bytes of version 1 or 2.
+    /// Parse stored bytes of version 1, 2 (both: the default account
+    /// state, which every account had before states existed) or 3.
     pub fn decode(bytes: &[u8]) -> Result<Self> {
         let (version, mut r) = Reader::new(bytes)?;
         let id = r.u64()?;
         let generation = match version {
             1 => u64::from(r.u32()?),
-            2 => r.u64()?,
+            2 | 3 => r.u64()?,
             _ => return Err(corrupt()),
         };
-        let rec = UserRecord {
+        let mut rec = UserRecord {
             id,
             generation,
             username: r.str()?,
             permissions: r.str()?,
             password_hash: r.str()?,
+            state: AccountState::default(),
         };
+        if version >= 3 {
+            let flags = r.take(1)?[0];
+            if flags & !STATE_FLAGS != 0 {
+                return Err(corrupt());
+            }
+            let disabled_from = match r.take(1)? {
+                [0] => None,
+                [1] => Some(r.u64()?),
+                _ => return Err(corrupt()),
+            };
+            rec.state = AccountState {
+                enabled: flags & STATE_DISABLED == 0,
+                disabled_from,
+                email_verified: flags & STATE_EMAIL_VERIFIED != 0,
+                superuser: flags & STATE_SUPERUSER != 0,
+            };
+        }
         r.end()?;
         Ok(rec)
     }
 }
+
+/// The account-state flag bits of a version-3 user record; any other bit
+/// set is corruption, not a state some later moth meant.
+const STATE_DISABLED: u8 = 1;
+const STATE_EMAIL_VERIFIED: u8 = 2;
+const STATE_SUPERUSER: u8 = 4;
+const STATE_FLAGS: u8 = STATE_DISABLED | STATE_EMAIL_VERIFIED | STATE_SUPERUSER;
 
 impl TokenRecord {
     /// The stored bytes: version 2, or version 1 for a legacy token (only

@@ -81,7 +81,8 @@ pub struct SweepOutcome {
 
 impl<E: Env> Auth<E> {
     /// The user and expiry behind a live token. An expired token is deleted
-    /// and reported as [`Error::TokenExpired`]; a revoked one as
+    /// and reported as [`Error::TokenExpired`]; a revoked one, or one of an
+    /// account disabled now (see [`crate::AccountState`]), as
     /// [`Error::InvalidToken`].
     pub fn validate(&self, token: &str) -> Result<Validation> {
         let (digest, record) = self.load_token(token)?;
@@ -93,9 +94,16 @@ impl<E: Env> Auth<E> {
             self.delete_token(&digest, &record)?;
             return Err(Error::InvalidToken);
         };
-        if record.expires <= self.env.now() {
+        let now = self.env.now();
+        if record.expires <= now {
             self.delete_token(&digest, &record)?;
             return Err(Error::TokenExpired);
+        }
+        if user.record.state.is_disabled_at(now) {
+            // Judged from the record already read: no extra store read.
+            // Not deleted: it may be a disabled-from time that no commit
+            // marked, and the commit enabling the account revokes it.
+            return Err(Error::InvalidToken);
         }
         Ok(Validation {
             user: User::from(&user.record),

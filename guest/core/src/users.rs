@@ -8,7 +8,7 @@ use crate::error::{Error, Result, invalid};
 use crate::record::{UserRecord, decode_id, encode_id, encode_revocation};
 use crate::text::check_name;
 use crate::txn::{Attempt, committed, retry};
-use crate::{Auth, EventKind, LoginContext, keys, password, policy};
+use crate::{AccountState, Auth, EventKind, LoginContext, keys, password, policy};
 
 /// The longest username accepted, in bytes.
 pub const MAX_USERNAME_BYTES: usize = 256;
@@ -122,6 +122,7 @@ impl<E: Env> Auth<E> {
                 username: username.to_owned(),
                 permissions: permissions.to_owned(),
                 password_hash: password_hash.clone(),
+                state: AccountState::default(),
             };
             let guards = [
                 Guard::absent(name_key.clone()),
@@ -293,7 +294,9 @@ impl<E: Env> Auth<E> {
     /// logged like a login (a password check is as good to a guesser):
     /// refused with [`Error::LockedOut`] before any Argon2 work while
     /// locked. Unknown users cost the same time as known ones before
-    /// [`Error::NoUser`] is returned.
+    /// [`Error::NoUser`] is returned. The right password of a disabled
+    /// account is [`Error::AccountDisabled`], not `true`; a wrong one is
+    /// `false`, as for an enabled account.
     pub fn check_password_from(
         &self,
         username: &str,
@@ -310,6 +313,9 @@ impl<E: Env> Auth<E> {
             ctx,
             &settings,
             |judged| {
+                // Refused before the commit that would log a success and
+                // forgive the account's failures: see `login_checked`.
+                self.refuse_disabled(&judged.user)?;
                 if judged.writes.is_empty() {
                     return Ok(Attempt::Done(()));
                 }

@@ -708,9 +708,11 @@ fn kind(e: &Error) -> Kind {
         Error::TokenExpired => Kind::TokenExpired,
         Error::InvalidInput(_) => Kind::InvalidInput,
         Error::Storage(_) => Kind::Storage,
-        Error::IpMismatch | Error::NameTaken | Error::LimitReached(_) | Error::LockedOut(_) => {
-            Kind::Other
-        }
+        Error::IpMismatch
+        | Error::NameTaken
+        | Error::LimitReached(_)
+        | Error::LockedOut(_)
+        | Error::AccountDisabled => Kind::Other,
     }
 }
 

@@ -346,6 +346,16 @@ impl<E: Env> Auth<E> {
                 // source's count, never another account's.
                 let mut writes = primary.as_ref().map(Counted::reset).unwrap_or_default();
                 writes.extend(self.log_writes(settings, &line(kind, true, String::new())));
+                // Guard only the counter the success resets, lest it wipe
+                // failures counted meanwhile. The others are not written: a
+                // lock that lands between the check and this commit came
+                // after a right password, and guarding them would make
+                // every concurrent login of an account conflict for nothing.
+                let guards = primary
+                    .iter()
+                    .filter(|c| c.bytes.is_some())
+                    .map(Counted::guard)
+                    .collect();
                 let judged = Judged {
                     user,
                     claim,

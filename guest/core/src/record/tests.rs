@@ -9,6 +9,7 @@ fn ann(generation: u64) -> UserRecord {
         username: "ann".into(),
         permissions: "admin,read".into(),
         password_hash: "$argon2id$...".into(),
+        state: AccountState::default(),
     }
 }
 
@@ -16,7 +17,7 @@ fn ann(generation: u64) -> UserRecord {
 fn user_round_trips_and_rejects_trailing_bytes() {
     let u = ann(u64::from(u32::MAX) + 3);
     let bytes = u.encode();
-    assert_eq!(bytes[0], 2);
+    assert_eq!(bytes[0], 3);
     assert_eq!(UserRecord::decode(&bytes).unwrap(), u);
     let mut longer = bytes.clone();
     longer.push(0);
@@ -30,7 +31,7 @@ fn user_round_trips_and_rejects_trailing_bytes() {
     ));
     assert!(matches!(UserRecord::decode(&[]), Err(Error::Storage(_))));
     let mut unknown = bytes;
-    unknown[0] = 3;
+    unknown[0] = 4;
     assert!(matches!(
         UserRecord::decode(&unknown),
         Err(Error::Storage(_))
@@ -48,6 +49,69 @@ fn a_version_1_user_record_still_decodes() {
         v1.extend_from_slice(s.as_bytes());
     }
     assert_eq!(UserRecord::decode(&v1).unwrap(), ann(3));
+}
+
+/// A user record exactly as version 2 wrote it (a 64-bit generation, no
+/// account state) reads as the default state: enabled, unverified, not a
+/// superuser, which is what every account was before states existed.
+#[test]
+fn a_version_2_user_record_reads_as_the_default_account_state() {
+    let u = ann(u64::from(u32::MAX) + 3);
+    let mut v2 = vec![2];
+    v2.extend_from_slice(&u.id.to_be_bytes());
+    v2.extend_from_slice(&u.generation.to_be_bytes());
+    for s in [&u.username, &u.permissions, &u.password_hash] {
+        v2.extend_from_slice(&(s.len() as u32).to_be_bytes());
+        v2.extend_from_slice(s.as_bytes());
+    }
+    let read = UserRecord::decode(&v2).unwrap();
+    assert_eq!(read, u);
+    assert_eq!(read.state, AccountState::default());
+    assert!(read.state.enabled && read.state.disabled_from.is_none());
+    // Version 3 is version 2 plus the state: two bytes for the default.
+    assert_eq!(u.encode()[1..], [&v2[1..], &[0, 0][..]].concat()[..]);
+}
+
+#[test]
+fn every_account_state_round_trips_and_garbage_is_an_error() {
+    for enabled in [true, false] {
+        for email_verified in [true, false] {
+            for superuser in [true, false] {
+                for disabled_from in [None, Some(0), Some(1_700_000_000), Some(u64::MAX)] {
+                    let state = AccountState {
+                        enabled,
+                        disabled_from,
+                        email_verified,
+                        superuser,
+                    };
+                    let u = UserRecord { state, ..ann(1) };
+                    assert_eq!(UserRecord::decode(&u.encode()), Ok(u), "{state:?}");
+                }
+            }
+        }
+    }
+    let bytes = ann(1).encode();
+    let flags_at = bytes.len() - 2;
+    // An unknown flag bit, a bad option byte, a time cut short.
+    let mut bad_flags = bytes.clone();
+    bad_flags[flags_at] = 8;
+    let mut bad_option = bytes.clone();
+    bad_option[flags_at + 1] = 2;
+    let mut cut = UserRecord {
+        state: AccountState {
+            disabled_from: Some(5),
+            ..AccountState::default()
+        },
+        ..ann(1)
+    }
+    .encode();
+    cut.pop();
+    for bad in [bad_flags, bad_option, cut, bytes[..flags_at + 1].to_vec()] {
+        assert!(
+            matches!(UserRecord::decode(&bad), Err(Error::Storage(_))),
+            "{bad:?}"
+        );
+    }
 }
 
 #[test]

@@ -41,7 +41,9 @@ impl<E: Env> Auth<E> {
     /// When the user already holds the settings' `max_tokens_per_user`
     /// tokens, their oldest (an expired one first) is deleted in the same
     /// commit. Refused with [`Error::LockedOut`] before any Argon2 work
-    /// while locked.
+    /// while locked. A disabled account (see [`crate::AccountState`]) is
+    /// judged and counted like any other; only the right password learns
+    /// [`Error::AccountDisabled`], and nothing is minted or written.
     pub fn login_from(
         &self,
         username: &str,
@@ -91,6 +93,11 @@ impl<E: Env> Auth<E> {
                     guards,
                     mut writes,
                 } = judged;
+                // The password was right: only now may the answer tell that
+                // the account is disabled. Nothing is committed, so the
+                // account's failures are not forgiven and no success is
+                // logged (the judge's log line would say success).
+                self.refuse_disabled(&user)?;
                 let record = &user.record;
                 if password::needs_rehash(&record.password_hash, &settings) {
                     if rehashed.is_none() {
