@@ -16,8 +16,14 @@ use crate::store::backend::KeySpace;
 use crate::store::space::failure;
 
 /// How often a commit is retried after PostgreSQL aborted it for
-/// serialization (a concurrent transaction touched the same keys).
-const SERIALIZATION_RETRIES: u32 = 50;
+/// serialization (a concurrent transaction touched the same keys, or keys
+/// on the same index page: PostgreSQL's predicate locks on B-tree indexes
+/// are per page, so commits of unrelated keys that sort close together,
+/// such as every login's log entry and token expiry, can abort each other
+/// under load). With the backoff below, about two seconds of trying.
+const SERIALIZATION_RETRIES: u32 = 200;
+/// The longest pause between two tries of a commit.
+const MAX_BACKOFF: Duration = Duration::from_millis(20);
 
 /// One tenant's rows.
 pub(super) struct PgSpace {
@@ -171,9 +177,14 @@ impl KeySpace for PgSpace {
                     Err(Abort::Db { e, retry }) if retry && attempt < SERIALIZATION_RETRIES => {
                         tracing::debug!(error = %e, attempt, "commit retried");
                         drop(conn);
-                        // Back off a little, more each time, so that
-                        // colliding writers spread out.
-                        std::thread::sleep(Duration::from_micros(200 * u64::from(attempt)));
+                        // Back off a little, more each time and by a random
+                        // part, so that colliding writers spread out
+                        // instead of colliding again in step.
+                        let base = Duration::from_micros(200 * u64::from(attempt)).min(MAX_BACKOFF);
+                        let mut jitter = [0u8; 2];
+                        getrandom::fill(&mut jitter).unwrap_or_default();
+                        let jitter = u32::from(u16::from_le_bytes(jitter));
+                        std::thread::sleep(base + base * jitter / u32::from(u16::MAX));
                     }
                     Err(Abort::Db { e, .. }) => return Err(failure(e)),
                 }
