@@ -76,6 +76,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("/events", "GET"),
     ("/locks", "GET"),
     ("/locks", "DELETE"),
+    // 41..: account states.
+    ("/account-state", "GET"),
+    ("/account-state", "PATCH"),
 ];
 
 /// Every parameter name some route reads.
@@ -118,6 +121,10 @@ const PARAMS: &[&str] = &[
     "lockout_threshold",
     "source_lockout_threshold",
     "log_retention",
+    "enabled",
+    "disabled_from",
+    "email_verified",
+    "superuser",
 ];
 
 const ADDRESSES: &[&str] = &["ann@example.com", "ANN@example.com", "é@例え.jp", "a\0b"];

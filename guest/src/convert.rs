@@ -5,7 +5,7 @@
 //! inward; guards and writes toward the store.
 
 use crate::bindings::exports::moth::auth::{
-    api_keys, attempts, email_tokens, one_time_tokens, sessions, settings, types, users,
+    accounts, api_keys, attempts, email_tokens, one_time_tokens, sessions, settings, types, users,
 };
 use crate::bindings::moth::auth::store;
 
@@ -34,6 +34,7 @@ impl From<moth_core::Error> for types::Error {
             E::NameTaken => Self::NameTaken,
             E::LimitReached(m) => Self::LimitReached(m),
             E::LockedOut(secs) => Self::LockedOut(secs),
+            E::AccountDisabled => Self::AccountDisabled,
             E::InvalidInput(m) => Self::InvalidInput(m),
             E::Storage(m) => Self::Storage(m),
         }
@@ -143,6 +144,28 @@ impl From<settings::Settings> for moth_core::Settings {
     }
 }
 
+impl From<moth_core::AccountState> for accounts::AccountState {
+    fn from(s: moth_core::AccountState) -> Self {
+        Self {
+            enabled: s.enabled,
+            disabled_from: s.disabled_from,
+            email_verified: s.email_verified,
+            superuser: s.superuser,
+        }
+    }
+}
+
+impl From<accounts::AccountState> for moth_core::AccountState {
+    fn from(s: accounts::AccountState) -> Self {
+        Self {
+            enabled: s.enabled,
+            disabled_from: s.disabled_from,
+            email_verified: s.email_verified,
+            superuser: s.superuser,
+        }
+    }
+}
+
 impl From<attempts::LoginContext> for moth_core::LoginContext {
     fn from(c: attempts::LoginContext) -> Self {
         Self {
@@ -195,6 +218,8 @@ event_kinds!(
     ApiKeyCreated,
     ApiKeyRevoked,
     OneTimeTokenCreated,
+    AccountDisabled,
+    AccountEnabled,
 );
 
 impl From<attempts::LogFilter> for moth_core::LogFilter {

@@ -15,6 +15,8 @@
 #![deny(unsafe_code)]
 
 #[cfg(target_arch = "wasm32")]
+mod accounts;
+#[cfg(target_arch = "wasm32")]
 mod api_keys;
 #[cfg(target_arch = "wasm32")]
 mod attempts;

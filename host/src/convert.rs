@@ -2,13 +2,15 @@
 //! each written once.
 
 use moth_core::{
-    ApiKey, EmailToken, EmailTokenInfo, EmailTokenOptions, EventKind, KeyOwner, Lock, LockPage,
-    LockSubject, LogEntry, LogFilter, LogPage, LoginContext, LoginGrant, NewApiKey, OneTimeToken,
-    PurgeOutcome, Session, SessionInfo, Settings, SweepOutcome, User, UserPage, Validation,
+    AccountState, ApiKey, EmailToken, EmailTokenInfo, EmailTokenOptions, EventKind, KeyOwner, Lock,
+    LockPage, LockSubject, LogEntry, LogFilter, LogPage, LoginContext, LoginGrant, NewApiKey,
+    OneTimeToken, PurgeOutcome, Session, SessionInfo, Settings, SweepOutcome, User, UserPage,
+    Validation,
 };
 
 use crate::bindings::{
-    api_keys, attempts, email_tokens, one_time_tokens, sessions, settings, store, types, users,
+    accounts, api_keys, attempts, email_tokens, one_time_tokens, sessions, settings, store, types,
+    users,
 };
 use crate::error::Error;
 
@@ -58,6 +60,7 @@ impl From<types::Error> for Error {
             E::NameTaken => Error::NameTaken,
             E::LimitReached(m) => Error::LimitReached(m),
             E::LockedOut(secs) => Error::LockedOut(secs),
+            E::AccountDisabled => Error::AccountDisabled,
             E::InvalidInput(m) => Error::InvalidInput(m),
             E::Storage(m) => Error::Storage(m),
         }
@@ -167,6 +170,28 @@ impl From<Settings> for settings::Settings {
     }
 }
 
+impl From<&AccountState> for accounts::AccountState {
+    fn from(s: &AccountState) -> Self {
+        accounts::AccountState {
+            enabled: s.enabled,
+            disabled_from: s.disabled_from,
+            email_verified: s.email_verified,
+            superuser: s.superuser,
+        }
+    }
+}
+
+impl From<accounts::AccountState> for AccountState {
+    fn from(s: accounts::AccountState) -> Self {
+        AccountState {
+            enabled: s.enabled,
+            disabled_from: s.disabled_from,
+            email_verified: s.email_verified,
+            superuser: s.superuser,
+        }
+    }
+}
+
 impl From<&LoginContext> for attempts::LoginContext {
     fn from(c: &LoginContext) -> Self {
         attempts::LoginContext {
@@ -219,6 +244,8 @@ event_kinds!(
     ApiKeyCreated,
     ApiKeyRevoked,
     OneTimeTokenCreated,
+    AccountDisabled,
+    AccountEnabled,
 );
 
 impl From<&LogFilter> for attempts::LogFilter {

@@ -41,6 +41,10 @@ pub enum Error {
     /// any password work, whatever the password was.
     #[error("Too many failed attempts; retry in {0} seconds")]
     LockedOut(u64),
+    /// The account is disabled. Told only to a caller who proved the
+    /// account's password or holds one of its live one-time tokens.
+    #[error("Account disabled")]
+    AccountDisabled,
     /// An argument is out of range; the text says which.
     #[error("invalid input: {0}")]
     InvalidInput(String),

@@ -109,6 +109,11 @@ enum Command {
         #[command(subcommand)]
         command: cli::email_tokens::EmailTokenCommand,
     },
+    /// Account states: enabled or disabled, email verified, superuser.
+    Account {
+        #[command(subcommand)]
+        command: cli::accounts::AccountCommand,
+    },
     /// The log of password checks: list or purge.
     Attempts {
         #[command(subcommand)]
@@ -269,6 +274,7 @@ fn execute(command: Command, file: &StoreLocation, tenant: &str) -> anyhow::Resu
         Command::OneTimeToken { command } => {
             cli::one_time_tokens::run(command, &open(file, tenant)?)?
         }
+        Command::Account { command } => cli::accounts::run(command, &open(file, tenant)?)?,
         Command::Attempts { command } => {
             cli::attempts::run_attempts(command, &open(file, tenant)?)?
         }

@@ -28,6 +28,7 @@ fn the_component_imports_exactly_store_clock_and_random() {
     assert_eq!(
         exports,
         [
+            "moth:auth/accounts@0.2.0",
             "moth:auth/api-keys@0.2.0",
             "moth:auth/attempts@0.2.0",
             "moth:auth/email-tokens@0.2.0",

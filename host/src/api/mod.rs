@@ -2,6 +2,9 @@
 //! interface. Each operation is one wrapper: call the export of the same
 //! name on a pooled instance and convert its result (`convert.rs`).
 
+mod accounts;
+
+pub use accounts::AccountStateChange;
 mod api_keys;
 mod attempts;
 mod email_tokens;

@@ -2,6 +2,7 @@
 //! parses the command line and dispatches here. Each prints one JSON
 //! object per line, in the shape the HTTP API gives it.
 
+pub(crate) mod accounts;
 pub(crate) mod api_keys;
 pub(crate) mod attempts;
 pub(crate) mod email_tokens;

@@ -14,8 +14,8 @@ use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
 use crate::bindings::{
-    Auth, AuthPre, HostState, api_keys, attempts, email_tokens, one_time_tokens, sessions,
-    settings, users,
+    Auth, AuthPre, HostState, accounts, api_keys, attempts, email_tokens, one_time_tokens,
+    sessions, settings, users,
 };
 use crate::caps::Capabilities;
 use crate::error::{Error, Result};
@@ -114,6 +114,11 @@ impl Instance {
     /// The `api-keys` interface and the store to call it with.
     pub(crate) fn api_keys(&mut self) -> (&api_keys::Guest, &mut Store<HostState>) {
         (self.auth.moth_auth_api_keys(), &mut self.store)
+    }
+
+    /// The `accounts` interface and the store to call it with.
+    pub(crate) fn accounts(&mut self) -> (&accounts::Guest, &mut Store<HostState>) {
+        (self.auth.moth_auth_accounts(), &mut self.store)
     }
 
     /// The `attempts` interface and the store to call it with.

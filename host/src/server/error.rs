@@ -126,6 +126,7 @@ impl From<Error> for ApiError {
                 retry_after: Some(*secs),
                 ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Too many failed attempts")
             },
+            Error::AccountDisabled => ApiError::new(StatusCode::FORBIDDEN, "Account disabled"),
             Error::InvalidInput(why) => ApiError::invalid(why),
             Error::NoTenant => ApiError::new(StatusCode::NOT_FOUND, "Tenant does not exist"),
             Error::TenantExists => ApiError::new(StatusCode::CONFLICT, "Tenant already exists"),

@@ -28,8 +28,8 @@ use tokio::sync::oneshot;
 use crate::Moth;
 pub use extract::TENANT_HEADER;
 pub use routes::{
-    ApiKeyBody, EmailTokenBody, LockBody, LogEntryBody, NewApiKeyBody, SessionBody, SettingsBody,
-    UserBody, router,
+    AccountStateBody, ApiKeyBody, EmailTokenBody, LockBody, LogEntryBody, NewApiKeyBody,
+    SessionBody, SettingsBody, UserBody, router,
 };
 
 /// The largest request body accepted, in bytes. A password is at most

@@ -1,6 +1,7 @@
 //! The router: every route, its method, whether it needs the admin key,
 //! and the layers around them. Handlers live one file per capability.
 
+mod accounts;
 mod api_keys;
 mod attempts;
 mod email_tokens;
@@ -10,6 +11,7 @@ mod settings;
 mod tenants;
 mod users;
 
+pub use accounts::AccountStateBody;
 pub use api_keys::{KeyBody as ApiKeyBody, NewKeyBody as NewApiKeyBody};
 pub use attempts::{LockBody, LogEntryBody};
 pub use email_tokens::Info as EmailTokenBody;
@@ -110,6 +112,10 @@ pub fn router(moth: Moth, config: &ServerConfig) -> Router {
             get(attempts::list_attempts).delete(attempts::purge_attempts),
         )
         .route("/events", get(attempts::list_events))
+        .route(
+            "/account-state",
+            get(accounts::get_account_state).patch(accounts::set_account_state),
+        )
         .route("/locks", get(attempts::list_locks).delete(attempts::unlock))
         .route_layer(admin());
     // The same API for the default tenant (or X-Moth-Tenant) and under /t/{tenant}.
