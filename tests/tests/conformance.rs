@@ -6,8 +6,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use moth::{
-    ApiKey, EmailTokenInfo, EmailTokenOptions, Error, EventKind, KeyOwner, LockSubject, LogEntry,
-    LogFilter, LogPage, LoginContext, Moth, NewApiKey, Session, Settings, User,
+    AccountState, ApiKey, EmailTokenInfo, EmailTokenOptions, Error, EventKind, KeyOwner,
+    LockSubject, LogEntry, LogFilter, LogPage, LoginContext, Moth, NewApiKey, Session, Settings,
+    User,
 };
 use serde_json::{Value, json};
 
@@ -39,33 +40,10 @@ fn session_json(s: &Session) -> Value {
     json!({ "token": s.token, "user": user(&s.user), "expires": s.expires })
 }
 
-/// An event-kind as the scenario writes it: its WIT name.
-fn kind_name(k: EventKind) -> &'static str {
-    match k {
-        EventKind::Login => "login",
-        EventKind::CheckPassword => "check-password",
-        EventKind::ResetPassword => "reset-password",
-        EventKind::AccountLocked => "account-locked",
-        EventKind::Unlocked => "unlocked",
-        EventKind::SourceBlocked => "source-blocked",
-        EventKind::DeviceLocked => "device-locked",
-        EventKind::PasswordChanged => "password-changed",
-        EventKind::SessionsRevoked => "sessions-revoked",
-        EventKind::ApiKeyCreated => "api-key-created",
-        EventKind::ApiKeyRevoked => "api-key-revoked",
-        EventKind::OneTimeTokenCreated => "one-time-token-created",
-    }
-}
-
 /// The event-kind named `v` (its WIT name), or none for null.
 fn kind_from(v: &Value) -> Option<EventKind> {
     let name = v.as_str()?;
-    Some(
-        EventKind::ALL
-            .into_iter()
-            .find(|k| kind_name(*k) == name)
-            .unwrap_or_else(|| panic!("no event-kind {name}")),
-    )
+    Some(EventKind::from_name(name).unwrap_or_else(|| panic!("no event-kind {name}")))
 }
 
 fn login_context_from(v: &Value) -> LoginContext {
@@ -90,7 +68,7 @@ fn log_entry_json(e: &LogEntry) -> Value {
     json!({
         "id": e.id,
         "time": e.time,
-        "kind": kind_name(e.kind),
+        "kind": e.kind.name(),
         "user": e.user,
         "username": e.username,
         "source": e.source,
@@ -131,6 +109,34 @@ fn subject_from(v: &Value) -> LockSubject {
         "source" => LockSubject::Source(text()),
         "device" => LockSubject::Device(text()),
         other => panic!("no lock-subject case {other}"),
+    }
+}
+
+/// An account-state as the scenario writes it (WIT field names).
+fn account_state_json(s: &AccountState) -> Value {
+    json!({
+        "enabled": s.enabled,
+        "disabled-from": s.disabled_from,
+        "email-verified": s.email_verified,
+        "superuser": s.superuser,
+    })
+}
+
+fn account_state_from(v: &Value) -> AccountState {
+    let flag = |k: &str| {
+        v[k].as_bool()
+            .unwrap_or_else(|| panic!("state.{k} must be a bool"))
+    };
+    assert!(
+        v.get("disabled-from")
+            .is_some_and(|d| d.is_null() || d.is_u64()),
+        "state.disabled-from must be null or a number"
+    );
+    AccountState {
+        enabled: flag("enabled"),
+        disabled_from: v["disabled-from"].as_u64(),
+        email_verified: flag("email-verified"),
+        superuser: flag("superuser"),
     }
 }
 
@@ -235,7 +241,7 @@ fn settings_from(v: &Value) -> Settings {
 
 /// The cases of the WIT `error` variant (wit/types.wit), the only errors a
 /// component call can report.
-const WIT_ERRORS: [&str; 11] = [
+const WIT_ERRORS: [&str; 12] = [
     "no-user",
     "invalid-password",
     "user-exists",
@@ -245,6 +251,7 @@ const WIT_ERRORS: [&str; 11] = [
     "name-taken",
     "limit-reached",
     "locked-out",
+    "account-disabled",
     "invalid-input",
     "storage",
 ];
@@ -449,6 +456,10 @@ fn call(moth: &Moth, op: &str, a: &Value) -> Result<Value, Error> {
             json!({ "locks": locks, "next": page.next })
         }
         "unlock" => json!(moth.unlock(&subject_from(&a["subject"]))?),
+        "get-account-state" => account_state_json(&moth.get_account_state(n("id"))?),
+        "set-account-state" => moth
+            .set_account_state(n("id"), &account_state_from(&a["state"]))
+            .map(|_| Value::Null)?,
         other => panic!("unknown operation {other}"),
     })
 }

@@ -13,7 +13,8 @@ export { MemoryStore, FileStore };
  * An error from moth; `code` is the WIT error case ('no-user',
  * 'invalid-password', 'user-exists', 'invalid-token', 'token-expired',
  * 'ip-mismatch', 'name-taken', 'limit-reached', 'locked-out',
- * 'invalid-input', 'storage'), and `detail` its text when it has one
+ * 'account-disabled', 'invalid-input', 'storage'), and `detail` its text
+ * when it has one
  * (limit-reached, invalid-input, storage, and locked-out's 'retry in N
  * seconds'); or 'component-trap' when the component trapped (see `Moth`);
  * then `cause` is what was thrown. A 'locked-out' error carries
@@ -78,7 +79,7 @@ const generated = new URL('../generated/', import.meta.url);
 
 // The component's exports, one object per WIT interface (jco names each
 // exported interface by its short name).
-const INTERFACES = ['users', 'sessions', 'settings', 'emailTokens', 'apiKeys', 'oneTimeTokens', 'attempts'];
+const INTERFACES = ['users', 'sessions', 'settings', 'emailTokens', 'apiKeys', 'oneTimeTokens', 'attempts', 'accounts'];
 
 // The cases of the WIT enum event-kind (wit/attempts.wit): a log entry's
 // `kind`, and what a filter or a purge may ask for.
@@ -95,6 +96,8 @@ const EVENT_KINDS = [
   'api-key-created',
   'api-key-revoked',
   'one-time-token-created',
+  'account-disabled',
+  'account-enabled',
 ];
 
 // The cases of the WIT variant lock-subject, each `{ case: payload }` here.
@@ -122,6 +125,10 @@ const SETTINGS_U64 = [
 ];
 const SETTINGS_FLAGS = ['allowWeakHashing', 'refuseCommonPasswords'];
 
+// The fields of the WIT record account-state, in camelCase; every one is
+// required (start from getAccountState() to change one).
+const ACCOUNT_STATE_FIELDS = ['enabled', 'disabledFrom', 'emailVerified', 'superuser'];
+
 // An options object's fields, refusing any other: a misspelt option would
 // otherwise be ignored silently.
 function fieldsOf(options, names, what) {
@@ -136,7 +143,8 @@ function fieldsOf(options, names, what) {
 // (BigInts) become Numbers, `option` none (undefined) becomes null, a
 // key-owner ({ tag, val } in jco) is `{ user: id }` or `{ service: name }`,
 // a lock-subject `{ account: id }`, `{ username }`, `{ source }` or
-// `{ device }`, and an event-kind its WIT name ('account-locked').
+// `{ device }`, an event-kind its WIT name ('account-locked'), and an
+// account-state `{ enabled, disabledFrom, emailVerified, superuser }`.
 const toWit = {
   // jco turns anything into a u32 (undefined into 0), so a settings object
   // written before a field existed would switch that field off silently.
@@ -200,6 +208,24 @@ const toWit = {
       kind: toWit.optionalEventKind(f.kind),
       since: toWit.optionalU64(f.since, 'filter.since'),
       until: toWit.optionalU64(f.until, 'filter.until'),
+    };
+  },
+  // Every field is required: a state written without one would otherwise
+  // set it silently (jco reads a missing bool as false, so a state without
+  // `enabled` would disable the account and revoke all its credentials).
+  accountState(state) {
+    const given = fieldsOf(state, ACCOUNT_STATE_FIELDS, 'account state');
+    const missing = ACCOUNT_STATE_FIELDS.filter((k) => !(k in given));
+    if (missing.length) throw new MothError('invalid-input', `account state field ${missing[0]} missing (${ACCOUNT_STATE_FIELDS.join(', ')})`);
+    const flag = (k) => {
+      if (typeof given[k] !== 'boolean') throw new MothError('invalid-input', `account state ${k} must be a boolean`);
+      return given[k];
+    };
+    return {
+      enabled: flag('enabled'),
+      disabledFrom: toWit.optionalU64(given.disabledFrom, 'disabledFrom'),
+      emailVerified: flag('emailVerified'),
+      superuser: flag('superuser'),
     };
   },
   lockSubject(subject) {
@@ -280,6 +306,12 @@ const fromWit = {
   lockSubject: (s) => ({ [s.tag]: s.tag === 'account' ? Number(s.val) : s.val }),
   lock: (l) => ({ subject: fromWit.lockSubject(l.subject), until: Number(l.until), lockouts: l.lockouts }),
   lockPage: (p) => ({ locks: p.locks.map(fromWit.lock), next: fromWit.optional(p.next) }),
+  accountState: (s) => ({
+    enabled: s.enabled,
+    disabledFrom: fromWit.optionalNumber(s.disabledFrom),
+    emailVerified: s.emailVerified,
+    superuser: s.superuser,
+  }),
   none: () => undefined,
   same: (v) => v,
 };
@@ -642,5 +674,25 @@ export class Moth {
   /** Lift the lock of `subject` and forget its failures; returns whether it was locked. */
   unlock(subject) {
     return this.#call('attempts', 'unlock', fromWit.same, toWit.lockSubject(subject));
+  }
+
+  // moth:auth/accounts. An account state is `{ enabled, disabledFrom,
+  // emailVerified, superuser }`: disabledFrom in Unix seconds, or null for
+  // none. A disabled account (enabled false, or disabledFrom passed) cannot
+  // log in: the right password gives MothError 'account-disabled', a wrong
+  // one 'invalid-password' as for any account.
+  /** User `id`'s account state (MothError 'no-user' for an unknown id). */
+  getAccountState(id) {
+    return this.#call('accounts', 'getAccountState', fromWit.accountState, toWit.u64(id, 'id'));
+  }
+  /**
+   * Replace user `id`'s account state, in one commit: every field of
+   * getAccountState() (a missing or misspelt one is MothError
+   * 'invalid-input'). Disabling now revokes every session, API key and
+   * one-time token of the user; enabling again brings none of them back.
+   * A later disabledFrom takes effect at that time.
+   */
+  setAccountState(id, state) {
+    this.#call('accounts', 'setAccountState', fromWit.none, toWit.u64(id, 'id'), toWit.accountState(state));
   }
 }

@@ -575,3 +575,127 @@ test('the attempt and event log: listed newest first by name, source and kind, p
   assert.equal(moth.purgeAttemptsAll({ kind: 'account-locked' }), 1);
   assert.deepEqual(moth.listEvents(), { entries: [], next: null });
 });
+
+// The default account state (a new account's).
+const enabledState = { enabled: true, disabledFrom: null, emailVerified: false, superuser: false };
+
+// A moth under a manual clock holding ann (password 'right') with a
+// session, an API key and a reset-password one-time token.
+async function withCredentials() {
+  const clock = new ManualClock(1_000_000);
+  const moth = await Moth.open({ clock, settings: cheap });
+  const ann = moth.createUser('ann', 'right', 'staff');
+  const session = moth.login('ann', 'right');
+  const key = moth.createApiKey({ user: ann.id }, 'ci', 'read');
+  const reset = moth.issueOneTimeToken(ann.id, 'reset-password');
+  return { clock, moth, ann, session, key, reset };
+}
+
+const code = (c) => (e) => e instanceof MothError && e.code === c;
+
+test('account state: the default, no-user for an unknown id, and flags stored without revoking anything', async () => {
+  const { moth, ann, session, key } = await withCredentials();
+  assert.deepEqual(moth.getAccountState(ann.id), enabledState);
+  assert.throws(() => moth.getAccountState(99), code('no-user'));
+  assert.throws(() => moth.setAccountState(99, enabledState), code('no-user'));
+  const flagged = { ...enabledState, emailVerified: true, superuser: true };
+  assert.equal(moth.setAccountState(ann.id, flagged), undefined);
+  assert.deepEqual(moth.getAccountState(ann.id), flagged);
+  assert.deepEqual(moth.validate(session.token).user, ann);
+  assert.equal(moth.verifyApiKey(key.key).id, key.info.id);
+});
+
+test('disabling revokes every session, API key and one-time token; only the right password learns account-disabled; enabling brings nothing back', async () => {
+  const { moth, ann, session, key, reset } = await withCredentials();
+  moth.setAccountState(ann.id, { ...enabledState, enabled: false });
+  assert.deepEqual(moth.getAccountState(ann.id), { ...enabledState, enabled: false });
+  assert.throws(() => moth.validate(session.token), code('invalid-token'));
+  assert.throws(() => moth.verifyApiKey(key.key), code('invalid-token'));
+  assert.deepEqual(moth.listApiKeys({ user: ann.id }), []);
+  assert.equal(moth.countTokens(ann.id), 0);
+  assert.throws(() => moth.resetPassword(reset.token, 'new'), code('invalid-token'));
+  assert.throws(() => moth.login('ann', 'wrong'), code('invalid-password'));
+  assert.equal(moth.checkPassword('ann', 'wrong'), false);
+  const disabled = (e) => code('account-disabled')(e) && e.message === 'account-disabled' && e.detail === undefined;
+  assert.throws(() => moth.login('ann', 'right'), disabled);
+  assert.throws(() => moth.checkPassword('ann', 'right'), disabled);
+  assert.throws(() => moth.loginFrom('ann', 'right', null, { source: '192.0.2.1' }), disabled);
+  assert.throws(() => moth.createApiKey({ user: ann.id }, 'other'), disabled);
+  assert.throws(() => moth.issueOneTimeToken(ann.id, 'verify-email'), disabled);
+
+  moth.setAccountState(ann.id, enabledState);
+  assert.throws(() => moth.validate(session.token), code('invalid-token'));
+  assert.throws(() => moth.verifyApiKey(key.key), code('invalid-token'));
+  const again = moth.login('ann', 'right');
+  assert.deepEqual(moth.validate(again.token).user, ann);
+  assert.equal(moth.createApiKey({ user: ann.id }, 'ci').info.name, 'ci');
+});
+
+test('a later disabledFrom takes effect at its second; redeeming verify-email sets emailVerified', async () => {
+  const { clock, moth, ann, session, key } = await withCredentials();
+  const verify = moth.issueOneTimeToken(ann.id, 'verify-email');
+  assert.deepEqual(moth.redeemOneTimeToken(verify.token, 'verify-email'), ann);
+  assert.deepEqual(moth.getAccountState(ann.id), { ...enabledState, emailVerified: true });
+  const reset = moth.issueOneTimeToken(ann.id, 'reset-password');
+  const later = { ...enabledState, disabledFrom: 1_000_010, emailVerified: true };
+  moth.setAccountState(ann.id, later);
+  assert.deepEqual(moth.getAccountState(ann.id), later);
+  clock.advance(9);
+  assert.deepEqual(moth.validate(session.token).user, ann);
+  assert.equal(moth.verifyApiKey(key.key).id, key.info.id);
+  clock.advance(1);
+  assert.throws(() => moth.validate(session.token), code('invalid-token'));
+  assert.throws(() => moth.verifyApiKey(key.key), code('invalid-token'));
+  assert.throws(() => moth.redeemOneTimeToken(reset.token, 'reset-password'), code('account-disabled'));
+  assert.throws(() => moth.login('ann', 'wrong'), code('invalid-password'));
+  assert.throws(() => moth.login('ann', 'right'), code('account-disabled'));
+  // Clearing the passed time enables the account and revokes what outlived it.
+  moth.setAccountState(ann.id, { ...later, disabledFrom: null });
+  assert.throws(() => moth.validate(session.token), code('invalid-token'));
+  assert.throws(() => moth.redeemOneTimeToken(reset.token, 'reset-password'), code('invalid-token'));
+  assert.equal(moth.login('ann', 'right').user.id, ann.id);
+  // A BigInt is taken as any u64 is.
+  moth.setAccountState(ann.id, { ...later, disabledFrom: 2_000_000n });
+  assert.equal(moth.getAccountState(ann.id).disabledFrom, 2_000_000);
+});
+
+test('account states are whole: a missing, misspelt or mistyped field is invalid-input, never a silent default', async () => {
+  const { moth, ann, session } = await withCredentials();
+  const { enabled, ...withoutEnabled } = enabledState;
+  const { disabledFrom, ...withoutFrom } = enabledState;
+  for (const state of [
+    withoutEnabled, // jco would read a missing bool as false: disabling the account
+    withoutFrom,
+    { ...enabledState, superUser: true },
+    { ...enabledState, enabled: 'yes' },
+    { ...enabledState, enabled: 1 },
+    { ...enabledState, disabledFrom: -1 },
+    { ...enabledState, disabledFrom: '1000' },
+    null,
+    [],
+  ]) {
+    assert.throws(() => moth.setAccountState(ann.id, state), code('invalid-input'), JSON.stringify(state));
+  }
+  assert.throws(() => moth.getAccountState(-1), code('invalid-input'));
+  assert.deepEqual(moth.getAccountState(ann.id), enabledState);
+  assert.deepEqual(moth.validate(session.token).user, ann);
+});
+
+test('disabling and enabling are logged as account-disabled and account-enabled events', async () => {
+  const { clock, moth, ann } = await withCredentials();
+  moth.setAccountState(ann.id, { ...enabledState, enabled: false });
+  clock.advance(1);
+  moth.setAccountState(ann.id, enabledState);
+  clock.advance(1);
+  moth.setAccountState(ann.id, { ...enabledState, disabledFrom: 1_000_100 });
+  const row = ({ time, kind, user, username, reason }) => ({ time, kind, user, username, reason });
+  assert.deepEqual(moth.listEvents({ kind: 'account-disabled' }).entries.map(row), [
+    { time: 1_000_002, kind: 'account-disabled', user: ann.id, username: 'ann', reason: 'account to be disabled from 1000100' },
+    { time: 1_000_000, kind: 'account-disabled', user: ann.id, username: 'ann', reason: 'account disabled: sessions, API keys and one-time tokens revoked' },
+  ]);
+  assert.deepEqual(moth.listEvents({ kind: 'account-enabled' }).entries.map(row), [
+    { time: 1_000_001, kind: 'account-enabled', user: ann.id, username: 'ann', reason: 'account enabled: credentials from before revoked' },
+  ]);
+  assert.equal(moth.purgeAttemptsAll({ kind: 'account-enabled' }), 1);
+  assert.deepEqual(moth.listEvents({ kind: 'account-enabled' }).entries, []);
+});

@@ -63,6 +63,8 @@ function call(moth, op, a) {
     case 'purge-attempts': return moth.purgeAttempts({ username: a.username, olderThan: a['older-than'], kind: a.kind, after: a.after });
     case 'list-locks': return moth.listLocks({ after: a.after, limit: a.limit });
     case 'unlock': return moth.unlock(a.subject);
+    case 'get-account-state': return moth.getAccountState(a.id);
+    case 'set-account-state': return moth.setAccountState(a.id, fromScenario(a.state));
     default: throw new Error(`unknown operation ${op}`);
   }
 }

@@ -32,9 +32,9 @@ __all__ = [
     "SqliteStore",
     "EmailTokenOptions", "EmailToken", "EmailTokenInfo", "KeyOwner", "ApiKey", "NewApiKey", "OneTimeToken",
     "LoginContext", "LoginGrant", "EventKind", "LogEntry", "LogFilter", "LogPage", "PurgeOutcome", "LockSubject",
-    "Lock", "LockPage",
+    "Lock", "LockPage", "AccountState",
     "MothError", "NoUserError", "InvalidPasswordError", "InvalidTokenError", "TokenExpiredError",
-    "IpMismatchError", "NameTakenError", "LimitReachedError", "LockedOutError",
+    "IpMismatchError", "NameTakenError", "LimitReachedError", "LockedOutError", "AccountDisabledError",
     "UserExistsError", "InvalidInputError", "StorageError", "ComponentTrapError", "StoreTrap", "ManualClock",
     "compat",
 ]
@@ -58,6 +58,7 @@ _EXPORTS = {
     "one-time-tokens": ("issue-one-time-token", "redeem-one-time-token", "reset-password"),
     "attempts": ("login-from", "check-password-from", "list-attempts", "list-events", "purge-attempts", "list-locks",
                  "unlock"),
+    "accounts": ("get-account-state", "set-account-state"),
 }
 
 
@@ -126,6 +127,15 @@ class LockedOutError(MothError):
         self.retry_after = retry_after
 
 
+class AccountDisabledError(MothError):
+    """The account is disabled (see ``AccountState``). Raised only to a
+    caller who gave the account's right password or holds one of its live
+    one-time tokens; a wrong password is ``InvalidPasswordError`` whatever
+    the state."""
+
+    code = "account-disabled"
+
+
 class InvalidInputError(MothError):
     code = "invalid-input"
 
@@ -147,7 +157,7 @@ class ComponentTrapError(MothError):
 
 _ERRORS = {cls.code: cls for cls in (NoUserError, InvalidPasswordError, UserExistsError, InvalidTokenError,
                                      TokenExpiredError, IpMismatchError, NameTakenError, LimitReachedError,
-                                     LockedOutError, InvalidInputError, StorageError)}
+                                     LockedOutError, AccountDisabledError, InvalidInputError, StorageError)}
 
 
 @dataclass(frozen=True)
@@ -373,6 +383,8 @@ class EventKind(str, enum.Enum):
     API_KEY_CREATED = "api-key-created"
     API_KEY_REVOKED = "api-key-revoked"
     ONE_TIME_TOKEN_CREATED = "one-time-token-created"
+    ACCOUNT_DISABLED = "account-disabled"
+    ACCOUNT_ENABLED = "account-enabled"
 
 
 @dataclass(frozen=True)
@@ -484,6 +496,41 @@ class LockPage:
 
     locks: list[Lock]
     next: Optional[str]
+
+
+@dataclass(frozen=True)
+class AccountState:
+    """What an account may do, beyond its password and permissions. The
+    defaults are a new account's state; change one field with
+    ``dataclasses.replace(moth.get_account_state(id), ...)``.
+
+    An account is disabled while ``enabled`` is false or once
+    ``disabled_from`` (Unix seconds) has come. Disabling it now revokes
+    every session, API key and one-time token of the user in the same
+    commit, and enabling it again brings none of them back; a later
+    ``disabled_from`` takes effect at that time. A disabled account cannot
+    log in: the right password raises ``AccountDisabledError``, a wrong one
+    ``InvalidPasswordError`` as for any account."""
+
+    #: Whether the account may log in and use its sessions, API keys and
+    #: one-time tokens. Setting it to false revokes all of them.
+    enabled: bool = True
+    #: Unix seconds from which the account counts as disabled, even while
+    #: ``enabled``; ``None``: no such time.
+    disabled_from: Optional[int] = None
+    #: Whether the account's email address is verified: set by redeeming a
+    #: ``verify-email`` one-time token, or here.
+    email_verified: bool = False
+    #: Whether the account is a superuser (stored and returned only, for now).
+    superuser: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("enabled", "email_verified", "superuser"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"AccountState.{name} is a bool, not {getattr(self, name)!r}")
+        d = self.disabled_from
+        if d is not None and (not isinstance(d, int) or isinstance(d, bool)):
+            raise TypeError(f"AccountState.disabled_from is Unix seconds (int) or None, not {d!r}")
 
 
 class SystemClock:
@@ -654,6 +701,16 @@ def _purge_outcome(r: Any) -> PurgeOutcome:
 
 def _lock_page(r: Any) -> LockPage:
     return _from_wit(LockPage, r, locks=lambda ls: [_from_wit(Lock, lock, subject=_subject) for lock in ls])
+
+
+def _account_state(r: Any) -> AccountState:
+    return _from_wit(AccountState, r)
+
+
+def _state_to_wit(state: AccountState) -> Record:
+    if not isinstance(state, AccountState):
+        raise TypeError(f"a state is an AccountState, not {state!r}")
+    return _to_wit(state)
 
 
 def _error(v: Variant) -> MothError:
@@ -995,6 +1052,18 @@ class Moth:
     def unlock(self, subject: LockSubject) -> bool:
         """Lift the lock of ``subject`` and forget its failures; whether it was locked."""
         return self._call("unlock", _same, _subject_to_wit(subject))
+
+    # moth:auth/accounts
+
+    def get_account_state(self, id: int) -> AccountState:
+        """User ``id``'s account state. Raises ``NoUserError``."""
+        return self._call("get-account-state", _account_state, id)
+
+    def set_account_state(self, id: int, state: AccountState) -> None:
+        """Replace user ``id``'s account state, in one commit. Disabling the
+        account now revokes every session, API key and one-time token of
+        the user; enabling it again brings none back. Raises ``NoUserError``."""
+        self._call("set-account-state", _none, id, _state_to_wit(state))
 
 
 from . import compat  # noqa: E402 - after Moth, which it wraps

@@ -3,8 +3,9 @@ import time
 
 import pytest
 
-from moth import (ApiKey, ComponentTrapError, EmailToken, EmailTokenInfo, EmailTokenOptions, EventKind,
-                  InvalidInputError, InvalidPasswordError, InvalidTokenError, IpMismatchError, KeyOwner,
+from moth import (AccountDisabledError, AccountState, ApiKey, ComponentTrapError, EmailToken, EmailTokenInfo,
+                  EmailTokenOptions, EventKind, InvalidInputError, InvalidPasswordError, InvalidTokenError,
+                  IpMismatchError, KeyOwner,
                   LimitReachedError, Lock, LockedOutError, LockPage, LockSubject, LogEntry, LogFilter, LoginContext,
                   LoginGrant, ManualClock, MemoryStore, Moth, MothError, NameTakenError, NewApiKey, NoUserError,
                   OneTimeToken, PurgeOutcome, Settings, SqliteStore, StorageError, StoreTrap, SweepOutcome,
@@ -150,9 +151,11 @@ def test_store_failures_and_wit_errors_are_not_traps():
 
 
 def test_new_error_classes_carry_their_wit_codes():
-    assert (IpMismatchError.code, NameTakenError.code, LimitReachedError.code, LockedOutError.code) == (
-        "ip-mismatch", "name-taken", "limit-reached", "locked-out")
-    assert all(issubclass(c, MothError) for c in (IpMismatchError, NameTakenError, LimitReachedError, LockedOutError))
+    assert (IpMismatchError.code, NameTakenError.code, LimitReachedError.code, LockedOutError.code,
+            AccountDisabledError.code) == ("ip-mismatch", "name-taken", "limit-reached", "locked-out",
+                                           "account-disabled")
+    assert all(issubclass(c, MothError) for c in (IpMismatchError, NameTakenError, LimitReachedError, LockedOutError,
+                                                  AccountDisabledError))
 
 
 def test_email_tokens_create_authenticate_list_and_revoke():
@@ -543,3 +546,131 @@ def test_the_log_is_listed_newest_first_by_name_source_and_kind_paged_and_purged
     # Events go only when asked for by kind.
     assert moth.purge_attempts_all(kind="account-locked") == 1
     assert moth.list_events().entries == []
+
+
+def with_credentials():
+    """A moth under a manual clock holding ann (password "right") with a
+    session, an API key and a reset-password one-time token."""
+    clock = ManualClock(1_000_000)
+    moth = Moth.open(clock=clock, settings=CHEAP)
+    ann = moth.create_user("ann", "right", "staff")
+    session = moth.login("ann", "right")
+    key = moth.create_api_key(KeyOwner.user(ann.id), "ci", "read")
+    reset = moth.issue_one_time_token(ann.id, "reset-password")
+    return clock, moth, ann, session, key, reset
+
+
+def test_account_state_defaults_no_user_and_flags_stored_without_revoking_anything():
+    _, moth, ann, session, key, _ = with_credentials()
+    assert moth.get_account_state(ann.id) == AccountState() == AccountState(True, None, False, False)
+    with pytest.raises(NoUserError):
+        moth.get_account_state(99)
+    with pytest.raises(NoUserError):
+        moth.set_account_state(99, AccountState())
+    flagged = AccountState(email_verified=True, superuser=True)
+    assert moth.set_account_state(ann.id, flagged) is None
+    assert moth.get_account_state(ann.id) == flagged
+    assert moth.validate(session.token).user == ann
+    assert moth.verify_api_key(key.key).id == key.info.id
+
+
+def test_disabling_revokes_everything_only_the_right_password_learns_it_and_enabling_brings_nothing_back():
+    _, moth, ann, session, key, reset = with_credentials()
+    off = AccountState(enabled=False)
+    moth.set_account_state(ann.id, off)
+    assert moth.get_account_state(ann.id) == off
+    with pytest.raises(InvalidTokenError):
+        moth.validate(session.token)
+    with pytest.raises(InvalidTokenError):
+        moth.verify_api_key(key.key)
+    assert moth.list_api_keys(KeyOwner.user(ann.id)) == []
+    assert moth.count_tokens(ann.id) == 0
+    with pytest.raises(InvalidTokenError):
+        moth.reset_password(reset.token, "new")
+    with pytest.raises(InvalidPasswordError):
+        moth.login("ann", "wrong")
+    assert moth.check_password("ann", "wrong") is False
+    for call in (lambda: moth.login("ann", "right"), lambda: moth.check_password("ann", "right"),
+                 lambda: moth.login_from("ann", "right", context=LoginContext(source="192.0.2.1")),
+                 lambda: moth.create_api_key(KeyOwner.user(ann.id), "other"),
+                 lambda: moth.issue_one_time_token(ann.id, "verify-email")):
+        with pytest.raises(AccountDisabledError) as refused:
+            call()
+        assert refused.value.code == "account-disabled" and refused.value.detail is None
+        assert str(refused.value) == "account-disabled"
+
+    moth.set_account_state(ann.id, AccountState())
+    with pytest.raises(InvalidTokenError):
+        moth.validate(session.token)
+    with pytest.raises(InvalidTokenError):
+        moth.verify_api_key(key.key)
+    assert moth.validate(moth.login("ann", "right").token).user == ann
+    assert moth.create_api_key(KeyOwner.user(ann.id), "ci").info.name == "ci"
+
+
+def test_a_later_disabled_from_takes_effect_at_its_second_and_verify_email_sets_email_verified():
+    clock, moth, ann, session, key, _ = with_credentials()
+    verify = moth.issue_one_time_token(ann.id, "verify-email")
+    assert moth.redeem_one_time_token(verify.token, "verify-email") == ann
+    assert moth.get_account_state(ann.id) == AccountState(email_verified=True)
+    reset = moth.issue_one_time_token(ann.id, "reset-password")
+    later = AccountState(disabled_from=1_000_010, email_verified=True)
+    moth.set_account_state(ann.id, later)
+    assert moth.get_account_state(ann.id) == later
+    clock.advance(9)
+    assert moth.validate(session.token).user == ann
+    assert moth.verify_api_key(key.key).id == key.info.id
+    clock.advance(1)
+    with pytest.raises(InvalidTokenError):
+        moth.validate(session.token)
+    with pytest.raises(InvalidTokenError):
+        moth.verify_api_key(key.key)
+    with pytest.raises(AccountDisabledError):
+        moth.redeem_one_time_token(reset.token, "reset-password")
+    with pytest.raises(InvalidPasswordError):
+        moth.login("ann", "wrong")
+    with pytest.raises(AccountDisabledError):
+        moth.login("ann", "right")
+    # Clearing the passed time enables the account and revokes what outlived it.
+    moth.set_account_state(ann.id, dataclasses.replace(later, disabled_from=None))
+    with pytest.raises(InvalidTokenError):
+        moth.validate(session.token)
+    with pytest.raises(InvalidTokenError):
+        moth.redeem_one_time_token(reset.token, "reset-password")
+    assert moth.login("ann", "right").user == ann
+
+
+def test_account_states_are_checked_by_the_binding_before_the_component_runs():
+    _, moth, ann, session, _, _ = with_credentials()
+    for bad in ({"enabled": 1}, {"enabled": None}, {"superuser": "yes"}, {"email_verified": 0},
+                {"disabled_from": "1000"}, {"disabled_from": True}, {"disabled_from": 1.5}):
+        with pytest.raises(TypeError):
+            AccountState(**bad)
+    with pytest.raises(TypeError):
+        moth.set_account_state(ann.id, {"enabled": False})
+    with pytest.raises(TypeError):
+        moth.set_account_state(ann.id, None)
+    assert moth.get_account_state(ann.id) == AccountState()
+    assert moth.validate(session.token).user == ann
+
+
+def test_disabling_and_enabling_are_logged_as_their_event_kinds():
+    clock, moth, ann, _, _, _ = with_credentials()
+    moth.set_account_state(ann.id, AccountState(enabled=False))
+    clock.advance(1)
+    moth.set_account_state(ann.id, AccountState())
+    clock.advance(1)
+    moth.set_account_state(ann.id, AccountState(disabled_from=1_000_100))
+    strip = lambda es: [dataclasses.replace(e, id="") for e in es]  # noqa: E731
+    assert strip(moth.list_events(LogFilter(kind=EventKind.ACCOUNT_DISABLED)).entries) == [
+        LogEntry("", 1_000_002, EventKind.ACCOUNT_DISABLED, ann.id, "ann", None, True,
+                 "account to be disabled from 1000100"),
+        LogEntry("", 1_000_000, EventKind.ACCOUNT_DISABLED, ann.id, "ann", None, True,
+                 "account disabled: sessions, API keys and one-time tokens revoked"),
+    ]
+    enabled = moth.list_events(LogFilter(kind="account-enabled")).entries
+    assert strip(enabled) == [LogEntry("", 1_000_001, EventKind.ACCOUNT_ENABLED, ann.id, "ann", None, True,
+                                       "account enabled: credentials from before revoked")]
+    assert enabled[0].kind == "account-enabled"
+    assert moth.purge_attempts_all(kind=EventKind.ACCOUNT_ENABLED) == 1
+    assert moth.list_events(LogFilter(kind=EventKind.ACCOUNT_ENABLED)).entries == []

@@ -5,8 +5,8 @@ import enum
 import json
 from pathlib import Path
 
-from moth import (ComponentTrapError, EmailTokenOptions, KeyOwner, LockSubject, LogFilter, LoginContext, ManualClock,
-                  MemoryStore, Moth, MothError, Settings, StoreTrap)
+from moth import (AccountState, ComponentTrapError, EmailTokenOptions, KeyOwner, LockSubject, LogFilter, LoginContext,
+                  ManualClock, MemoryStore, Moth, MothError, Settings, StoreTrap)
 
 SCENARIO = json.loads((Path(__file__).parents[3] / "tests" / "conformance" / "scenario.json").read_text())
 
@@ -134,6 +134,10 @@ def call(moth, op, a):
         return moth.list_locks(a["after"], a["limit"])
     if op == "unlock":
         return moth.unlock(subject_in(a["subject"]))
+    if op == "get-account-state":
+        return moth.get_account_state(a["id"])
+    if op == "set-account-state":
+        return moth.set_account_state(a["id"], record_in(AccountState, a["state"]))
     raise AssertionError(f"unknown operation {op}")
 
 
