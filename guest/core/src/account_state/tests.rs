@@ -225,8 +225,8 @@ fn a_wrong_password_answers_the_same_whether_or_not_the_account_is_disabled() {
     assert_eq!(a.check_password("on", "pw"), Ok(true));
     assert_eq!(a.login("off", "pw", None), Err(Error::AccountDisabled));
     assert_eq!(a.check_password("off", "pw"), Err(Error::AccountDisabled));
-    // The failures were logged alike; the refused right passwords not as
-    // successes.
+    // The failures were logged alike; the refused right passwords as
+    // refusals, never as successes.
     let attempts = |id| {
         let filter = LogFilter {
             user: Some(id),
@@ -242,7 +242,11 @@ fn a_wrong_password_answers_the_same_whether_or_not_the_account_is_disabled() {
         seen
     };
     let failed = (false, "wrong password".to_owned());
-    assert_eq!(attempts(off), vec![failed.clone(), failed.clone()]);
+    let refused = (false, "account disabled".to_owned());
+    assert_eq!(
+        attempts(off),
+        vec![refused.clone(), refused, failed.clone(), failed.clone()]
+    );
     assert_eq!(attempts(on).iter().filter(|s| **s == failed).count(), 2);
 }
 

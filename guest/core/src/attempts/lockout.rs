@@ -342,6 +342,17 @@ impl<E: Env> Auth<E> {
                 reason,
             };
             if let (true, Some(user)) = (ok, user) {
+                if user.record.state.is_disabled_at(now) {
+                    // The password is proven, so the state may be told; an
+                    // administrator sees in the log that someone holds a
+                    // disabled account's password. Nothing is forgiven.
+                    let refused = line(kind, false, "account disabled".into());
+                    let writes = self.log_writes(settings, &refused);
+                    if !writes.is_empty() {
+                        self.env.commit(&[], &writes)?;
+                    }
+                    return Err(Error::AccountDisabled);
+                }
                 // Only the subject that succeeded is forgiven: never the
                 // source's count, never another account's.
                 let mut writes = primary.as_ref().map(Counted::reset).unwrap_or_default();
