@@ -873,3 +873,52 @@ fn event_kinds_are_named_as_the_wit_names_them() {
     }
     assert_eq!(EventKind::from_name("Login"), None);
 }
+
+#[test]
+fn ending_one_session_or_the_others_is_logged_with_the_revocation() {
+    let a = auth();
+    let ann = user(&a, "ann");
+    let own = a.login("ann", "right password", None).unwrap().token;
+    a.env().advance(1);
+    let other = a.login("ann", "right password", None).unwrap().token;
+    a.env().advance(1);
+    let third = a.login("ann", "right password", None).unwrap().token;
+    a.env().advance(1);
+    let events = |a: &Auth<MemoryEnv>| -> Vec<String> {
+        let filter = LogFilter {
+            kind: Some(EventKind::SessionsRevoked),
+            ..LogFilter::default()
+        };
+        a.list_events(&filter, None, 10)
+            .unwrap()
+            .entries
+            .into_iter()
+            .map(|e| {
+                assert_eq!(e.user, Some(ann.id));
+                e.reason
+            })
+            .collect()
+    };
+    let id = a
+        .list_sessions(ann.id)
+        .unwrap()
+        .into_iter()
+        .find(|s| s.id == crate::token::public_id(&crate::token::digest(&third)))
+        .unwrap()
+        .id;
+    a.revoke_session(ann.id, &id).unwrap();
+    assert_eq!(events(&a), [format!("session {id} revoked")]);
+    a.env().advance(1);
+    assert_eq!(a.revoke_other_sessions(&own), Ok(1));
+    assert_eq!(
+        events(&a),
+        [
+            "1 other sessions revoked".to_owned(),
+            format!("session {id} revoked")
+        ]
+    );
+    assert!(a.validate(&other).is_err());
+    // Nothing left to end: nothing logged.
+    assert_eq!(a.revoke_other_sessions(&own), Ok(0));
+    assert_eq!(events(&a).len(), 2);
+}

@@ -8,10 +8,10 @@
 //! generation (tokens of older generations are already dead) and the
 //! legacy index; ending sessions deletes their keys in guarded commits.
 
-use crate::env::{Env, Guard};
+use crate::env::{Env, Guard, Write};
 use crate::error::{Error, Result, invalid};
 use crate::record::{LegacySessionEntry, SessionEntry};
-use crate::{Auth, keys, token};
+use crate::{Auth, EventKind, keys, token};
 
 use super::entry_deletes;
 
@@ -79,7 +79,14 @@ impl<E: Env> Auth<E> {
             .iter()
             .find(|l| l.digest[..8] == prefix)
             .ok_or(Error::InvalidToken)?;
-        self.end(&[found])?;
+        let user = self.load_user(id)?.ok_or(Error::NoUser)?;
+        let event = self.event_writes(
+            EventKind::SessionsRevoked,
+            id,
+            &user.record.username,
+            format!("session {session} revoked"),
+        )?;
+        self.end(&[found], &event)?;
         Ok(())
     }
 
@@ -94,8 +101,20 @@ impl<E: Env> Auth<E> {
             .filter(|l| l.digest != own)
             .collect();
         let mut ended = 0;
+        // Logged once, with the first batch.
+        let mut event = if others.is_empty() {
+            Vec::new()
+        } else {
+            self.event_writes(
+                EventKind::SessionsRevoked,
+                v.user.id,
+                &v.user.username,
+                format!("{} other sessions revoked", others.len()),
+            )?
+        };
         for batch in others.chunks(REVOKE_BATCH) {
-            ended += self.end(&batch.iter().collect::<Vec<_>>())?;
+            ended += self.end(&batch.iter().collect::<Vec<_>>(), &event)?;
+            event.clear();
         }
         Ok(ended)
     }
@@ -131,13 +150,16 @@ impl<E: Env> Auth<E> {
     /// index entry as read (so that a session ended meanwhile is not
     /// counted twice); returns how many were ended. On a conflict, the
     /// sessions still there are ended by a commit of their own.
-    fn end(&self, sessions: &[&Live]) -> Result<u64> {
+    /// Delete `sessions` as read, with `event` (the log entry saying so)
+    /// in the same commit as the first of them to go.
+    fn end(&self, sessions: &[&Live], event: &[Write]) -> Result<u64> {
         let mut guards = Vec::with_capacity(sessions.len());
-        let mut writes = Vec::with_capacity(sessions.len() * 3);
+        let mut writes = Vec::with_capacity(sessions.len() * 3 + event.len());
         for s in sessions {
             guards.push(Guard::equals(s.key.clone(), Some(s.value.clone())));
             writes.extend(entry_deletes(&s.key, &s.value)?);
         }
+        writes.extend_from_slice(event);
         match self.env.commit(&guards, &writes) {
             Ok(()) => Ok(sessions.len() as u64),
             Err(crate::StoreError::Conflict) => {
@@ -145,7 +167,11 @@ impl<E: Env> Auth<E> {
                 let mut ended = 0;
                 for s in sessions {
                     let guard = [Guard::equals(s.key.clone(), Some(s.value.clone()))];
-                    match self.env.commit(&guard, &entry_deletes(&s.key, &s.value)?) {
+                    let mut writes = entry_deletes(&s.key, &s.value)?.to_vec();
+                    if ended == 0 {
+                        writes.extend_from_slice(event);
+                    }
+                    match self.env.commit(&guard, &writes) {
                         Ok(()) => ended += 1,
                         Err(crate::StoreError::Conflict) => {}
                         Err(e) => return Err(e.into()),
