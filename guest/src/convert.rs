@@ -85,6 +85,8 @@ impl From<moth_core::SessionInfo> for sessions::SessionInfo {
             id: s.id,
             created: s.created,
             expires: s.expires,
+            source: s.source,
+            device: s.device,
         }
     }
 }

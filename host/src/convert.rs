@@ -111,6 +111,8 @@ impl From<sessions::SessionInfo> for SessionInfo {
             id: s.id,
             created: s.created,
             expires: s.expires,
+            source: s.source,
+            device: s.device,
         }
     }
 }

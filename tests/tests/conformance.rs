@@ -345,7 +345,15 @@ fn call(moth: &Moth, op: &str, a: &Value) -> Result<Value, Error> {
         "list-sessions" => Value::Array(
             moth.list_sessions(n("id"))?
                 .iter()
-                .map(|s| json!({ "id": s.id, "created": s.created, "expires": s.expires }))
+                .map(|s| {
+                    json!({
+                        "id": s.id,
+                        "created": s.created,
+                        "expires": s.expires,
+                        "source": s.source,
+                        "device": s.device,
+                    })
+                })
                 .collect(),
         ),
         "revoke-session" => moth

@@ -103,8 +103,20 @@ fn the_admin_lists_and_ends_any_users_sessions_and_listings_hold_no_token() {
     for s in list.as_array().unwrap() {
         let mut keys: Vec<&str> = s.as_object().unwrap().keys().map(String::as_str).collect();
         keys.sort_unstable();
-        assert_eq!(keys, ["created", "expires", "id"], "{s}");
+        assert_eq!(
+            keys,
+            ["created", "device", "expires", "id", "source"],
+            "{s}"
+        );
         assert!(s["created"].is_u64() && s["expires"].as_u64() > s["created"].as_u64());
+        // Where its login came from: this test's loopback connection, and
+        // the id (never the credential) of the device it was given.
+        assert_eq!(s["source"], "127.0.0.1", "{s}");
+        let device = s["device"].as_str().unwrap();
+        assert!(
+            device.len() == 32 && device.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{s}"
+        );
     }
     for t in anns.iter().chain([&bobs]) {
         assert!(

@@ -287,7 +287,13 @@ const fromWit = {
     lastUsed: fromWit.optionalNumber(k.lastUsed),
   }),
   apiKeys: (list) => list.map(fromWit.apiKey),
-  sessions: (list) => list.map((s) => ({ id: s.id, created: fromWit.optionalNumber(s.created), expires: Number(s.expires) })),
+  sessions: (list) => list.map((s) => ({
+    id: s.id,
+    created: fromWit.optionalNumber(s.created),
+    expires: Number(s.expires),
+    source: fromWit.optional(s.source),
+    device: fromWit.optional(s.device),
+  })),
   newApiKey: (k) => ({ key: k.key, info: fromWit.apiKey(k.info) }),
   oneTimeToken: (t) => ({ token: t.token, expires: Number(t.expires) }),
   loginGrant: (g) => ({ session: fromWit.session(g.session), device: g.device }),
@@ -465,7 +471,7 @@ export class Moth {
   deleteTokens(id) {
     return this.#call('sessions', 'deleteTokens', fromWit.number, toWit.u64(id, 'id'));
   }
-  /** The user's live sessions, oldest first: `[{ id, created, expires }]`, never their tokens. */
+  /** The user's live sessions, oldest first: `[{ id, created, expires, source, device }]` (the address and device id of each login, null when unknown), never their tokens. */
   listSessions(id) {
     return this.#call('sessions', 'listSessions', fromWit.sessions, toWit.u64(id, 'id'));
   }

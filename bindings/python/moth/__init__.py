@@ -191,11 +191,15 @@ class SessionInfo:
     """A live session as listings show it, never its token: ``id`` is the
     token's public id (16 hex digits of its digest), ``created`` when it
     was minted (``None`` for tokens minted before moth recorded that),
-    ``expires`` when it stops being valid (Unix seconds)."""
+    ``expires`` when it stops being valid (Unix seconds), ``source`` and
+    ``device`` the address and device-credential id of its login (``None``
+    when unknown; never the credential)."""
 
     id: str
     created: Optional[int]
     expires: int
+    source: Optional[str]
+    device: Optional[str]
 
 
 @dataclass(frozen=True)

@@ -272,6 +272,17 @@ pub struct LockPage {
     pub next: Option<String>,
 }
 
+/// A device credential's public id: its nonce as 32 lower-case hex
+/// digits (how locks and sessions name a device; never the credential).
+pub(crate) fn device_id(nonce: &[u8; 16]) -> String {
+    use core::fmt::Write as _;
+    let mut s = String::with_capacity(32);
+    for b in nonce {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
 /// A parsed source address as stored: 16 bytes, IPv4 as IPv4-mapped.
 pub(crate) fn parse_address(text: &str) -> Result<[u8; 16]> {
     let ip: IpAddr = text

@@ -77,6 +77,12 @@ pub struct TokenRecord {
 pub struct SessionEntry {
     /// Unix seconds at which the token stops being valid.
     pub expires: u64,
+    /// The address the login came from (16 bytes, IPv4 as IPv4-mapped),
+    /// when the host gave one.
+    pub source: Option<[u8; 16]>,
+    /// The public id (nonce) of the device credential the login presented
+    /// or was given.
+    pub device: Option<[u8; 16]>,
 }
 
 /// The value of a legacy `s` session-index entry (version 1).
@@ -283,21 +289,51 @@ impl TokenRecord {
 }
 
 impl SessionEntry {
-    /// The stored bytes (version 2).
+    /// The stored bytes: version 2 (the expiry alone) when the login had no
+    /// context, else version 3 (the expiry, then each of source and device
+    /// as a 0 byte for none or a 1 byte and its 16 bytes).
     pub fn encode(&self) -> Vec<u8> {
-        Writer::new(2).u64(self.expires).0
+        if self.source.is_none() && self.device.is_none() {
+            return Writer::new(2).u64(self.expires).0;
+        }
+        let mut w = Writer::new(3).u64(self.expires);
+        for part in [self.source, self.device] {
+            match part {
+                Some(bytes) => {
+                    w.0.push(1);
+                    w.0.extend_from_slice(&bytes);
+                }
+                None => w.0.push(0),
+            }
+        }
+        w.0
     }
 
-    /// Parse stored bytes of version 2.
+    /// Parse stored bytes of version 2 or 3.
     pub fn decode(bytes: &[u8]) -> Result<Self> {
-        match Reader::new(bytes)? {
-            (2, mut r) => {
-                let rec = SessionEntry { expires: r.u64()? };
-                r.end()?;
-                Ok(rec)
+        let (version, mut r) = Reader::new(bytes)?;
+        let expires = match version {
+            2 | 3 => r.u64()?,
+            _ => return Err(corrupt()),
+        };
+        let optional = |r: &mut Reader<'_>| -> Result<Option<[u8; 16]>> {
+            match r.take(1)? {
+                [0] => Ok(None),
+                [1] => Ok(Some(r.take(16)?.try_into().map_err(|_| corrupt())?)),
+                _ => Err(corrupt()),
             }
-            _ => Err(corrupt()),
-        }
+        };
+        let (source, device) = if version == 3 {
+            (optional(&mut r)?, optional(&mut r)?)
+        } else {
+            (None, None)
+        };
+        r.end()?;
+        Ok(SessionEntry {
+            expires,
+            source,
+            device,
+        })
     }
 }
 

@@ -82,8 +82,8 @@ impl<E: Env> Auth<E> {
     }
 
     /// A new device credential for user `user_id`, signed with `key` (from
-    /// [`Auth::device_key_or_new`]).
-    pub(crate) fn issue_device(&self, key: &[u8; 32], user_id: u64) -> String {
+    /// [`Auth::device_key_or_new`]), and its nonce (its public id).
+    pub(crate) fn issue_device(&self, key: &[u8; 32], user_id: u64) -> (String, [u8; 16]) {
         let mut raw = [0u8; BODY + MAC];
         raw[..8].copy_from_slice(&user_id.to_be_bytes());
         raw[8..16].copy_from_slice(&self.env.now().to_be_bytes());
@@ -93,7 +93,9 @@ impl<E: Env> Auth<E> {
         let mut credential = String::with_capacity(DEVICE_PREFIX.len() + 86);
         credential.push_str(DEVICE_PREFIX);
         URL_SAFE_NO_PAD.encode_string(raw, &mut credential);
-        credential
+        let mut nonce = [0u8; 16];
+        nonce.copy_from_slice(&raw[16..BODY]);
+        (credential, nonce)
     }
 
     /// The claim of `credential` when it is well formed, signed by this

@@ -21,7 +21,7 @@ use crate::{Auth, keys, password};
 
 use super::log::LogLine;
 use super::{
-    DeviceClaim, EventKind, Lock, LockPage, LockSubject, LoginContext, counted_address,
+    DeviceClaim, EventKind, Lock, LockPage, LockSubject, LoginContext, counted_address, device_id,
     format_address, parse_address,
 };
 
@@ -226,7 +226,9 @@ fn lock_subject(stored: &[u8]) -> Result<LockSubject> {
                 text
             })
         }
-        (&DEVICE, nonce) => LockSubject::Device(hex(nonce)),
+        (&DEVICE, nonce) => {
+            LockSubject::Device(device_id(&nonce.try_into().map_err(|_| corrupt())?))
+        }
         _ => return Err(corrupt()),
     })
 }

@@ -922,3 +922,40 @@ fn ending_one_session_or_the_others_is_logged_with_the_revocation() {
     assert_eq!(a.revoke_other_sessions(&own), Ok(0));
     assert_eq!(events(&a).len(), 2);
 }
+
+#[test]
+fn a_session_lists_the_source_and_device_of_its_login() {
+    let a = auth();
+    let ann = user(&a, "ann");
+    let first = a
+        .login_from("ann", "right password", None, &from("2001:db8::7"))
+        .unwrap();
+    a.env().advance(1);
+    let again = LoginContext {
+        source: Some("192.0.2.1".into()),
+        device: Some(first.device.clone()),
+    };
+    let second = a.login_from("ann", "right password", None, &again).unwrap();
+    assert_eq!(
+        second.device, first.device,
+        "the valid credential comes back"
+    );
+    a.env().advance(1);
+    a.login("ann", "right password", None).unwrap();
+    let sessions = a.list_sessions(ann.id).unwrap();
+    let shown: Vec<_> = sessions
+        .iter()
+        .map(|s| (s.source.as_deref(), s.device.clone()))
+        .collect();
+    let device = sessions[0].device.clone().expect("a device id");
+    assert_eq!(device.len(), 32);
+    assert!(!first.device.contains(&device), "an id, not the credential");
+    assert_eq!(
+        shown,
+        [
+            (Some("2001:db8::7"), Some(device.clone())),
+            (Some("192.0.2.1"), Some(device)),
+            (None, None),
+        ]
+    );
+}

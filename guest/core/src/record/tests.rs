@@ -138,7 +138,11 @@ fn token_session_revocation_and_settings_round_trip() {
         expires: u64::MAX,
     };
     assert_eq!(TokenRecord::decode(&t.encode()).unwrap(), t);
-    let s = SessionEntry { expires: 5 };
+    let s = SessionEntry {
+        expires: 5,
+        source: None,
+        device: None,
+    };
     assert_eq!(SessionEntry::decode(&s.encode()).unwrap(), s);
     let st = Settings::default();
     assert_eq!(Settings::decode(&st.encode()).unwrap(), st);
@@ -174,7 +178,17 @@ fn version_1_tokens_and_session_entries_still_decode() {
     assert_eq!(e.encode(), entry);
     // Each index reads only its own version.
     assert!(SessionEntry::decode(&entry).is_err());
-    assert!(LegacySessionEntry::decode(&SessionEntry { expires: 1 }.encode()).is_err());
+    assert!(
+        LegacySessionEntry::decode(
+            &SessionEntry {
+                expires: 1,
+                source: None,
+                device: None,
+            }
+            .encode()
+        )
+        .is_err()
+    );
 }
 
 /// Settings exactly as version 3 wrote them get the default password
@@ -242,4 +256,35 @@ fn version_4_settings_get_the_default_lockout_and_log() {
         (5, 50, 30 * 24 * 60 * 60)
     );
     assert!(Settings::decode(&v5[..v5.len() - 1]).is_err());
+}
+
+#[test]
+fn session_entries_carry_their_source_and_device_and_old_ones_read_without() {
+    let plain = SessionEntry {
+        expires: 7,
+        source: None,
+        device: None,
+    };
+    assert_eq!(plain.encode()[0], 2, "no context: the old format");
+    assert_eq!(SessionEntry::decode(&plain.encode()), Ok(plain));
+    for (source, device) in [
+        (Some([1u8; 16]), None),
+        (None, Some([2u8; 16])),
+        (Some([3u8; 16]), Some([4u8; 16])),
+    ] {
+        let e = SessionEntry {
+            expires: 9,
+            source,
+            device,
+        };
+        let bytes = e.encode();
+        assert_eq!(SessionEntry::decode(&bytes), Ok(e));
+        for cut in 1..bytes.len() {
+            assert!(SessionEntry::decode(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(SessionEntry::decode(&longer).is_err());
+    }
+    assert!(SessionEntry::decode(&[3, 0, 0, 0, 0, 0, 0, 0, 9, 2, 0]).is_err());
 }

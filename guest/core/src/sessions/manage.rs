@@ -29,6 +29,12 @@ pub struct SessionInfo {
     pub created: Option<u64>,
     /// Unix seconds at which it stops being valid.
     pub expires: u64,
+    /// The client address its login came from, when the host gave one
+    /// (`login-from`).
+    pub source: Option<String>,
+    /// The public id of the device credential its login presented or was
+    /// given (32 hex digits, as `list-locks` names devices).
+    pub device: Option<String>,
 }
 
 /// One live session-index entry of a user: its key, value, digest and what
@@ -50,6 +56,8 @@ impl Live {
                 id: token::public_id(&digest),
                 created,
                 expires,
+                source: None,
+                device: None,
             },
         }
     }
@@ -129,9 +137,12 @@ impl<E: Env> Auth<E> {
         let mut live = Vec::new();
         self.scan_all(keys::sessions_in(id, generation), |k, v| {
             let (_, _, minted, digest) = keys::parse_session(k).ok_or_else(corrupt)?;
-            let expires = SessionEntry::decode(v)?.expires;
-            if expires > now {
-                live.push(Live::new(k, v, digest, Some(minted), expires));
+            let entry = SessionEntry::decode(v)?;
+            if entry.expires > now {
+                let mut l = Live::new(k, v, digest, Some(minted), entry.expires);
+                l.info.source = entry.source.as_ref().map(crate::attempts::format_address);
+                l.info.device = entry.device.as_ref().map(crate::attempts::device_id);
+                live.push(l);
             }
             Ok(())
         })?;

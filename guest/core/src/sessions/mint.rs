@@ -23,6 +23,15 @@ use super::{Session, entry_deletes};
 /// only after logins of the same user raced past it.
 const MAX_EVICTIONS: u32 = 16;
 
+/// Where a session comes from, recorded with it for its listing.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Origin {
+    /// The login's source address, as stored.
+    pub source: Option<[u8; 16]>,
+    /// The nonce of the device credential presented or issued.
+    pub device: Option<[u8; 16]>,
+}
+
 impl<E: Env> Auth<E> {
     /// Check `username`'s password and mint a token valid for `lifetime`
     /// seconds (the stored default when `None`), as [`Auth::login_from`]
@@ -78,6 +87,13 @@ impl<E: Env> Auth<E> {
         } else {
             None
         };
+        // Where the session comes from, as its listing shows it. (An
+        // invalid source was refused by the judge before any of this.)
+        let source = ctx
+            .source
+            .as_deref()
+            .map(crate::attempts::parse_address)
+            .transpose()?;
         // A rehash is computed at most once across retries.
         let mut rehashed: Option<String> = None;
         let outcome = self.judge(
@@ -93,11 +109,21 @@ impl<E: Env> Auth<E> {
                     guards,
                     mut writes,
                 } = judged;
-                // The password was right: only now may the answer tell that
-                // the account is disabled. Nothing is committed, so the
-                // account's failures are not forgiven and no success is
-                // logged (the judge's log line would say success).
+                // The judge refuses a disabled account before this; checked
+                // again so that no path mints for one.
                 self.refuse_disabled(&user)?;
+                // The device credential to hand back: the one presented when
+                // valid for this account, else a new one, made now so that
+                // the session records its id.
+                let device = match (&device_key, claim) {
+                    (None, _) => None,
+                    (Some(_), Some(c)) => Some((c.credential, c.nonce)),
+                    (Some(key), None) => Some(self.issue_device(key, user.record.id)),
+                };
+                let origin = Origin {
+                    source,
+                    device: device.as_ref().map(|(_, nonce)| *nonce),
+                };
                 let record = &user.record;
                 if password::needs_rehash(&record.password_hash, &settings) {
                     if rehashed.is_none() {
@@ -110,21 +136,18 @@ impl<E: Env> Auth<E> {
                 // A login kills the user's outstanding one-time tokens.
                 writes.push(self.new_stamp(record.id));
                 let cap = Some(settings.max_tokens_per_user);
-                Ok(match self.mint(&user, lifetime, writes, guards, cap)? {
-                    Attempt::Done(session) => Attempt::Done((session, claim)),
-                    Attempt::Retry => Attempt::Retry,
-                })
+                Ok(
+                    match self.mint(&user, lifetime, writes, guards, cap, origin)? {
+                        Attempt::Done(session) => {
+                            Attempt::Done((session, device.map(|(credential, _)| credential)))
+                        }
+                        Attempt::Retry => Attempt::Retry,
+                    },
+                )
             },
         )?;
         match outcome {
-            Outcome::Success((session, claim)) => {
-                let device = match (device_key, claim) {
-                    (None, _) => None,
-                    (Some(_), Some(c)) => Some(c.credential),
-                    (Some(key), None) => Some(self.issue_device(&key, session.user.id)),
-                };
-                Ok((session, device))
-            }
+            Outcome::Success((session, device)) => Ok((session, device)),
             Outcome::WrongPassword => Err(Error::InvalidPassword),
             Outcome::NoUser => Err(Error::NoUser),
         }
@@ -143,6 +166,7 @@ impl<E: Env> Auth<E> {
         mut writes: Vec<Write>,
         mut guards: Vec<Guard>,
         cap: Option<u32>,
+        origin: Origin,
     ) -> Result<Attempt<Session>> {
         let record = &user.record;
         let now = self.env.now();
@@ -164,7 +188,12 @@ impl<E: Env> Auth<E> {
         writes.push(Write::put(keys::token(&digest), stored.encode()));
         writes.push(Write::put(
             keys::session(record.id, generation, now, &digest),
-            SessionEntry { expires }.encode(),
+            SessionEntry {
+                expires,
+                source: origin.source,
+                device: origin.device,
+            }
+            .encode(),
         ));
         writes.push(Write::put(keys::expiry(expires, &digest), Vec::new()));
         let session = Session {
@@ -208,7 +237,14 @@ impl<E: Env> Auth<E> {
     pub(crate) fn mint_for(&self, id: u64, lifetime: u64, cap: Option<u32>) -> Result<Session> {
         retry(|| {
             let user = self.load_user(id)?.ok_or(Error::NoUser)?;
-            self.mint(&user, lifetime, Vec::new(), Vec::new(), cap)
+            self.mint(
+                &user,
+                lifetime,
+                Vec::new(),
+                Vec::new(),
+                cap,
+                Origin::default(),
+            )
         })
     }
 }

@@ -137,13 +137,18 @@ pub(super) async fn delete_tokens(
     }))
 }
 
-/// A session as the session routes show it: `{"id","created","expires"}`
-/// (`created` is null for a token minted before moth recorded it).
+/// A session as the session routes show it:
+/// `{"id","created","expires","source","device"}` (`created` is null for a
+/// token minted before moth recorded it; `source` and `device` are those of
+/// its login, null when unknown; `device` is a public id, never the
+/// credential).
 #[derive(Debug, Serialize)]
 pub struct SessionBody {
     id: String,
     created: Option<u64>,
     expires: u64,
+    source: Option<String>,
+    device: Option<String>,
 }
 
 impl From<SessionInfo> for SessionBody {
@@ -152,6 +157,8 @@ impl From<SessionInfo> for SessionBody {
             id: s.id,
             created: s.created,
             expires: s.expires,
+            source: s.source,
+            device: s.device,
         }
     }
 }
