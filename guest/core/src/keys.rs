@@ -78,6 +78,26 @@ pub const LOG_BY_IDENTITY: u8 = b'h';
 /// address. The value is empty.
 pub const LOG_BY_SOURCE: u8 = b'i';
 
+/// `w` + permission name: a named permission; the value is a
+/// [`crate::record::PermissionRecord`] (its description and a version
+/// that every grant of it bumps, see [`ROLE_LINK`]).
+pub const ROLE_PERMISSION: u8 = b'w';
+/// `x` + bundle name: a bundle (a named set of permissions); the value is
+/// a [`crate::record::RoleRecord`].
+pub const ROLE_BUNDLE: u8 = b'x';
+/// `y` + group name: a group (users join it; it carries permissions and
+/// bundles); the value is a [`crate::record::RoleRecord`].
+pub const ROLE_GROUP: u8 = b'y';
+/// `j` + holder + item (each a [`role_ref`]): the holder (a bundle, group
+/// or user) holds the item (a permission, a bundle, or for a user a group
+/// it has joined). The value is empty. Every such key has its mirror under
+/// [`ROLE_HOLDER`], written and deleted in the same commit.
+pub const ROLE_LINK: u8 = b'j';
+/// `q` + item + holder: the reverse of a [`ROLE_LINK`] key, so that
+/// deleting a permission, bundle or group finds everything holding it in
+/// one range read. The value is empty.
+pub const ROLE_HOLDER: u8 = b'q';
+
 /// The key of the last assigned user id.
 pub fn next_user_id() -> Vec<u8> {
     [&[META][..], b"next-user-id"].concat()
@@ -386,6 +406,44 @@ pub fn prefix_end(prefix: &[u8]) -> Vec<u8> {
         }
     }
     end
+}
+
+/// A role entity as it appears inside [`ROLE_LINK`] and [`ROLE_HOLDER`]
+/// keys: self-delimiting. A permission is `p` + name + `0`, a bundle `b` +
+/// name + `0`, a group `g` + name + `0` (role names hold only
+/// `[a-z0-9_.:-]`, so the `0` ends them), a user `u` + id.
+pub fn role_ref(kind: u8, name: &str) -> Vec<u8> {
+    [&[kind][..], name.as_bytes(), &[0]].concat()
+}
+
+/// [`role_ref`] of user `id`.
+pub fn role_user(id: u64) -> Vec<u8> {
+    [&[b'u'][..], &id.to_be_bytes()].concat()
+}
+
+/// The key of the permission named `name`.
+pub fn role_permission(name: &str) -> Vec<u8> {
+    tagged(ROLE_PERMISSION, name.as_bytes())
+}
+
+/// The key of the bundle named `name`.
+pub fn role_bundle(name: &str) -> Vec<u8> {
+    tagged(ROLE_BUNDLE, name.as_bytes())
+}
+
+/// The key of the group named `name`.
+pub fn role_group(name: &str) -> Vec<u8> {
+    tagged(ROLE_GROUP, name.as_bytes())
+}
+
+/// The link key: `holder` holds `item` (both from [`role_ref`]).
+pub fn role_link(holder: &[u8], item: &[u8]) -> Vec<u8> {
+    [&[ROLE_LINK][..], holder, item].concat()
+}
+
+/// The reverse link key: `item` is held by `holder`.
+pub fn role_holder(item: &[u8], holder: &[u8]) -> Vec<u8> {
+    [&[ROLE_HOLDER][..], item, holder].concat()
 }
 
 fn tagged(tag: u8, rest: &[u8]) -> Vec<u8> {

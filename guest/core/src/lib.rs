@@ -39,6 +39,7 @@ pub mod memory;
 mod one_time;
 mod password;
 mod policy;
+mod roles;
 mod sessions;
 mod settings;
 mod text;
@@ -74,6 +75,10 @@ pub use password::{
 };
 pub use policy::{
     DEFAULT_MIN_PASSWORD_LENGTH, MAX_MIN_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, is_common_password,
+};
+pub use roles::{
+    Bundle, Group, MAX_DESCRIPTION_BYTES, MAX_ROLE_ENTITIES, MAX_ROLE_LINKS, MAX_ROLE_NAME_BYTES,
+    Permission, UserRoles,
 };
 pub use sessions::{
     MAX_SWEEP, MAX_SWEEP_REVOCATIONS, Session, SessionInfo, SweepOutcome, Validation,

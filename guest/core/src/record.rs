@@ -474,11 +474,13 @@ mod api_key;
 mod attempts;
 mod email;
 mod one_time;
+mod roles;
 
 pub use api_key::ApiKeyRecord;
 pub use attempts::{CounterRecord, LogRecord};
 pub use email::EmailTokenRecord;
 pub use one_time::OneTimeRecord;
+pub use roles::{PermissionRecord, RoleRecord};
 
 #[cfg(test)]
 mod tests;
