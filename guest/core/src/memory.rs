@@ -144,3 +144,8 @@ pub fn seeded_fill(state: &AtomicU64, buf: &mut [u8]) {
         chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
     }
 }
+
+#[cfg(test)]
+mod racy;
+#[cfg(test)]
+pub(crate) use racy::{Racy, before_next_commit};

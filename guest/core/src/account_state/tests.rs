@@ -7,8 +7,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::*;
-use crate::env::{Entry, StoreError};
-use crate::memory::MemoryEnv;
+use crate::env::Entry;
+use crate::memory::{MemoryEnv, Racy, before_next_commit};
 use crate::record::UserRecord;
 use crate::users::tests::auth;
 use crate::{
@@ -553,53 +553,12 @@ fn disabling_deletes_a_full_set_of_keys_in_one_bounded_commit() {
     assert_eq!(left.count(), 0);
 }
 
-/// An environment over a store shared with another `Auth`, which runs a
-/// hook just before its next commit: another instance committing between
-/// this one's reads and its commit.
-struct Racy {
-    store: Rc<MemoryEnv>,
-    before_commit: RefCell<Option<Box<dyn FnOnce()>>>,
-}
-
-impl Env for Racy {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        self.store.get(key)
-    }
-    fn scan(&self, start: &[u8], end: &[u8], limit: u32) -> Result<Vec<Entry>, StoreError> {
-        self.store.scan(start, end, limit)
-    }
-    fn commit(&self, guards: &[Guard], writes: &[Write]) -> Result<(), StoreError> {
-        let hook = self.before_commit.borrow_mut().take();
-        if let Some(hook) = hook {
-            hook();
-        }
-        self.store.commit(guards, writes)
-    }
-    fn now(&self) -> u64 {
-        self.store.now()
-    }
-    fn random(&self, buf: &mut [u8]) {
-        self.store.random(buf)
-    }
-}
-
 /// Two `Auth`s over one store holding `ann` (password `pw`), and her id.
 fn racing() -> (Auth<Racy>, Rc<Auth<Racy>>, u64) {
-    let store = Rc::new(MemoryEnv::new());
-    let over = |store: &Rc<MemoryEnv>| {
-        Auth::new(Racy {
-            store: store.clone(),
-            before_commit: RefCell::new(None),
-        })
-    };
-    let (a, b) = (over(&store), Rc::new(over(&store)));
+    let (a, b) = Racy::pair();
     a.set_settings(auth().get_settings().unwrap()).unwrap();
     let id = a.create_user("ann", "pw", "").unwrap().id;
     (a, b, id)
-}
-
-fn before_next_commit(a: &Auth<Racy>, other: impl FnOnce() + 'static) {
-    *a.env().before_commit.borrow_mut() = Some(Box::new(other));
 }
 
 #[test]

@@ -2,12 +2,11 @@
 //! verification tokens) without its flaws (reusable tokens that live until
 //! a salt changes), the events that kill a token, and races.
 
-use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use super::*;
-use crate::env::{Entry, StoreError};
-use crate::memory::MemoryEnv;
+use crate::env::Entry;
+use crate::memory::{MemoryEnv, Racy, before_next_commit};
 use crate::record::OneTimeRecord;
 use crate::users::tests::auth;
 use crate::{EMAIL_TOKEN_PREFIX, Settings, TOKEN_PREFIX};
@@ -561,51 +560,9 @@ fn a_corrupt_record_or_stamp_is_a_storage_error_not_a_panic() {
     ));
 }
 
-/// An environment over a store shared with other `Auth`s, which runs a
-/// hook just before its next commit: a stand-in for another instance
-/// committing between this one's reads and its commit.
-struct Racy {
-    store: Rc<MemoryEnv>,
-    before_commit: RefCell<Option<Box<dyn FnOnce()>>>,
-    /// How many times randomness was drawn: each password hash draws its
-    /// salt.
-    draws: Cell<u32>,
-}
-
-impl Env for Racy {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        self.store.get(key)
-    }
-    fn scan(&self, start: &[u8], end: &[u8], limit: u32) -> Result<Vec<Entry>, StoreError> {
-        self.store.scan(start, end, limit)
-    }
-    fn commit(&self, guards: &[Guard], writes: &[Write]) -> Result<(), StoreError> {
-        let hook = self.before_commit.borrow_mut().take();
-        if let Some(hook) = hook {
-            hook();
-        }
-        self.store.commit(guards, writes)
-    }
-    fn now(&self) -> u64 {
-        self.store.now()
-    }
-    fn random(&self, buf: &mut [u8]) {
-        self.draws.set(self.draws.get() + 1);
-        self.store.random(buf)
-    }
-}
-
 /// Two `Auth`s over one store holding `ann` (password `pw`), and her id.
 fn racing() -> (Auth<Racy>, Rc<Auth<Racy>>, u64) {
-    let store = Rc::new(MemoryEnv::new());
-    let over = |store: &Rc<MemoryEnv>| {
-        Auth::new(Racy {
-            store: store.clone(),
-            before_commit: RefCell::new(None),
-            draws: Cell::new(0),
-        })
-    };
-    let (a, b) = (over(&store), Rc::new(over(&store)));
+    let (a, b) = Racy::pair();
     a.set_settings(Settings {
         argon2_memory_kib: 64,
         argon2_iterations: 1,
@@ -618,11 +575,6 @@ fn racing() -> (Auth<Racy>, Rc<Auth<Racy>>, u64) {
     .unwrap();
     let id = a.create_user("ann", "pw", "read").unwrap().id;
     (a, b, id)
-}
-
-/// Run `other` just before `a`'s next commit.
-fn before_next_commit(a: &Auth<Racy>, other: impl FnOnce() + 'static) {
-    *a.env().before_commit.borrow_mut() = Some(Box::new(other));
 }
 
 #[test]

@@ -2,12 +2,10 @@
 //! semantics, superusers, atomic deletion everywhere, checks for a user
 //! and for a token, name rules, limits and races.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::*;
-use crate::env::{Entry, StoreError};
-use crate::memory::MemoryEnv;
+use crate::memory::{MemoryEnv, Racy, before_next_commit};
 use crate::users::tests::auth;
 use crate::{AccountState, Error};
 
@@ -425,57 +423,16 @@ fn entity_and_link_limits() {
     assert!(keys_under(&a, keys::ROLE_HOLDER).is_empty());
 }
 
-/// An environment over a store shared with another `Auth`, which runs a
-/// hook just before its next commit: another instance committing between
-/// this one's reads and its commit.
-struct Racy {
-    store: Rc<MemoryEnv>,
-    before_commit: RefCell<Option<Box<dyn FnOnce()>>>,
-}
-
-impl Env for Racy {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        self.store.get(key)
-    }
-    fn scan(&self, start: &[u8], end: &[u8], limit: u32) -> Result<Vec<Entry>, StoreError> {
-        self.store.scan(start, end, limit)
-    }
-    fn commit(&self, guards: &[Guard], writes: &[Write]) -> Result<(), StoreError> {
-        let hook = self.before_commit.borrow_mut().take();
-        if let Some(hook) = hook {
-            hook();
-        }
-        self.store.commit(guards, writes)
-    }
-    fn now(&self) -> u64 {
-        self.store.now()
-    }
-    fn random(&self, buf: &mut [u8]) {
-        self.store.random(buf)
-    }
-}
-
 /// Two `Auth`s over one store holding `ann`, permission `p`, bundle `b`
 /// and group `g`; and ann's id.
 fn racing() -> (Auth<Racy>, Rc<Auth<Racy>>, u64) {
-    let store = Rc::new(MemoryEnv::new());
-    let over = |store: &Rc<MemoryEnv>| {
-        Auth::new(Racy {
-            store: store.clone(),
-            before_commit: RefCell::new(None),
-        })
-    };
-    let (a, b) = (over(&store), Rc::new(over(&store)));
+    let (a, b) = Racy::pair();
     a.set_settings(auth().get_settings().unwrap()).unwrap();
     let id = a.create_user("ann", "pw", "").unwrap().id;
     a.create_permission("p", "").unwrap();
     a.create_bundle("b").unwrap();
     a.create_group("g").unwrap();
     (a, b, id)
-}
-
-fn race(a: &Auth<Racy>, hook: impl FnOnce() + 'static) {
-    *a.env().before_commit.borrow_mut() = Some(Box::new(hook));
 }
 
 #[test]
@@ -489,7 +446,7 @@ fn a_grant_racing_a_permission_deletion_does_not_survive_it() {
     for grant in grants {
         let (a, b, id) = racing();
         let other = b.clone();
-        race(&a, move || assert_eq!(grant(&other, id), Ok(true)));
+        before_next_commit(&a, move || assert_eq!(grant(&other, id), Ok(true)));
         assert_eq!(a.delete_permission("p"), Ok(true));
         assert!(a.list_permissions().unwrap().is_empty());
         let links = a.env().store.dump();
@@ -506,12 +463,12 @@ fn a_grant_racing_a_permission_deletion_does_not_survive_it() {
 fn a_grant_racing_a_holder_deletion_does_not_survive_it() {
     let (a, b, id) = racing();
     let other = b.clone();
-    race(&a, move || {
+    before_next_commit(&a, move || {
         assert_eq!(other.add_bundle_permission("b", "p"), Ok(true))
     });
     assert_eq!(a.delete_bundle("b"), Ok(true));
     let other = b.clone();
-    race(&a, move || {
+    before_next_commit(&a, move || {
         assert_eq!(other.add_user_to_group(id, "g"), Ok(true))
     });
     assert_eq!(a.delete_group("g"), Ok(true));
@@ -529,7 +486,7 @@ fn a_grant_racing_a_holder_deletion_does_not_survive_it() {
 fn a_deletion_racing_a_grant_makes_the_grant_fail() {
     let (a, b, id) = racing();
     let other = b.clone();
-    race(&a, move || {
+    before_next_commit(&a, move || {
         assert_eq!(other.delete_permission("p"), Ok(true))
     });
     assert_eq!(
