@@ -17,7 +17,7 @@ use moth::{Error, LoginContext, Moth, Options};
 use serde_json::{Value, json};
 
 mod common;
-use common::{moth, text};
+use common::{fails, moth, ok, ok_with, one, text};
 
 /// `$e` is `Err($p)`; else its value is shown.
 macro_rules! assert_err {
@@ -25,53 +25,6 @@ macro_rules! assert_err {
         let r = $e;
         assert!(matches!(r, Err($p)), "{r:?}");
     }};
-}
-
-/// Run `args` on database `db`; it must succeed. Its stdout's lines as JSON.
-fn ok(db: &str, args: &[&str]) -> Vec<Value> {
-    ok_with(db, args, "")
-}
-
-/// [`ok`], with `stdin` fed to the command.
-fn ok_with(db: &str, args: &[&str], stdin: &str) -> Vec<Value> {
-    let mut all = args.to_vec();
-    all.extend(["-f", db]);
-    let out = moth(&all, stdin);
-    assert!(
-        out.status.success(),
-        "moth {args:?}: {}\n{}",
-        out.status,
-        text(&out.stderr)
-    );
-    text(&out.stdout)
-        .lines()
-        .map(|l| {
-            serde_json::from_str(l)
-                .unwrap_or_else(|e| panic!("moth {args:?}: not JSON ({e}): {l:?}"))
-        })
-        .collect()
-}
-
-/// Run `args` on database `db`; it must succeed and print one JSON line.
-fn one(db: &str, args: &[&str]) -> Value {
-    let lines = ok(db, args);
-    assert_eq!(lines.len(), 1, "moth {args:?}: {lines:?}");
-    lines.into_iter().next().unwrap()
-}
-
-/// Run `args` on database `db`; it must fail with exit code `code`, print
-/// nothing on stdout and say `message` on stderr.
-fn fails(db: &str, args: &[&str], code: i32, message: &str) {
-    let mut all = args.to_vec();
-    all.extend(["-f", db]);
-    let out = moth(&all, "");
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(code), "moth {args:?}: {stderr}");
-    assert_eq!(text(&out.stdout), "", "moth {args:?} printed on stdout");
-    assert!(
-        stderr.contains(message),
-        "moth {args:?}: {stderr:?} does not say {message:?}"
-    );
 }
 
 fn now() -> u64 {

@@ -16,52 +16,8 @@ use serde_json::{Value, json};
 mod http;
 
 mod common;
-use common::{MOTH, moth, text};
+use common::{MOTH, fails, moth, ok, one, text};
 
-/// Run `args` on database `db`; it must succeed. Its stdout's lines as JSON.
-fn ok(db: &str, args: &[&str]) -> Vec<Value> {
-    let mut all = args.to_vec();
-    all.extend(["-f", db]);
-    let out = moth(&all, "");
-    assert!(
-        out.status.success(),
-        "moth {args:?}: {}\n{}",
-        out.status,
-        text(&out.stderr)
-    );
-    text(&out.stdout)
-        .lines()
-        .map(|l| {
-            serde_json::from_str(l)
-                .unwrap_or_else(|e| panic!("moth {args:?}: not JSON ({e}): {l:?}"))
-        })
-        .collect()
-}
-
-/// Run `args` on database `db`; it must succeed and print one JSON line.
-fn one(db: &str, args: &[&str]) -> Value {
-    let lines = ok(db, args);
-    assert_eq!(lines.len(), 1, "moth {args:?}: {lines:?}");
-    lines.into_iter().next().unwrap()
-}
-
-/// Run `args` on database `db`; it must fail with exit code `code`, print
-/// nothing on stdout and say `message` on stderr.
-fn fails(db: &str, args: &[&str], code: i32, message: &str) {
-    let mut all = args.to_vec();
-    all.extend(["-f", db]);
-    let out = moth(&all, "");
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(code), "moth {args:?}: {stderr}");
-    assert_eq!(text(&out.stdout), "", "moth {args:?} printed on stdout");
-    assert!(
-        stderr.contains(message),
-        "moth {args:?}: {stderr:?} does not say {message:?}"
-    );
-}
-
-/// The keys of a JSON object, sorted: which keys, whatever their order
-/// (`printed_keys` checks the order).
 fn keys(v: &Value) -> Vec<&str> {
     let mut k: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     k.sort_unstable();

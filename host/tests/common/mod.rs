@@ -1,7 +1,12 @@
 //! Running the `moth` binary as a user does, shared by the CLI tests.
 
+// Each test crate includes this module and uses a part of it.
+#![allow(dead_code)]
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
 
 /// The binary under test.
 pub const MOTH: &str = env!("CARGO_BIN_EXE_moth");
@@ -31,4 +36,52 @@ pub fn moth(args: &[&str], stdin: &str) -> Output {
 /// Output bytes as text.
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
+}
+
+/// Run `args` on database `db` with `stdin` fed to it; it must succeed.
+/// Its stdout's lines as JSON.
+pub fn ok_with(db: &str, args: &[&str], stdin: &str) -> Vec<Value> {
+    let mut all = args.to_vec();
+    all.extend(["-f", db]);
+    let out = moth(&all, stdin);
+    assert!(
+        out.status.success(),
+        "moth {args:?}: {}\n{}",
+        out.status,
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("moth {args:?}: not JSON ({e}): {l:?}"))
+        })
+        .collect()
+}
+
+/// [`ok_with`] with nothing on stdin.
+pub fn ok(db: &str, args: &[&str]) -> Vec<Value> {
+    ok_with(db, args, "")
+}
+
+/// Run `args` on database `db`; it must succeed and print one JSON line.
+pub fn one(db: &str, args: &[&str]) -> Value {
+    let lines = ok(db, args);
+    assert_eq!(lines.len(), 1, "moth {args:?}: {lines:?}");
+    lines.into_iter().next().unwrap()
+}
+
+/// Run `args` on database `db`; it must fail with exit code `code`, print
+/// nothing on stdout and say `message` on stderr.
+pub fn fails(db: &str, args: &[&str], code: i32, message: &str) {
+    let mut all = args.to_vec();
+    all.extend(["-f", db]);
+    let out = moth(&all, "");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "moth {args:?}: {stderr}");
+    assert_eq!(text(&out.stdout), "", "moth {args:?} printed on stdout");
+    assert!(
+        stderr.contains(message),
+        "moth {args:?}: {stderr:?} does not say {message:?}"
+    );
 }
