@@ -40,7 +40,7 @@ use moth::Options;
 use serde_json::{Value, json};
 
 // moth-tests' helpers, included by path: moth-tests depends on this crate.
-#[allow(dead_code)] // The CLI runner is not used here.
+// The CLI runners are not used here (the module allows that itself).
 mod common;
 #[allow(dead_code)] // Not every part of the client is used here.
 #[path = "../../tests/src/http.rs"]
