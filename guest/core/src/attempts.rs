@@ -275,12 +275,29 @@ pub struct LockPage {
 /// A device credential's public id: its nonce as 32 lower-case hex
 /// digits (how locks and sessions name a device; never the credential).
 pub(crate) fn device_id(nonce: &[u8; 16]) -> String {
+    hex(nonce)
+}
+
+/// Bytes as lower-case hex: the ids and cursors of the log and the locks.
+pub(crate) fn hex(bytes: &[u8]) -> String {
     use core::fmt::Write as _;
-    let mut s = String::with_capacity(32);
-    for b in nonce {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
         let _ = write!(s, "{b:02x}");
     }
     s
+}
+
+/// The `N` bytes that `text` (2 × `N` hex digits) stands for, if it is that.
+pub(crate) fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
+    if text.len() != 2 * N || !text.is_ascii() {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
 }
 
 /// A parsed source address as stored: 16 bytes, IPv4 as IPv4-mapped.

@@ -22,7 +22,7 @@ use crate::{Auth, keys, password};
 use super::log::LogLine;
 use super::{
     DeviceClaim, EventKind, Lock, LockPage, LockSubject, LoginContext, counted_address, device_id,
-    format_address, parse_address,
+    format_address, hex, parse_address, unhex,
 };
 
 /// The most locks one page may ask for.
@@ -168,26 +168,6 @@ fn subject(tag: u8, rest: &[u8]) -> Vec<u8> {
 
 fn digest(subject: &[u8]) -> [u8; 32] {
     Sha256::digest(subject).into()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use core::fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
-}
-
-fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
-    if text.len() != 2 * N || !text.is_ascii() {
-        return None;
-    }
-    let mut out = [0u8; N];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
-    }
-    Some(out)
 }
 
 /// The stored subject of a lock subject named by a caller.

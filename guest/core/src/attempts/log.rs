@@ -13,7 +13,10 @@ use crate::record::LogRecord;
 use crate::settings::Settings;
 use crate::{Auth, keys};
 
-use super::{EventKind, LogEntry, LogFilter, LogPage, PurgeOutcome, format_address, parse_address};
+use super::{
+    EventKind, LogEntry, LogFilter, LogPage, PurgeOutcome, format_address, hex, parse_address,
+    unhex,
+};
 
 /// The most entries one page may ask for.
 pub const MAX_LOG_PAGE: u32 = 1000;
@@ -33,26 +36,6 @@ pub(crate) struct LogLine {
     pub source: Option<[u8; 16]>,
     pub success: bool,
     pub reason: String,
-}
-
-fn hex16(bytes: &[u8; 16]) -> String {
-    use core::fmt::Write as _;
-    let mut s = String::with_capacity(32);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
-}
-
-fn unhex16(text: &str) -> Option<[u8; 16]> {
-    if text.len() != 32 || !text.is_ascii() {
-        return None;
-    }
-    let mut out = [0u8; 16];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
-    }
-    Some(out)
 }
 
 /// Which entries a listing wants: attempts, events, or either.
@@ -214,7 +197,7 @@ impl<E: Env> Auth<E> {
             filter.until.unwrap_or(u64::MAX),
         );
         if let Some(after) = after {
-            let suffix = unhex16(after)
+            let suffix = unhex::<16>(after)
                 .ok_or_else(|| invalid("after must be an entry id from a previous page"))?;
             let from = [prefix.as_slice(), &suffix, &[0]].concat();
             start = start.max(from);
@@ -256,7 +239,7 @@ impl<E: Env> Auth<E> {
                     continue;
                 }
                 entries.push(LogEntry {
-                    id: hex16(&suffix),
+                    id: hex(&suffix),
                     time: record.time,
                     kind,
                     user: record.user,
@@ -270,7 +253,11 @@ impl<E: Env> Auth<E> {
                     let more = !self.env.scan(&rest, &end, 1)?.is_empty();
                     return Ok(LogPage {
                         entries,
-                        next: if more { last.as_ref().map(hex16) } else { None },
+                        next: if more {
+                            last.as_ref().map(|s| hex(s))
+                        } else {
+                            None
+                        },
                     });
                 }
             }
@@ -288,7 +275,7 @@ impl<E: Env> Auth<E> {
         }
         Ok(LogPage {
             entries,
-            next: last.as_ref().map(hex16),
+            next: last.as_ref().map(|s| hex(s)),
         })
     }
 
@@ -321,7 +308,7 @@ impl<E: Env> Auth<E> {
         };
         let (mut start, end) = keys::log_range(&prefix, 0, until);
         if let Some(after) = after {
-            let suffix = unhex16(after)
+            let suffix = unhex::<16>(after)
                 .ok_or_else(|| invalid("after must be a cursor from a previous purge"))?;
             start = start.max([prefix.as_slice(), &suffix, &[0]].concat());
         }
@@ -378,7 +365,7 @@ impl<E: Env> Auth<E> {
             next: if finished {
                 None
             } else {
-                last.as_ref().map(hex16)
+                last.as_ref().map(|s| hex(s))
             },
         })
     }
