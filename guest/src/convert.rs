@@ -5,7 +5,8 @@
 //! inward; guards and writes toward the store.
 
 use crate::bindings::exports::moth::auth::{
-    accounts, api_keys, attempts, email_tokens, one_time_tokens, sessions, settings, types, users,
+    accounts, api_keys, attempts, email_tokens, one_time_tokens, roles, sessions, settings, types,
+    users,
 };
 use crate::bindings::moth::auth::store;
 
@@ -164,6 +165,73 @@ impl From<accounts::AccountState> for moth_core::AccountState {
             disabled_from: s.disabled_from,
             email_verified: s.email_verified,
             superuser: s.superuser,
+        }
+    }
+}
+
+impl From<moth_core::Permission> for roles::Permission {
+    fn from(p: moth_core::Permission) -> Self {
+        Self {
+            name: p.name,
+            description: p.description,
+        }
+    }
+}
+
+impl From<moth_core::Bundle> for roles::Bundle {
+    fn from(b: moth_core::Bundle) -> Self {
+        Self {
+            name: b.name,
+            permissions: b.permissions,
+        }
+    }
+}
+
+impl From<moth_core::Group> for roles::Group {
+    fn from(g: moth_core::Group) -> Self {
+        Self {
+            name: g.name,
+            permissions: g.permissions,
+            bundles: g.bundles,
+        }
+    }
+}
+
+impl From<moth_core::UserRoles> for roles::UserRoles {
+    fn from(r: moth_core::UserRoles) -> Self {
+        Self {
+            permissions: r.permissions,
+            bundles: r.bundles,
+            groups: r.groups,
+        }
+    }
+}
+
+impl From<roles::RoleHolder> for moth_core::RoleHolder {
+    fn from(h: roles::RoleHolder) -> Self {
+        match h {
+            roles::RoleHolder::User(id) => Self::User(id),
+            roles::RoleHolder::Group(g) => Self::Group(g),
+            roles::RoleHolder::Bundle(b) => Self::Bundle(b),
+        }
+    }
+}
+
+impl From<roles::RoleItem> for moth_core::RoleItem {
+    fn from(i: roles::RoleItem) -> Self {
+        match i {
+            roles::RoleItem::Group(g) => Self::Group(g),
+            roles::RoleItem::Bundle(b) => Self::Bundle(b),
+            roles::RoleItem::Permission(p) => Self::Permission(p),
+        }
+    }
+}
+
+impl From<(moth_core::Validation, Vec<String>)> for roles::ValidationWithPermissions {
+    fn from((v, permissions): (moth_core::Validation, Vec<String>)) -> Self {
+        Self {
+            validation: v.into(),
+            permissions,
         }
     }
 }

@@ -34,6 +34,8 @@ mod imports;
 #[cfg(target_arch = "wasm32")]
 mod one_time_tokens;
 #[cfg(target_arch = "wasm32")]
+mod roles;
+#[cfg(target_arch = "wasm32")]
 mod sessions;
 #[cfg(target_arch = "wasm32")]
 mod settings;

@@ -2,15 +2,15 @@
 //! each written once.
 
 use moth_core::{
-    AccountState, ApiKey, EmailToken, EmailTokenInfo, EmailTokenOptions, EventKind, KeyOwner, Lock,
-    LockPage, LockSubject, LogEntry, LogFilter, LogPage, LoginContext, LoginGrant, NewApiKey,
-    OneTimeToken, PurgeOutcome, Session, SessionInfo, Settings, SweepOutcome, User, UserPage,
-    Validation,
+    AccountState, ApiKey, Bundle, EmailToken, EmailTokenInfo, EmailTokenOptions, EventKind, Group,
+    KeyOwner, Lock, LockPage, LockSubject, LogEntry, LogFilter, LogPage, LoginContext, LoginGrant,
+    NewApiKey, OneTimeToken, Permission, PurgeOutcome, RoleHolder, RoleItem, Session, SessionInfo,
+    Settings, SweepOutcome, User, UserPage, UserRoles, Validation,
 };
 
 use crate::bindings::{
-    accounts, api_keys, attempts, email_tokens, one_time_tokens, sessions, settings, store, types,
-    users,
+    accounts, api_keys, attempts, email_tokens, one_time_tokens, roles, sessions, settings, store,
+    types, users,
 };
 use crate::error::Error;
 
@@ -190,6 +190,64 @@ impl From<accounts::AccountState> for AccountState {
             disabled_from: s.disabled_from,
             email_verified: s.email_verified,
             superuser: s.superuser,
+        }
+    }
+}
+
+impl From<roles::Permission> for Permission {
+    fn from(p: roles::Permission) -> Self {
+        Permission {
+            name: p.name,
+            description: p.description,
+        }
+    }
+}
+
+impl From<roles::Bundle> for Bundle {
+    fn from(b: roles::Bundle) -> Self {
+        Bundle {
+            name: b.name,
+            permissions: b.permissions,
+        }
+    }
+}
+
+impl From<roles::Group> for Group {
+    fn from(g: roles::Group) -> Self {
+        Group {
+            name: g.name,
+            permissions: g.permissions,
+            bundles: g.bundles,
+        }
+    }
+}
+
+impl From<roles::UserRoles> for UserRoles {
+    fn from(r: roles::UserRoles) -> Self {
+        UserRoles {
+            permissions: r.permissions,
+            bundles: r.bundles,
+            groups: r.groups,
+        }
+    }
+}
+
+impl From<&RoleHolder> for roles::RoleHolder {
+    fn from(h: &RoleHolder) -> Self {
+        match h {
+            RoleHolder::User(id) => roles::RoleHolder::User(*id),
+            RoleHolder::Group(g) => roles::RoleHolder::Group(g.clone()),
+            RoleHolder::Bundle(b) => roles::RoleHolder::Bundle(b.clone()),
+        }
+    }
+}
+
+impl From<&RoleItem> for roles::RoleItem {
+    fn from(i: &RoleItem) -> Self {
+        match i {
+            RoleItem::Group(g) => roles::RoleItem::Group(g.clone()),
+            RoleItem::Bundle(b) => roles::RoleItem::Bundle(b.clone()),
+            RoleItem::Permission(p) => roles::RoleItem::Permission(p.clone()),
         }
     }
 }

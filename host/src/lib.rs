@@ -45,7 +45,7 @@ mod store;
 mod sweeper;
 mod tenants;
 
-pub use api::AccountStateChange;
+pub use api::{AccountStateChange, GrantNames};
 pub use caps::{Capabilities, Clock, OsRandom, Random, SystemClock};
 #[cfg(feature = "testing")]
 pub use caps::{ManualClock, SeededRandom};
@@ -54,10 +54,10 @@ pub use handle::Moth;
 pub use metrics::{GuestMetrics, Histogram, HistogramSet};
 // The store contract's types, as `Store` takes and returns them.
 pub use moth_core::{
-    AccountState, ApiKey, DEVICE_LIFETIME, EmailToken, EmailTokenInfo, EmailTokenOptions,
-    EventKind, KeyOwner, Lock, LockPage, LockSubject, LogEntry, LogFilter, LogPage, LoginContext,
-    LoginGrant, NewApiKey, OneTimeToken, PurgeOutcome, Session, SessionInfo, Settings,
-    SweepOutcome, User, UserPage, Validation,
+    AccountState, ApiKey, Bundle, DEVICE_LIFETIME, EmailToken, EmailTokenInfo, EmailTokenOptions,
+    EventKind, Group, KeyOwner, Lock, LockPage, LockSubject, LogEntry, LogFilter, LogPage,
+    LoginContext, LoginGrant, NewApiKey, OneTimeToken, Permission, PurgeOutcome, RoleHolder,
+    RoleItem, Session, SessionInfo, Settings, SweepOutcome, User, UserPage, UserRoles, Validation,
 };
 pub use moth_core::{Entry, Guard, StoreError, Write};
 pub use options::Options;

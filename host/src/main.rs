@@ -32,8 +32,8 @@ struct Cli {
         global = true
     )]
     store: String,
-    /// The tenant that `user`, `token`, `api-key`, `email-token`,
-    /// `one-time-token` and `settings` commands act on.
+    /// The tenant that the administration commands (all but `create`,
+    /// `run`, `tenant` and `component`) act on.
     #[arg(
         short = 't',
         long,
@@ -125,6 +125,11 @@ enum Command {
     Lockout {
         #[command(subcommand)]
         command: cli::attempts::LockoutCommand,
+    },
+    /// Roles: permissions, bundles, groups, grants and checks.
+    Role {
+        #[command(subcommand)]
+        command: cli::roles::RoleCommand,
     },
     /// Issue one-time tokens (password reset, email verification).
     OneTimeToken {
@@ -280,6 +285,7 @@ fn execute(command: Command, file: &StoreLocation, tenant: &str) -> anyhow::Resu
         }
         Command::Events(args) => cli::attempts::run_events(args, &open(file, tenant)?)?,
         Command::Lockout { command } => cli::attempts::run_lockout(command, &open(file, tenant)?)?,
+        Command::Role { command } => cli::roles::run(command, &open(file, tenant)?)?,
         Command::Settings { command } => cli::settings::run(command, &open(file, tenant)?)?,
         Command::Tenant { command } => cli::tenants::run(command, &open(file, DEFAULT_TENANT)?)?,
         Command::Component { out } => {

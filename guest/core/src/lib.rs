@@ -78,7 +78,7 @@ pub use policy::{
 };
 pub use roles::{
     Bundle, Group, MAX_DESCRIPTION_BYTES, MAX_ROLE_ENTITIES, MAX_ROLE_LINKS, MAX_ROLE_NAME_BYTES,
-    Permission, UserRoles,
+    Permission, RoleHolder, RoleItem, UserRoles,
 };
 pub use sessions::{
     MAX_SWEEP, MAX_SWEEP_REVOCATIONS, Session, SessionInfo, SweepOutcome, Validation,

@@ -138,8 +138,8 @@ impl<E: Env> Auth<E> {
         })
     }
 
-    /// Delete a user, their username claim, their API keys and every token
-    /// of theirs. One small commit whatever the number of tokens: deleting
+    /// Delete a user, their username claim, their API keys, their role
+    /// grants and every token of theirs. One small commit whatever the number of tokens: deleting
     /// the user record kills them (one-time tokens included) at once, and
     /// the revocation recorded with it lets `sweep` delete them later.
     pub fn delete_user(&self, id: u64) -> Result<()> {
@@ -158,6 +158,8 @@ impl<E: Env> Auth<E> {
             // At most twice `MAX_API_KEYS_PER_OWNER` keys (the cap is checked
             // optimistically): bounded like the rest.
             writes.extend(key_writes);
+            // At most `MAX_ROLE_LINKS` (+ racing grants) links and mirrors.
+            writes.extend(self.user_role_deletes(id)?);
             committed(self.env.commit(&guards, &writes), ())
         })
     }

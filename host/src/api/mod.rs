@@ -5,10 +5,12 @@
 mod accounts;
 
 pub use accounts::AccountStateChange;
+pub use roles::GrantNames;
 mod api_keys;
 mod attempts;
 mod email_tokens;
 mod one_time_tokens;
+mod roles;
 mod sessions;
 mod settings;
 mod users;

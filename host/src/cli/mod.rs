@@ -7,6 +7,7 @@ pub(crate) mod api_keys;
 pub(crate) mod attempts;
 pub(crate) mod email_tokens;
 pub(crate) mod one_time_tokens;
+pub(crate) mod roles;
 pub(crate) mod settings;
 pub(crate) mod tenants;
 pub(crate) mod tokens;

@@ -14,7 +14,7 @@ use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
 use crate::bindings::{
-    Auth, AuthPre, HostState, accounts, api_keys, attempts, email_tokens, one_time_tokens,
+    Auth, AuthPre, HostState, accounts, api_keys, attempts, email_tokens, one_time_tokens, roles,
     sessions, settings, users,
 };
 use crate::caps::Capabilities;
@@ -124,6 +124,11 @@ impl Instance {
     /// The `attempts` interface and the store to call it with.
     pub(crate) fn attempts(&mut self) -> (&attempts::Guest, &mut Store<HostState>) {
         (self.auth.moth_auth_attempts(), &mut self.store)
+    }
+
+    /// The `roles` interface and the store to call it with.
+    pub(crate) fn roles(&mut self) -> (&roles::Guest, &mut Store<HostState>) {
+        (self.auth.moth_auth_roles(), &mut self.store)
     }
 
     /// The `one-time-tokens` interface and the store to call it with.

@@ -5,9 +5,79 @@
 use std::rc::Rc;
 
 use super::*;
+use crate::env::Env;
+use crate::error::Result;
 use crate::memory::{MemoryEnv, Racy, before_next_commit};
 use crate::users::tests::auth;
-use crate::{AccountState, Error};
+use crate::{AccountState, Auth, Error, keys};
+
+/// Each pairing of [`Auth::grant_role`] and [`Auth::revoke_role`] by a
+/// name of its own, as the tests read best.
+trait Relations {
+    fn add_bundle_permission(&self, h: &str, i: &str) -> Result<bool>;
+    fn remove_bundle_permission(&self, h: &str, i: &str) -> Result<bool>;
+    fn add_group_permission(&self, h: &str, i: &str) -> Result<bool>;
+    fn remove_group_permission(&self, h: &str, i: &str) -> Result<bool>;
+    fn add_group_bundle(&self, h: &str, i: &str) -> Result<bool>;
+    fn remove_group_bundle(&self, h: &str, i: &str) -> Result<bool>;
+    fn add_user_to_group(&self, h: u64, i: &str) -> Result<bool>;
+    fn remove_user_from_group(&self, h: u64, i: &str) -> Result<bool>;
+    fn grant_user_permission(&self, h: u64, i: &str) -> Result<bool>;
+    fn revoke_user_permission(&self, h: u64, i: &str) -> Result<bool>;
+    fn grant_user_bundle(&self, h: u64, i: &str) -> Result<bool>;
+    fn revoke_user_bundle(&self, h: u64, i: &str) -> Result<bool>;
+}
+
+impl<E: Env> Relations for Auth<E> {
+    fn add_bundle_permission(&self, h: &str, i: &str) -> Result<bool> {
+        self.grant_role(
+            &RoleHolder::Bundle(h.into()),
+            &RoleItem::Permission(i.into()),
+        )
+    }
+    fn remove_bundle_permission(&self, h: &str, i: &str) -> Result<bool> {
+        self.revoke_role(
+            &RoleHolder::Bundle(h.into()),
+            &RoleItem::Permission(i.into()),
+        )
+    }
+    fn add_group_permission(&self, h: &str, i: &str) -> Result<bool> {
+        self.grant_role(
+            &RoleHolder::Group(h.into()),
+            &RoleItem::Permission(i.into()),
+        )
+    }
+    fn remove_group_permission(&self, h: &str, i: &str) -> Result<bool> {
+        self.revoke_role(
+            &RoleHolder::Group(h.into()),
+            &RoleItem::Permission(i.into()),
+        )
+    }
+    fn add_group_bundle(&self, h: &str, i: &str) -> Result<bool> {
+        self.grant_role(&RoleHolder::Group(h.into()), &RoleItem::Bundle(i.into()))
+    }
+    fn remove_group_bundle(&self, h: &str, i: &str) -> Result<bool> {
+        self.revoke_role(&RoleHolder::Group(h.into()), &RoleItem::Bundle(i.into()))
+    }
+    fn add_user_to_group(&self, h: u64, i: &str) -> Result<bool> {
+        self.grant_role(&RoleHolder::User(h), &RoleItem::Group(i.into()))
+    }
+    fn remove_user_from_group(&self, h: u64, i: &str) -> Result<bool> {
+        self.revoke_role(&RoleHolder::User(h), &RoleItem::Group(i.into()))
+    }
+    fn grant_user_permission(&self, h: u64, i: &str) -> Result<bool> {
+        self.grant_role(&RoleHolder::User(h), &RoleItem::Permission(i.into()))
+    }
+    fn revoke_user_permission(&self, h: u64, i: &str) -> Result<bool> {
+        self.revoke_role(&RoleHolder::User(h), &RoleItem::Permission(i.into()))
+    }
+    fn grant_user_bundle(&self, h: u64, i: &str) -> Result<bool> {
+        self.grant_role(&RoleHolder::User(h), &RoleItem::Bundle(i.into()))
+    }
+    fn revoke_user_bundle(&self, h: u64, i: &str) -> Result<bool> {
+        self.revoke_role(&RoleHolder::User(h), &RoleItem::Bundle(i.into()))
+    }
+}
 
 fn setup() -> (Auth<MemoryEnv>, u64, u64) {
     let a = auth();
@@ -176,7 +246,7 @@ fn groups_carry_permissions_bundles_and_members() {
         }]
     );
     assert_eq!(eff(&a, ann), strs(&["billing.view", "read"]));
-    assert_eq!(a.user_roles(ann).unwrap().groups, strs(&["staff"]));
+    assert_eq!(a.get_user_roles(ann).unwrap().groups, strs(&["staff"]));
     assert_eq!(a.remove_user_from_group(bob, "staff"), Ok(true));
     assert_eq!(a.remove_user_from_group(bob, "staff"), Ok(false));
     assert_eq!(eff(&a, bob), Vec::<String>::new());
@@ -190,7 +260,7 @@ fn groups_carry_permissions_bundles_and_members() {
     assert_eq!(a.delete_group("staff"), Ok(true));
     assert_eq!(a.delete_group("staff"), Ok(false));
     assert_eq!(eff(&a, ann), Vec::<String>::new());
-    assert_eq!(a.user_roles(ann).unwrap(), UserRoles::default());
+    assert_eq!(a.get_user_roles(ann).unwrap(), UserRoles::default());
     assert!(matches!(
         a.group_members("staff"),
         Err(Error::InvalidInput(_))
@@ -222,7 +292,7 @@ fn direct_grants_and_the_union() {
     // The union, each permission once, sorted.
     assert_eq!(eff(&a, ann), strs(&["admin:users", "read", "write"]));
     assert_eq!(
-        a.user_roles(ann).unwrap(),
+        a.get_user_roles(ann).unwrap(),
         UserRoles {
             permissions: strs(&["read"]),
             bundles: strs(&["editor"]),
@@ -239,7 +309,7 @@ fn direct_grants_and_the_union() {
     a.remove_user_from_group(ann, "admins").unwrap();
     assert_eq!(eff(&a, ann), Vec::<String>::new());
     assert_eq!(a.effective_permissions(999), Err(Error::NoUser));
-    assert_eq!(a.user_roles(999), Err(Error::NoUser));
+    assert_eq!(a.get_user_roles(999), Err(Error::NoUser));
 }
 
 #[test]
@@ -339,7 +409,10 @@ fn deleting_a_permission_removes_it_everywhere_at_once() {
         a.list_groups().unwrap()[0].permissions,
         Vec::<String>::new()
     );
-    assert_eq!(a.user_roles(ann).unwrap().permissions, Vec::<String>::new());
+    assert_eq!(
+        a.get_user_roles(ann).unwrap().permissions,
+        Vec::<String>::new()
+    );
     assert_eq!(eff(&a, ann), strs(&["read"]));
     assert_eq!(eff(&a, bob), Vec::<String>::new());
     assert_eq!(a.has_any(ann, &["write"]), Ok(false));
@@ -371,7 +444,7 @@ fn deleting_a_bundle_removes_it_from_groups_and_users() {
     assert_eq!(a.delete_bundle("b"), Ok(true));
     assert_eq!((eff(&a, ann), eff(&a, bob)), (vec![], vec![]));
     assert_eq!(a.list_groups().unwrap()[0].bundles, Vec::<String>::new());
-    assert_eq!(a.user_roles(ann).unwrap().bundles, Vec::<String>::new());
+    assert_eq!(a.get_user_roles(ann).unwrap().bundles, Vec::<String>::new());
     // Only the group's membership link (and its mirror) is left.
     assert_eq!(keys_under(&a, keys::ROLE_LINK).len(), 1);
     assert_eq!(keys_under(&a, keys::ROLE_HOLDER).len(), 1);
@@ -500,4 +573,41 @@ fn a_deletion_racing_a_grant_makes_the_grant_fail() {
             .iter()
             .all(|(k, _)| k[0] != keys::ROLE_LINK)
     );
+}
+
+#[test]
+fn pairings_roles_do_not_have_are_refused() {
+    let (a, ann, _) = setup();
+    a.create_bundle("b").unwrap();
+    a.create_group("g").unwrap();
+    a.create_group("h").unwrap();
+    for (h, i) in [
+        (RoleHolder::Group("g".into()), RoleItem::Group("h".into())),
+        (RoleHolder::Bundle("b".into()), RoleItem::Group("g".into())),
+        (RoleHolder::Bundle("b".into()), RoleItem::Bundle("b".into())),
+    ] {
+        assert!(matches!(a.grant_role(&h, &i), Err(Error::InvalidInput(_))));
+        assert!(matches!(a.revoke_role(&h, &i), Err(Error::InvalidInput(_))));
+    }
+    assert!(a.get_user_roles(ann).unwrap().groups.is_empty());
+    assert!(
+        a.list_groups()
+            .unwrap()
+            .iter()
+            .all(|g| g.bundles.is_empty())
+    );
+}
+
+#[test]
+fn deleting_a_user_removes_their_role_links() {
+    let (a, ann, bob) = setup();
+    a.create_group("g").unwrap();
+    a.add_user_to_group(ann, "g").unwrap();
+    a.add_user_to_group(bob, "g").unwrap();
+    a.grant_user_permission(ann, "read").unwrap();
+    let before = keys_under(&a, keys::ROLE_LINK).len();
+    a.delete_user(ann).unwrap();
+    assert_eq!(a.group_members("g").unwrap(), vec![bob]);
+    assert_eq!(keys_under(&a, keys::ROLE_LINK).len(), before - 2);
+    assert_eq!(keys_under(&a, keys::ROLE_HOLDER).len(), before - 2);
 }

@@ -6,6 +6,7 @@ mod api_keys;
 mod attempts;
 mod email_tokens;
 mod one_time_tokens;
+mod roles;
 mod sessions;
 mod settings;
 mod tenants;
@@ -15,6 +16,7 @@ pub use accounts::AccountStateBody;
 pub use api_keys::{KeyBody as ApiKeyBody, NewKeyBody as NewApiKeyBody};
 pub use attempts::{LockBody, LogEntryBody};
 pub use email_tokens::Info as EmailTokenBody;
+pub use roles::{BundleBody, GroupBody, MembersBody, PermissionBody, UserRolesBody};
 pub use sessions::SessionBody;
 pub use settings::SettingsBody;
 
@@ -74,7 +76,8 @@ pub fn router(moth: Moth, config: &ServerConfig) -> Router {
         .route(
             "/one-time-tokens/reset-password",
             post(one_time_tokens::reset_password),
-        );
+        )
+        .route("/roles/token-check", post(roles::check_token));
     let managed = Router::new()
         .route("/new", put(users::create_user))
         .route("/del", delete(users::delete_user))
@@ -117,6 +120,28 @@ pub fn router(moth: Moth, config: &ServerConfig) -> Router {
             get(accounts::get_account_state).patch(accounts::set_account_state),
         )
         .route("/locks", get(attempts::list_locks).delete(attempts::unlock))
+        .route(
+            "/roles/permissions",
+            get(roles::list_permissions)
+                .post(roles::create_permission)
+                .delete(roles::delete_permission),
+        )
+        .route(
+            "/roles/bundles",
+            get(roles::list_bundles)
+                .post(roles::create_bundle)
+                .delete(roles::delete_bundle),
+        )
+        .route(
+            "/roles/groups",
+            get(roles::list_groups)
+                .post(roles::create_group)
+                .delete(roles::delete_group),
+        )
+        .route("/roles/members", get(roles::group_members))
+        .route("/roles/grants", post(roles::grant).delete(roles::revoke))
+        .route("/roles/user", get(roles::user_roles))
+        .route("/roles/check", get(roles::check_user))
         .route_layer(admin());
     // The same API for the default tenant (or X-Moth-Tenant) and under /t/{tenant}.
     let api: Router<Arc<AppState>> = public.merge(managed);

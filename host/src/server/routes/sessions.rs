@@ -85,20 +85,43 @@ pub(super) struct ValidateBody {
     #[serde(flatten)]
     user: UserFields,
     expires: u64,
+    /// With `with_permissions=true`: the user's effective permissions
+    /// from roles (MOTH's `permissions` string is separate and unchanged).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    effective_permissions: Option<Vec<String>>,
+}
+
+/// `/validate`'s parameters: the token (or `Authorization: Bearer`) and
+/// whether to add the effective permissions.
+#[derive(Deserialize)]
+pub(super) struct ValidateParams {
+    token: Option<String>,
+    #[serde(default)]
+    with_permissions: bool,
 }
 
 pub(super) async fn validate(
     t: ForTenant,
     headers: HeaderMap,
-    Params(p): Params<TokenParam>,
+    Params(p): Params<ValidateParams>,
 ) -> ApiResult<ValidateBody> {
     let token = token_or_bearer(p.token, &headers)?;
     // Inline: it writes only to delete a dead token (see call.rs).
-    let v = t.read("validate", move |m| m.validate(&token)).await?;
+    let (v, effective_permissions) = if p.with_permissions {
+        let (v, perms) = t
+            .read("validate_with_permissions", move |m| {
+                m.validate_with_permissions(&token)
+            })
+            .await?;
+        (v, Some(perms))
+    } else {
+        (t.read("validate", move |m| m.validate(&token)).await?, None)
+    };
     Ok(Json(ValidateBody {
         valid: true,
         user: v.user.into(),
         expires: v.expires,
+        effective_permissions,
     }))
 }
 
