@@ -79,6 +79,19 @@ const ROUTES: &[(&str, &str)] = &[
     // 41..: account states.
     ("/account-state", "GET"),
     ("/account-state", "PATCH"),
+    // 43..: roles.
+    ("/roles/permissions", "GET"),
+    ("/roles/permissions", "POST"),
+    ("/roles/permissions", "DELETE"),
+    ("/roles/bundles", "POST"),
+    ("/roles/groups", "POST"),
+    ("/roles/groups", "DELETE"),
+    ("/roles/members", "GET"),
+    ("/roles/grants", "POST"),
+    ("/roles/grants", "DELETE"),
+    ("/roles/user", "GET"),
+    ("/roles/check", "GET"),
+    ("/roles/token-check", "POST"),
 ];
 
 /// Every parameter name some route reads.
@@ -125,6 +138,14 @@ const PARAMS: &[&str] = &[
     "disabled_from",
     "email_verified",
     "superuser",
+    // 45..
+    "description",
+    "group",
+    "bundle",
+    "permission",
+    "all",
+    "any",
+    "with_permissions",
 ];
 
 const ADDRESSES: &[&str] = &["ann@example.com", "ANN@example.com", "é@例え.jp", "a\0b"];
@@ -333,6 +354,12 @@ fn route_params(path: &str) -> &'static [&'static str] {
         "/one-time-tokens" => &["id", "purpose", "lifetime"],
         "/one-time-tokens/redeem" => &["token", "purpose"],
         "/one-time-tokens/reset-password" => &["token", "password"],
+        "/roles/permissions" | "/roles/bundles" | "/roles/groups" => &["name", "description"],
+        "/roles/members" => &["group"],
+        "/roles/grants" => &["user", "group", "bundle", "permission"],
+        "/roles/user" => &["id"],
+        "/roles/check" => &["id", "all", "any"],
+        "/roles/token-check" => &["token", "all", "any"],
         _ => PARAMS,
     }
 }
@@ -357,7 +384,13 @@ fn fitting(key: &str, path: &str, i: u8) -> Val {
             Val::UInt([1, 2, 60, 900, 1000, 3600, 604_800, 0][i as usize % 8])
         }
         "service" => Val::Str(["billing", "ledger"][i as usize % 2].into()),
+        "name" if path.starts_with("/roles/") => {
+            Val::Str(["read", "staff", "Bad Name"][i as usize % 3].into())
+        }
         "name" => Val::Str(["ci", "deploy", "fz-fit"][i as usize % 3].into()),
+        "group" | "bundle" | "permission" => Val::Str(["read", "staff", ""][i as usize % 3].into()),
+        "all" | "any" => Val::Str(["read", "read,staff", ""][i as usize % 3].into()),
+        "with_permissions" => Val::Bool(i % 2 == 0),
         "scopes" | "retval" | "permissions" => Val::Str(["", "read", "r w"][i as usize % 3].into()),
         _ => Val::Str(String::new()),
     }

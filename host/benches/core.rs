@@ -91,6 +91,54 @@ fn main() {
     });
     row("validate", &w, &n, 2.0);
 
+    // Roles: ann is in a group carrying a bundle of three permissions and
+    // holds one directly, so each check reads her links, the group's and
+    // the bundle's afresh (nothing is cached).
+    for p in ["posts:read", "posts:write", "posts:delete", "billing"] {
+        moth.create_permission(p, "").unwrap();
+    }
+    moth.create_bundle("editor").unwrap();
+    moth.create_group("staff").unwrap();
+    let (bundle, group) = (
+        moth::RoleHolder::Bundle("editor".into()),
+        moth::RoleHolder::Group("staff".into()),
+    );
+    for p in ["posts:read", "posts:write", "posts:delete"] {
+        moth.grant_role(&bundle, &moth::RoleItem::Permission(p.into()))
+            .unwrap();
+    }
+    moth.grant_role(&group, &moth::RoleItem::Bundle("editor".into()))
+        .unwrap();
+    let ann = moth::RoleHolder::User(moth.validate(&token).unwrap().user.id);
+    moth.grant_role(&ann, &moth::RoleItem::Group("staff".into()))
+        .unwrap();
+    moth.grant_role(&ann, &moth::RoleItem::Permission("billing".into()))
+        .unwrap();
+    let w = measure(20_000, || {
+        moth.validate_with_permissions(&token).unwrap();
+    });
+    let n = measure(20_000, || {
+        native.validate_with_permissions(&token).unwrap();
+    });
+    row(
+        "validate-with-permissions (group, bundle, direct)",
+        &w,
+        &n,
+        2.0,
+    );
+    let wanted = ["posts:write".to_owned(), "billing".to_owned()];
+    let w = measure(20_000, || {
+        assert!(moth.token_has_all(&token, &wanted).unwrap());
+    });
+    let n = measure(20_000, || {
+        assert!(
+            native
+                .token_has_all(&token, &["posts:write", "billing"])
+                .unwrap()
+        );
+    });
+    row("token-has-all (2 permissions)", &w, &n, 2.0);
+
     // API-key verify reads like validate (its last use is written at most
     // once an hour, so not in this loop).
     let owner = moth::KeyOwner::Service("bench".into());

@@ -17,7 +17,7 @@ use moth::{Error, LoginContext, Moth, Options};
 use serde_json::{Value, json};
 
 mod common;
-use common::{fails, moth, ok, ok_with, one, text};
+use common::{fails, fresh_db, moth, ok, ok_with, one, text};
 
 /// `$e` is `Err($p)`; else its value is shown.
 macro_rules! assert_err {
@@ -37,34 +37,9 @@ fn now() -> u64 {
 /// A fresh database with cheap hashing, a lockout after 3 failures, and
 /// users ann (id 1) and bob (id 2), both with password "pw".
 fn fresh() -> (tempfile::TempDir, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("auth.db").to_str().unwrap().to_owned();
-    assert!(moth(&["create", "-f", &db], "").status.success());
-    let settings = one(
-        &db,
-        &[
-            "settings",
-            "set",
-            "--argon2-memory-kib",
-            "8",
-            "--argon2-iterations",
-            "1",
-            "--argon2-parallelism",
-            "1",
-            "--allow-weak-hashing",
-            "--min-password-length",
-            "1",
-            "--refuse-common-passwords",
-            "false",
-            "--lockout-threshold",
-            "3",
-        ],
-    );
+    let (dir, db, settings) = fresh_db(&["--lockout-threshold", "3"]);
     assert_eq!(settings["lockout_threshold"], 3, "{settings}");
     assert_eq!(settings["lockout_duration"], 900, "{settings}");
-    for name in ["ann", "bob"] {
-        ok_with(&db, &["user", "add", name], "pw\n");
-    }
     (dir, db)
 }
 

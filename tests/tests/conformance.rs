@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use moth::{
     AccountState, ApiKey, EmailTokenInfo, EmailTokenOptions, Error, EventKind, KeyOwner,
-    LockSubject, LogEntry, LogFilter, LogPage, LoginContext, Moth, NewApiKey, Session, Settings,
-    User,
+    LockSubject, LogEntry, LogFilter, LogPage, LoginContext, Moth, NewApiKey, Permission,
+    RoleHolder, RoleItem, Session, Settings, User, Validation,
 };
 use serde_json::{Value, json};
 
@@ -38,6 +38,10 @@ fn owner_from(v: &Value) -> KeyOwner {
 
 fn session_json(s: &Session) -> Value {
     json!({ "token": s.token, "user": user(&s.user), "expires": s.expires })
+}
+
+fn validation_json(v: &Validation) -> Value {
+    json!({ "user": user(&v.user), "expires": v.expires })
 }
 
 /// The event-kind named `v` (its WIT name), or none for null.
@@ -93,23 +97,31 @@ fn subject_json(s: &LockSubject) -> Value {
 }
 
 fn subject_from(v: &Value) -> LockSubject {
+    match one_case("lock-subject", v) {
+        ("account", id) => LockSubject::Account(id.as_u64().expect("account must be a number")),
+        (case @ "username", name) => LockSubject::Username(name_of(case, name)),
+        (case @ "source", address) => LockSubject::Source(name_of(case, address)),
+        (case @ "device", id) => LockSubject::Device(name_of(case, id)),
+        (other, _) => panic!("no lock-subject case {other}"),
+    }
+}
+
+/// The one case of a variant as the scenario writes it (`{"user": 3}`):
+/// its name and payload.
+fn one_case<'a>(what: &str, v: &'a Value) -> (&'a str, &'a Value) {
     let cases = v.as_object().filter(|m| m.len() == 1);
     let Some((case, payload)) = cases.and_then(|m| m.iter().next()) else {
-        panic!("a lock-subject is an object of one case, not {v}");
+        panic!("a {what} is an object of one case, not {v}");
     };
-    let text = || {
-        payload
-            .as_str()
-            .unwrap_or_else(|| panic!("{case} must be a string"))
-            .to_owned()
-    };
-    match case.as_str() {
-        "account" => LockSubject::Account(payload.as_u64().expect("account must be a number")),
-        "username" => LockSubject::Username(text()),
-        "source" => LockSubject::Source(text()),
-        "device" => LockSubject::Device(text()),
-        other => panic!("no lock-subject case {other}"),
-    }
+    (case.as_str(), payload)
+}
+
+/// A case's payload that is a string (a name, an address).
+fn name_of(case: &str, payload: &Value) -> String {
+    payload
+        .as_str()
+        .unwrap_or_else(|| panic!("{case} must be a string"))
+        .to_owned()
 }
 
 /// An account-state as the scenario writes it (WIT field names).
@@ -138,6 +150,41 @@ fn account_state_from(v: &Value) -> AccountState {
         email_verified: flag("email-verified"),
         superuser: flag("superuser"),
     }
+}
+
+/// A role-holder as the scenario writes it: `{"user": id}`,
+/// `{"group": name}` or `{"bundle": name}`.
+fn holder_from(v: &Value) -> RoleHolder {
+    match one_case("role-holder", v) {
+        ("user", id) => RoleHolder::User(id.as_u64().expect("user must be a number")),
+        (case @ "group", name) => RoleHolder::Group(name_of(case, name)),
+        (case @ "bundle", name) => RoleHolder::Bundle(name_of(case, name)),
+        (other, _) => panic!("no role-holder case {other}"),
+    }
+}
+
+/// A role-item as the scenario writes it: `{"group": name}`,
+/// `{"bundle": name}` or `{"permission": name}`.
+fn item_from(v: &Value) -> RoleItem {
+    match one_case("role-item", v) {
+        (case @ "group", name) => RoleItem::Group(name_of(case, name)),
+        (case @ "bundle", name) => RoleItem::Bundle(name_of(case, name)),
+        (case @ "permission", name) => RoleItem::Permission(name_of(case, name)),
+        (other, _) => panic!("no role-item case {other}"),
+    }
+}
+
+fn permission_json(p: &Permission) -> Value {
+    json!({ "name": p.name, "description": p.description })
+}
+
+/// A list of names (`list<string>`) as the scenario writes it.
+fn names_from(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("a list of names is an array, not {v}"))
+        .iter()
+        .map(|n| n.as_str().expect("a name is a string").to_owned())
+        .collect()
 }
 
 fn api_key_json(k: &ApiKey) -> Value {
@@ -335,10 +382,7 @@ fn call(moth: &Moth, op: &str, a: &Value) -> Result<Value, Error> {
             )?;
             session_json(&session)
         }
-        "validate" => {
-            let v = moth.validate(&s("token"))?;
-            json!({ "user": user(&v.user), "expires": v.expires })
-        }
+        "validate" => validation_json(&moth.validate(&s("token"))?),
         "logout" => moth.logout(&s("token")).map(|_| Value::Null)?,
         "count-tokens" => json!(moth.count_tokens(n("id"))?),
         "delete-tokens" => json!(moth.delete_tokens(n("id"))?),
@@ -468,6 +512,54 @@ fn call(moth: &Moth, op: &str, a: &Value) -> Result<Value, Error> {
         "set-account-state" => moth
             .set_account_state(n("id"), &account_state_from(&a["state"]))
             .map(|_| Value::Null)?,
+        "create-permission" => {
+            permission_json(&moth.create_permission(&s("name"), &s("description"))?)
+        }
+        "list-permissions" => Value::Array(
+            moth.list_permissions()?
+                .iter()
+                .map(permission_json)
+                .collect(),
+        ),
+        "delete-permission" => json!(moth.delete_permission(&s("name"))?),
+        "create-bundle" => moth.create_bundle(&s("name")).map(|_| Value::Null)?,
+        "list-bundles" => Value::Array(
+            moth.list_bundles()?
+                .iter()
+                .map(|b| json!({ "name": b.name, "permissions": b.permissions }))
+                .collect(),
+        ),
+        "delete-bundle" => json!(moth.delete_bundle(&s("name"))?),
+        "create-group" => moth.create_group(&s("name")).map(|_| Value::Null)?,
+        "list-groups" => Value::Array(
+            moth.list_groups()?
+                .iter()
+                .map(|g| json!({ "name": g.name, "permissions": g.permissions, "bundles": g.bundles }))
+                .collect(),
+        ),
+        "delete-group" => json!(moth.delete_group(&s("name"))?),
+        "group-members" => json!(moth.group_members(&s("group"))?),
+        "grant-role" => json!(moth.grant_role(&holder_from(&a["holder"]), &item_from(&a["item"]))?),
+        "revoke-role" => {
+            json!(moth.revoke_role(&holder_from(&a["holder"]), &item_from(&a["item"]))?)
+        }
+        "get-user-roles" => {
+            let r = moth.get_user_roles(n("id"))?;
+            json!({ "permissions": r.permissions, "bundles": r.bundles, "groups": r.groups })
+        }
+        "effective-permissions" => json!(moth.effective_permissions(n("id"))?),
+        "has-all" => json!(moth.has_all(n("id"), &names_from(&a["permissions"]))?),
+        "has-any" => json!(moth.has_any(n("id"), &names_from(&a["permissions"]))?),
+        "token-has-all" => {
+            json!(moth.token_has_all(&s("token"), &names_from(&a["permissions"]))?)
+        }
+        "token-has-any" => {
+            json!(moth.token_has_any(&s("token"), &names_from(&a["permissions"]))?)
+        }
+        "validate-with-permissions" => {
+            let (v, permissions) = moth.validate_with_permissions(&s("token"))?;
+            json!({ "validation": validation_json(&v), "permissions": permissions })
+        }
         other => panic!("unknown operation {other}"),
     })
 }

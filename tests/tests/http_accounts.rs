@@ -4,48 +4,19 @@
 //! an enabled one does and a right one with 403 `Account disabled`; a
 //! disabled-from time takes effect when it comes; no request gets a 5xx.
 
-use moth::server::{self, ServerConfig, ServerHandle};
-use moth_tests::{Reply, http, open};
+use moth_tests::Reply;
+use moth_tests::api::Api;
 use serde_json::{Value, json};
 
-const BEARER: &str = "Bearer an-admin-key-of-some-length";
-
-struct Api {
-    h: ServerHandle,
-    clock: std::sync::Arc<moth::ManualClock>,
-    _dir: tempfile::TempDir,
+/// What these tests do as ann, on top of the shared harness.
+trait Ann {
+    /// ann's login with `password`.
+    fn login(&self, password: &str) -> Reply;
+    /// Whether `token` validates.
+    fn valid(&self, token: &str) -> bool;
 }
 
-fn start() -> Api {
-    let dir = tempfile::tempdir().unwrap();
-    let (moth, clock) = open(dir.path());
-    let config = ServerConfig {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        admin_key: Some(BEARER["Bearer ".len()..].to_owned()),
-        ..ServerConfig::default()
-    };
-    Api {
-        h: server::spawn(moth, config).unwrap(),
-        clock,
-        _dir: dir,
-    }
-}
-
-impl Api {
-    fn send(&self, method: &str, path: &str, auth: Option<&str>, body: Value) -> Reply {
-        let mut headers = vec![("Content-Type", "application/json")];
-        if let Some(a) = auth {
-            headers.push(("Authorization", a));
-        }
-        let r = http(self.h.addr(), method, path, &headers, &body.to_string());
-        assert!(r.status < 500, "{method} {path} {body}: {r:?}");
-        r
-    }
-
-    fn admin(&self, method: &str, path: &str, body: Value) -> Reply {
-        self.send(method, path, Some(BEARER), body)
-    }
-
+impl Ann for Api {
     fn login(&self, password: &str) -> Reply {
         self.send(
             "GET",
@@ -87,7 +58,7 @@ fn ann(api: &Api) -> (String, String, String) {
 
 #[test]
 fn disabling_revokes_everything_and_is_told_only_after_the_password() {
-    let api = start();
+    let api = Api::start();
     let (token, key, once) = ann(&api);
     let r = api.admin("GET", "/account-state", json!({"id": 1}));
     assert_eq!(r.status, 200, "{r:?}");
@@ -161,7 +132,7 @@ fn disabling_revokes_everything_and_is_told_only_after_the_password() {
 
 #[test]
 fn a_disabled_from_time_takes_effect_when_it_comes_and_can_be_cancelled() {
-    let api = start();
+    let api = Api::start();
     let (token, _, _) = ann(&api);
     let now = api.clock.secs();
     let r = api.admin(
@@ -199,7 +170,7 @@ fn a_disabled_from_time_takes_effect_when_it_comes_and_can_be_cancelled() {
 
 #[test]
 fn bad_requests_are_refused_clearly() {
-    let api = start();
+    let api = Api::start();
     ann(&api);
     for (method, path, body, status) in [
         ("GET", "/account-state", json!({"id": 9}), 401),

@@ -13,72 +13,40 @@
 //! filters, order, paging, purging, unlocking, tenants, bad input and the
 //! admin key. No request is ever answered with a 5xx.
 
-use std::sync::{Arc, Barrier};
+use std::sync::Barrier;
 
-use moth::ManualClock;
-use moth::server::{self, ServerConfig, ServerHandle};
-use moth_tests::{Reply, http, on_threads, open};
+use moth_tests::api::{ADMIN_BEARER as BEARER, Api};
+use moth_tests::{Reply, on_threads};
 use serde_json::{Value, json};
 
-const KEY: &str = "an-admin-key-of-some-length";
-const BEARER: &str = "Bearer an-admin-key-of-some-length";
 const LOCKED: &str = r#"{"error":"Too many failed attempts"}"#;
 /// The clock `moth_tests::open` starts at.
 const T0: u64 = 1_700_000_000;
 
-struct Api {
-    h: ServerHandle,
-    clock: Arc<ManualClock>,
-    _dir: tempfile::TempDir,
+/// What these tests do, on top of the shared harness (whose servers keep
+/// the default lockout settings).
+trait Attempts {
+    fn admin_ok(&self, method: &str, path: &str) -> Value;
+    fn admin_body(&self, method: &str, path: &str, body: Value) -> Value;
+    fn add_user(&self, name: &str) -> u64;
+    fn login_with(&self, body: Value, headers: &[(&str, &str)]) -> Reply;
+    fn login(&self, username: &str, password: &str) -> Reply;
+    fn login_via(&self, username: &str, password: &str, forwarded: &str) -> Reply;
+    fn entries(&self, path: &str) -> Vec<Value>;
+    fn locks(&self) -> Vec<Value>;
 }
 
-/// A server on a fresh database (default lockout settings), believing
-/// `X-Forwarded-For` from the networks `trusted`.
-fn start_trusting(trusted: &[&str]) -> Api {
-    let dir = tempfile::tempdir().unwrap();
-    let (moth, clock) = open(dir.path());
-    let config = ServerConfig {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        admin_key: Some(KEY.to_owned()),
-        trusted_proxies: trusted.iter().map(|n| n.parse().unwrap()).collect(),
-        ..ServerConfig::default()
-    };
-    Api {
-        h: server::spawn(moth, config).unwrap(),
-        clock,
-        _dir: dir,
-    }
-}
-
-fn start() -> Api {
-    start_trusting(&[])
-}
-
-impl Api {
-    /// Any request; never a 5xx.
-    fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
-        let mut all = vec![("Content-Type", "application/json")];
-        all.extend_from_slice(headers);
-        let r = http(self.h.addr(), method, path, &all, body);
-        assert!(r.status < 500, "{method} {path} {headers:?} {body}: {r:?}");
-        r
-    }
-
-    /// An admin request with its parameters in the query string of `path`.
-    fn admin(&self, method: &str, path: &str) -> Reply {
-        self.send(method, path, &[("Authorization", BEARER)], "")
-    }
-
+impl Attempts for Api {
     /// An admin request that must succeed; its JSON body.
     fn admin_ok(&self, method: &str, path: &str) -> Value {
-        let r = self.admin(method, path);
+        let r = self.admin_query(method, path);
         assert_eq!(r.status, 200, "{method} {path}: {r:?}");
         r.json()
     }
 
     /// An admin request with a JSON body that must succeed.
     fn admin_body(&self, method: &str, path: &str, body: Value) -> Value {
-        let r = self.send(
+        let r = self.request(
             method,
             path,
             &[("Authorization", BEARER)],
@@ -100,7 +68,7 @@ impl Api {
 
     /// `GET /login` with `body` (a JSON object) and extra headers.
     fn login_with(&self, body: Value, headers: &[(&str, &str)]) -> Reply {
-        self.send("GET", "/login", headers, &body.to_string())
+        self.request("GET", "/login", headers, &body.to_string())
     }
 
     fn login(&self, username: &str, password: &str) -> Reply {
@@ -198,7 +166,7 @@ fn times(entries: &[Value]) -> Vec<u64> {
 
 #[test]
 fn five_failures_lock_an_account_and_an_unknown_name_alike_until_the_lock_ends() {
-    let api = start();
+    let api = Api::start();
     api.add_user("ann");
     for _ in 0..5 {
         assert_wrong(&api.login("ann", "wrong"));
@@ -207,7 +175,7 @@ fn five_failures_lock_an_account_and_an_unknown_name_alike_until_the_lock_ends()
     let right = api.login("ann", "pw");
     assert_eq!(assert_locked(&right), 900);
     assert_eq!(assert_locked(&api.login("ann", "wrong")), 900);
-    let r = api.send(
+    let r = api.request(
         "GET",
         "/passvalid",
         &[],
@@ -215,7 +183,7 @@ fn five_failures_lock_an_account_and_an_unknown_name_alike_until_the_lock_ends()
     );
     assert_eq!(assert_locked(&r), 900);
     // The parameters in the query string are judged the same.
-    let r = api.send("GET", "/login?username=ann&password=pw", &[], "");
+    let r = api.request("GET", "/login?username=ann&password=pw", &[], "");
     assert_eq!(assert_locked(&r), 900);
 
     // A name that does not exist fails differently, but is locked with
@@ -256,10 +224,10 @@ fn five_failures_lock_an_account_and_an_unknown_name_alike_until_the_lock_ends()
 /// a guess all the same: counted with the logins, and refused once locked.
 #[test]
 fn password_checks_count_towards_the_lock_like_logins() {
-    let api = start();
+    let api = Api::start();
     api.add_user("ann");
     let check = |pw: &str| {
-        api.send(
+        api.request(
             "GET",
             "/passvalid",
             &[],
@@ -297,7 +265,7 @@ fn password_checks_count_towards_the_lock_like_logins() {
 /// subscriber's prefix gets no fresh budget.
 #[test]
 fn an_ipv6_client_behind_a_trusted_proxy_is_counted_by_its_slash_64() {
-    let api = start_trusting(&["127.0.0.0/8"]);
+    let api = Api::start_trusting(&["127.0.0.0/8"]);
     api.add_user("ann");
     api.admin_body("PATCH", "/settings", json!({"source_lockout_threshold": 3}));
     for (i, ip) in ["2001:db8::1", "2001:db8::2", "2001:db8:0:0:ffff::3"]
@@ -327,7 +295,7 @@ fn an_ipv6_client_behind_a_trusted_proxy_is_counted_by_its_slash_64() {
 /// logging into it in between.
 #[test]
 fn a_success_on_another_account_clears_neither_the_victims_count_nor_the_sources() {
-    let api = start();
+    let api = Api::start();
     api.add_user("victim");
     api.add_user("attacker");
     api.admin_body("PATCH", "/settings", json!({"source_lockout_threshold": 8}));
@@ -355,7 +323,7 @@ fn a_success_on_another_account_clears_neither_the_victims_count_nor_the_sources
 /// or escapes its count, and is counted (and locked) on its own.
 #[test]
 fn a_spelling_variant_of_a_name_neither_logs_in_nor_escapes_the_count() {
-    let api = start();
+    let api = Api::start();
     let ann = api.add_user("ann");
     for _ in 0..4 {
         assert_wrong(&api.login("ann", "wrong"));
@@ -395,7 +363,7 @@ fn a_spelling_variant_of_a_name_neither_logs_in_nor_escapes_the_count() {
 /// exactly the threshold's 401s, every other one the lock.
 #[test]
 fn concurrent_guesses_get_exactly_the_thresholds_answers() {
-    let api = start();
+    let api = Api::start();
     let ann = api.add_user("ann");
     let start_line = Barrier::new(20);
     let replies = on_threads(20, |_| {
@@ -425,7 +393,7 @@ fn concurrent_guesses_get_exactly_the_thresholds_answers() {
     assert_eq!(locks[0]["lockouts"], 1);
 
     // A source's count, across as many names as requests, is as exact.
-    let api = start();
+    let api = Api::start();
     api.add_user("ann");
     api.admin_body("PATCH", "/settings", json!({"source_lockout_threshold": 7}));
     let start_line = Barrier::new(20);
@@ -449,7 +417,7 @@ fn concurrent_guesses_get_exactly_the_thresholds_answers() {
 /// logged in before while an attacker holds the account locked.
 #[test]
 fn the_owner_logs_in_with_a_device_credential_while_the_account_is_locked() {
-    let api = start();
+    let api = Api::start();
     api.add_user("ann");
     api.add_user("bob");
     let r = api.login("ann", "pw");
@@ -497,7 +465,7 @@ fn the_owner_logs_in_with_a_device_credential_while_the_account_is_locked() {
     assert_eq!(v["device"], device.as_str(), "the same credential back");
     assert!(r.header("set-cookie").is_some());
     // ...in the query string...
-    let r = api.send(
+    let r = api.request(
         "GET",
         &format!("/login?username=ann&password=pw&device={device}"),
         &[],
@@ -512,7 +480,7 @@ fn the_owner_logs_in_with_a_device_credential_while_the_account_is_locked() {
     );
     assert_eq!(assert_in(&r)["device"], device.as_str());
     // A password check with the device is let in too.
-    let r = api.send(
+    let r = api.request(
         "GET",
         "/passvalid",
         &[("Cookie", &format!("moth_device={device}"))],
@@ -560,7 +528,7 @@ fn the_owner_logs_in_with_a_device_credential_while_the_account_is_locked() {
     assert_eq!(device_id.len(), 32, "{device_id}");
     assert!(locks.iter().any(|l| l["subject"] == json!({"account": 1})));
     assert!(
-        !api.admin("GET", "/locks").body.contains(&device),
+        !api.admin_query("GET", "/locks").body.contains(&device),
         "a listing never shows the credential"
     );
     let events = api.entries("/events");
@@ -584,7 +552,7 @@ fn the_owner_logs_in_with_a_device_credential_while_the_account_is_locked() {
 /// its address is the TCP peer, or what a trusted proxy forwards.
 #[test]
 fn a_source_failing_across_accounts_is_blocked_and_found_behind_a_trusted_proxy() {
-    let api = start_trusting(&["127.0.0.1/32"]);
+    let api = Api::start_trusting(&["127.0.0.1/32"]);
     api.add_user("ann");
     let s = api.admin_body("PATCH", "/settings", json!({"source_lockout_threshold": 3}));
     assert_eq!(s["source_lockout_threshold"], 3, "{s}");
@@ -649,7 +617,7 @@ fn a_source_failing_across_accounts_is_blocked_and_found_behind_a_trusted_proxy(
 /// rotating it escapes nothing.
 #[test]
 fn without_trusted_proxies_x_forwarded_for_is_ignored() {
-    let api = start();
+    let api = Api::start();
     api.add_user("ann");
     api.admin_body("PATCH", "/settings", json!({"source_lockout_threshold": 3}));
     for (i, name) in ["n0", "n1", "n2"].iter().enumerate() {
@@ -677,7 +645,7 @@ fn six_attempts(api: &Api) {
     api.clock.advance(10);
     assert_no_user(&api.login("nobody", "pw"));
     api.clock.advance(10);
-    let r = api.send(
+    let r = api.request(
         "GET",
         "/passvalid",
         &[],
@@ -690,7 +658,7 @@ fn six_attempts(api: &Api) {
 
 #[test]
 fn the_attempt_log_is_filtered_ordered_newest_first_and_paged() {
-    let api = start();
+    let api = Api::start();
     let ann = api.add_user("ann");
     let bob = api.add_user("bob");
     six_attempts(&api);
@@ -734,7 +702,7 @@ fn the_attempt_log_is_filtered_ordered_newest_first_and_paged() {
         );
         assert_eq!(e["id"].as_str().unwrap().len(), 32, "{e}");
     }
-    let body = api.admin("GET", "/attempts").body;
+    let body = api.admin_query("GET", "/attempts").body;
     assert!(
         !body.contains("wrong\"") && !body.contains("moth_"),
         "no secrets: {body}"
@@ -771,7 +739,7 @@ fn the_attempt_log_is_filtered_ordered_newest_first_and_paged() {
         [60, 20].map(|t| T0 + t).to_vec()
     );
     // The same filters in a JSON body.
-    let r = api.send(
+    let r = api.request(
         "GET",
         "/attempts",
         &[("Authorization", BEARER)],
@@ -810,7 +778,7 @@ fn the_attempt_log_is_filtered_ordered_newest_first_and_paged() {
 
 #[test]
 fn events_show_locks_unlocks_and_password_changes_and_locks_are_lifted() {
-    let api = start();
+    let api = Api::start();
     let ann = api.add_user("ann");
     let bob = api.add_user("bob");
     six_attempts(&api);
@@ -883,7 +851,7 @@ fn events_show_locks_unlocks_and_password_changes_and_locks_are_lifted() {
 
 #[test]
 fn purging_the_attempt_log_takes_optional_filters_and_reports_the_count() {
-    let api = start();
+    let api = Api::start();
     let ann = api.add_user("ann");
     api.add_user("bob");
     six_attempts(&api);
@@ -936,7 +904,7 @@ fn purging_the_attempt_log_takes_optional_filters_and_reports_the_count() {
 
 #[test]
 fn the_log_and_the_locks_are_per_tenant() {
-    let api = start();
+    let api = Api::start();
     api.add_user("ann");
     let r = api.admin_body(
         "PUT",
@@ -952,7 +920,7 @@ fn the_log_and_the_locks_are_per_tenant() {
         json!({"username": "ann", "password": "pw", "permissions": ""}),
     );
     let acme_login = |pw: &str| {
-        api.send(
+        api.request(
             "GET",
             "/t/acme/login",
             &[],
@@ -969,7 +937,7 @@ fn the_log_and_the_locks_are_per_tenant() {
     assert!(api.locks().is_empty());
     assert!(api.entries("/events").is_empty());
     assert_eq!(api.entries("/t/acme/attempts").len(), 5);
-    let by_header = api.send(
+    let by_header = api.request(
         "GET",
         "/attempts",
         &[("Authorization", BEARER), ("X-Moth-Tenant", "acme")],
@@ -997,7 +965,7 @@ fn the_log_and_the_locks_are_per_tenant() {
 
 #[test]
 fn bad_input_is_a_400_naming_what_is_wrong() {
-    let api = start();
+    let api = Api::start();
     api.add_user("ann");
     api.add_user("bob");
     six_attempts(&api);
@@ -1035,7 +1003,7 @@ fn bad_input_is_a_400_naming_what_is_wrong() {
         ),
     ];
     for (method, path, needle) in cases {
-        let r = api.admin(method, path);
+        let r = api.admin_query(method, path);
         assert_eq!(r.status, 400, "{method} {path}: {r:?}");
         let error = r.json()["error"].as_str().unwrap_or_default().to_owned();
         assert!(
@@ -1049,7 +1017,7 @@ fn bad_input_is_a_400_naming_what_is_wrong() {
         "/attempts?limit=1000",
         "/locks?limit=1000",
     ] {
-        assert_eq!(api.admin("GET", path).status, 200, "{path}");
+        assert_eq!(api.admin_query("GET", path).status, 200, "{path}");
     }
     // Nothing was purged or unlocked by the refused requests.
     assert_eq!(api.entries("/attempts").len(), 6);
@@ -1057,7 +1025,7 @@ fn bad_input_is_a_400_naming_what_is_wrong() {
 
 #[test]
 fn the_log_and_lock_routes_need_the_admin_key() {
-    let api = start();
+    let api = Api::start();
     api.add_user("ann");
     for _ in 0..5 {
         assert_wrong(&api.login("ann", "wrong"));
@@ -1079,7 +1047,7 @@ fn the_log_and_lock_routes_need_the_admin_key() {
         ] {
             let headers: Vec<(&str, &str)> =
                 auth.map(|a| ("Authorization", a)).into_iter().collect();
-            let r = api.send(method, path, &headers, "");
+            let r = api.request(method, path, &headers, "");
             assert_eq!(r.status, 401, "{method} {path} {auth:?}: {r:?}");
             assert_eq!(r.json(), json!({"error": "Admin key required"}));
         }
@@ -1094,7 +1062,7 @@ fn the_log_and_lock_routes_need_the_admin_key() {
 /// names, extreme times and limits, subjects that were never locked.
 #[test]
 fn odd_requests_are_answered_without_a_server_error() {
-    let api = start();
+    let api = Api::start();
     api.add_user("ann");
     api.add_user("bob");
     six_attempts(&api);
@@ -1116,7 +1084,7 @@ fn odd_requests_are_answered_without_a_server_error() {
         format!("/locks?after={}", "0".repeat(64)),
         "/attempts?limit=4294967296".to_owned(),
     ] {
-        let r = api.admin("GET", &path);
+        let r = api.admin_query("GET", &path);
         assert!(matches!(r.status, 200 | 400), "{path}: {r:?}");
         if r.status == 400 {
             assert!(r.json()["error"].is_string(), "{path}: {r:?}");
@@ -1134,7 +1102,7 @@ fn odd_requests_are_answered_without_a_server_error() {
         "/locks?source=::".to_owned(),
         "/locks?source=2001:db8::/64".to_owned(),
     ] {
-        let r = api.admin("DELETE", &path);
+        let r = api.admin_query("DELETE", &path);
         assert!(matches!(r.status, 200 | 400), "{path}: {r:?}");
     }
     assert_eq!(api.entries("/attempts").len(), 6, "nothing of ann's purged");

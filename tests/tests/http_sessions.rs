@@ -4,53 +4,18 @@
 //! out every other device (`/sessions/others`). Tokens never appear in a
 //! listing, never travel in a URL, and no request is answered with a 5xx.
 
-use moth::server::{self, ServerConfig, ServerHandle};
-use moth_tests::{Reply, http, open};
+use moth_tests::api::Api;
 use serde_json::{Value, json};
 
-const BEARER: &str = "Bearer an-admin-key-of-some-length";
-
-struct Api {
-    h: ServerHandle,
-    clock: std::sync::Arc<moth::ManualClock>,
-    _dir: tempfile::TempDir,
+/// What these tests do as a user, on top of the shared harness.
+trait Holder {
+    /// A login with password `pw`; its token.
+    fn login(&self, username: &str) -> String;
+    /// Whether `token` validates.
+    fn valid(&self, token: &str) -> bool;
 }
 
-fn start() -> Api {
-    let dir = tempfile::tempdir().unwrap();
-    let (moth, clock) = open(dir.path());
-    let config = ServerConfig {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        admin_key: Some(BEARER["Bearer ".len()..].to_owned()),
-        ..ServerConfig::default()
-    };
-    Api {
-        h: server::spawn(moth, config).unwrap(),
-        clock,
-        _dir: dir,
-    }
-}
-
-impl Api {
-    fn send(&self, method: &str, path: &str, auth: Option<&str>, body: Value) -> Reply {
-        let mut headers = vec![("Content-Type", "application/json")];
-        if let Some(a) = auth {
-            headers.push(("Authorization", a));
-        }
-        let r = http(self.h.addr(), method, path, &headers, &body.to_string());
-        assert!(r.status < 500, "{method} {path} {body}: {r:?}");
-        r
-    }
-
-    fn admin(&self, method: &str, path: &str, body: Value) -> Reply {
-        self.send(method, path, Some(BEARER), body)
-    }
-
-    /// As the holder of `token`, sent as `Authorization: Bearer`.
-    fn holder(&self, method: &str, path: &str, token: &str, body: Value) -> Reply {
-        self.send(method, path, Some(&format!("Bearer {token}")), body)
-    }
-
+impl Holder for Api {
     /// A login a second after the previous one, so that listings (oldest
     /// first) show sessions in login order.
     fn login(&self, username: &str) -> String {
@@ -94,7 +59,7 @@ fn ids(list: &Value) -> Vec<String> {
 
 #[test]
 fn the_admin_lists_and_ends_any_users_sessions_and_listings_hold_no_token() {
-    let api = start();
+    let api = Api::start();
     let (anns, bobs) = two_users(&api);
     let r = api.admin("GET", "/sessions", json!({"id": 1}));
     assert_eq!(r.status, 200, "{r:?}");
@@ -185,7 +150,7 @@ fn the_admin_lists_and_ends_any_users_sessions_and_listings_hold_no_token() {
 
 #[test]
 fn a_token_holder_sees_and_ends_their_own_sessions_only() {
-    let api = start();
+    let api = Api::start();
     let (anns, bobs) = two_users(&api);
     let r = api.holder("GET", "/sessions/own", &anns[0], json!({}));
     assert_eq!(r.status, 200, "{r:?}");
@@ -218,7 +183,7 @@ fn a_token_holder_sees_and_ends_their_own_sessions_only() {
 
 #[test]
 fn logging_out_other_devices_keeps_the_callers_session_and_other_users() {
-    let api = start();
+    let api = Api::start();
     let (anns, bobs) = two_users(&api);
     let r = api.holder("DELETE", "/sessions/others", &anns[1], json!({}));
     assert_eq!(

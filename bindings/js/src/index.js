@@ -79,7 +79,7 @@ const generated = new URL('../generated/', import.meta.url);
 
 // The component's exports, one object per WIT interface (jco names each
 // exported interface by its short name).
-const INTERFACES = ['users', 'sessions', 'settings', 'emailTokens', 'apiKeys', 'oneTimeTokens', 'attempts', 'accounts'];
+const INTERFACES = ['users', 'sessions', 'settings', 'emailTokens', 'apiKeys', 'oneTimeTokens', 'attempts', 'accounts', 'roles'];
 
 // The cases of the WIT enum event-kind (wit/attempts.wit): a log entry's
 // `kind`, and what a filter or a purge may ask for.
@@ -102,6 +102,11 @@ const EVENT_KINDS = [
 
 // The cases of the WIT variant lock-subject, each `{ case: payload }` here.
 const LOCK_SUBJECTS = ['account', 'username', 'source', 'device'];
+
+// The cases of the WIT variants role-holder and role-item
+// (wit/roles.wit), each `{ case: payload }` here.
+const ROLE_HOLDERS = ['user', 'group', 'bundle'];
+const ROLE_ITEMS = ['group', 'bundle', 'permission'];
 
 // The fields of the WIT record settings, in camelCase; every one is
 // required (start from getSettings() to change one).
@@ -143,8 +148,11 @@ function fieldsOf(options, names, what) {
 // (BigInts) become Numbers, `option` none (undefined) becomes null, a
 // key-owner ({ tag, val } in jco) is `{ user: id }` or `{ service: name }`,
 // a lock-subject `{ account: id }`, `{ username }`, `{ source }` or
-// `{ device }`, an event-kind its WIT name ('account-locked'), and an
-// account-state `{ enabled, disabledFrom, emailVerified, superuser }`.
+// `{ device }`, an event-kind its WIT name ('account-locked'), an
+// account-state `{ enabled, disabledFrom, emailVerified, superuser }`, a
+// role-holder `{ user: id }`, `{ group: name }` or `{ bundle: name }`, a
+// role-item `{ group: name }`, `{ bundle: name }` or `{ permission: name }`,
+// and a list of names an Array of strings.
 const toWit = {
   // jco turns anything into a u32 (undefined into 0), so a settings object
   // written before a field existed would switch that field off silently.
@@ -236,6 +244,30 @@ const toWit = {
     const [tag] = keys;
     return { tag, val: tag === 'account' ? toWit.u64(subject.account, 'subject.account') : subject[tag] };
   },
+  roleHolder(holder) {
+    const keys = holder !== null && typeof holder === 'object' ? Object.keys(holder) : [];
+    if (keys.length !== 1 || !ROLE_HOLDERS.includes(keys[0])) {
+      throw new MothError('invalid-input', 'a role holder is { user: id }, { group: name } or { bundle: name }');
+    }
+    const [tag] = keys;
+    return { tag, val: tag === 'user' ? toWit.u64(holder.user, 'holder.user') : holder[tag] };
+  },
+  roleItem(item) {
+    const keys = item !== null && typeof item === 'object' ? Object.keys(item) : [];
+    if (keys.length !== 1 || !ROLE_ITEMS.includes(keys[0])) {
+      throw new MothError('invalid-input', 'a role item is { group: name }, { bundle: name } or { permission: name }');
+    }
+    const [tag] = keys;
+    return { tag, val: item[tag] };
+  },
+  // jco lowers anything with a length as a list: a lone string would be
+  // checked letter by letter.
+  names(list, what) {
+    if (!Array.isArray(list) || !list.every((n) => typeof n === 'string')) {
+      throw new MothError('invalid-input', `${what} must be an array of names`);
+    }
+    return list;
+  },
 };
 
 const fromWit = {
@@ -318,6 +350,14 @@ const fromWit = {
     emailVerified: s.emailVerified,
     superuser: s.superuser,
   }),
+  permission: (p) => ({ name: p.name, description: p.description }),
+  permissions: (list) => list.map(fromWit.permission),
+  bundles: (list) => list.map((b) => ({ name: b.name, permissions: b.permissions })),
+  groups: (list) => list.map((g) => ({ name: g.name, permissions: g.permissions, bundles: g.bundles })),
+  userRoles: (r) => ({ permissions: r.permissions, bundles: r.bundles, groups: r.groups }),
+  // jco gives a list<u64> as a BigUint64Array.
+  userIds: (ids) => Array.from(ids, Number),
+  validationWithPermissions: (v) => ({ validation: fromWit.validation(v.validation), permissions: v.permissions }),
   none: () => undefined,
   same: (v) => v,
 };
@@ -700,5 +740,98 @@ export class Moth {
    */
   setAccountState(id, state) {
     this.#call('accounts', 'setAccountState', fromWit.none, toWit.u64(id, 'id'), toWit.accountState(state));
+  }
+
+  // moth:auth/roles. Names of permissions, bundles and groups are 1..=128
+  // bytes of [a-z0-9_.:-] (else MothError 'invalid-input'). A role holder
+  // is `{ user: id }`, `{ group: name }` or `{ bundle: name }`; a role item
+  // `{ group: name }`, `{ bundle: name }` or `{ permission: name }`. A
+  // user's effective permissions are the union of what they hold directly,
+  // through their bundles, their groups and their groups' bundles (every
+  // defined permission for a superuser, see setAccountState). Nothing is
+  // cached: a change is seen by the very next check. Independent of the
+  // free-form `permissions` string of createUser/setPermissions.
+  /** Define a permission (description at most 1024 bytes): `{ name, description }`. MothError 'name-taken' when one has that name. */
+  createPermission(name, description = '') {
+    return this.#call('roles', 'createPermission', fromWit.permission, name, description);
+  }
+  /** Every permission, in name order: `[{ name, description }]`. */
+  listPermissions() {
+    return this.#call('roles', 'listPermissions', fromWit.permissions);
+  }
+  /** Delete a permission and take it from every bundle, group and user, in one commit; false when there was none. */
+  deletePermission(name) {
+    return this.#call('roles', 'deletePermission', fromWit.same, name);
+  }
+  /** Create an empty bundle. MothError 'name-taken' when one has that name. */
+  createBundle(name) {
+    this.#call('roles', 'createBundle', fromWit.none, name);
+  }
+  /** Every bundle with its permissions (sorted), in name order: `[{ name, permissions }]`. */
+  listBundles() {
+    return this.#call('roles', 'listBundles', fromWit.bundles);
+  }
+  /** Delete a bundle and take it from every group and user, in one commit; false when there was none. */
+  deleteBundle(name) {
+    return this.#call('roles', 'deleteBundle', fromWit.same, name);
+  }
+  /** Create a group with no members, permissions or bundles. MothError 'name-taken' when one has that name. */
+  createGroup(name) {
+    this.#call('roles', 'createGroup', fromWit.none, name);
+  }
+  /** Every group with what it carries (sorted), in name order: `[{ name, permissions, bundles }]`; its members from groupMembers. */
+  listGroups() {
+    return this.#call('roles', 'listGroups', fromWit.groups);
+  }
+  /** Delete a group, removing its members and grants, in one commit; false when there was none. */
+  deleteGroup(name) {
+    return this.#call('roles', 'deleteGroup', fromWit.same, name);
+  }
+  /** The ids of a group's members, ascending (MothError 'invalid-input' for no such group). */
+  groupMembers(group) {
+    return this.#call('roles', 'groupMembers', fromWit.userIds, group);
+  }
+  /**
+   * Make `holder` hold `item`: a user joins a group or is given a bundle
+   * or permission (`{ user: id }` with `{ group }`, `{ bundle }` or
+   * `{ permission }`), a group is given a bundle or permission, a bundle
+   * gets a permission. False when it already held it. Another pairing, or
+   * no such permission, bundle or group, is MothError 'invalid-input'; no
+   * such user 'no-user'.
+   */
+  grantRole(holder, item) {
+    return this.#call('roles', 'grantRole', fromWit.same, toWit.roleHolder(holder), toWit.roleItem(item));
+  }
+  /** Stop `holder` holding `item` directly (what it holds through others stays); false when it did not. */
+  revokeRole(holder, item) {
+    return this.#call('roles', 'revokeRole', fromWit.same, toWit.roleHolder(holder), toWit.roleItem(item));
+  }
+  /** What user `id` holds directly (sorted), not through groups or bundles: `{ permissions, bundles, groups }`. */
+  getUserRoles(id) {
+    return this.#call('roles', 'getUserRoles', fromWit.userRoles, toWit.u64(id, 'id'));
+  }
+  /** User `id`'s effective permissions, sorted. */
+  effectivePermissions(id) {
+    return this.#call('roles', 'effectivePermissions', fromWit.same, toWit.u64(id, 'id'));
+  }
+  /** Whether user `id` holds every one of `permissions` (true for none); a permission nobody defined is held by nobody. */
+  hasAll(id, permissions) {
+    return this.#call('roles', 'hasAll', fromWit.same, toWit.u64(id, 'id'), toWit.names(permissions, 'permissions'));
+  }
+  /** Whether user `id` holds at least one of `permissions` (false for none). */
+  hasAny(id, permissions) {
+    return this.#call('roles', 'hasAny', fromWit.same, toWit.u64(id, 'id'), toWit.names(permissions, 'permissions'));
+  }
+  /** validate the token, then hasAll for its user, in one call (failing as validate does). */
+  tokenHasAll(token, permissions) {
+    return this.#call('roles', 'tokenHasAll', fromWit.same, token, toWit.names(permissions, 'permissions'));
+  }
+  /** validate the token, then hasAny for its user, in one call (failing as validate does). */
+  tokenHasAny(token, permissions) {
+    return this.#call('roles', 'tokenHasAny', fromWit.same, token, toWit.names(permissions, 'permissions'));
+  }
+  /** validate the token and return its user's effective permissions with it: `{ validation: { user, expires }, permissions }`. */
+  validateWithPermissions(token) {
+    return this.#call('roles', 'validateWithPermissions', fromWit.validationWithPermissions, token);
   }
 }

@@ -699,3 +699,214 @@ test('disabling and enabling are logged as account-disabled and account-enabled 
   assert.equal(moth.purgeAttemptsAll({ kind: 'account-enabled' }), 1);
   assert.deepEqual(moth.listEvents({ kind: 'account-enabled' }).entries, []);
 });
+
+// A moth under a manual clock holding ann (password 'right') and the
+// permissions posts.read, posts.write and audit:view, the bundle editor
+// (posts.read, posts.write) and the group staff (carrying editor).
+async function withRoles() {
+  const clock = new ManualClock(1_000_000);
+  const moth = await Moth.open({ clock, settings: cheap });
+  const ann = moth.createUser('ann', 'right', 'free-form, not a role');
+  moth.createPermission('posts.read', 'Read posts');
+  moth.createPermission('posts.write', 'Write posts');
+  moth.createPermission('audit:view');
+  moth.createBundle('editor');
+  moth.grantRole({ bundle: 'editor' }, { permission: 'posts.read' });
+  moth.grantRole({ bundle: 'editor' }, { permission: 'posts.write' });
+  moth.createGroup('staff');
+  moth.grantRole({ group: 'staff' }, { bundle: 'editor' });
+  return { clock, moth, ann };
+}
+
+test('roles: permissions, bundles and groups are created and listed in name order; names are checked', async () => {
+  const { moth } = await withRoles();
+  assert.deepEqual(moth.listPermissions(), [
+    { name: 'audit:view', description: '' },
+    { name: 'posts.read', description: 'Read posts' },
+    { name: 'posts.write', description: 'Write posts' },
+  ]);
+  assert.deepEqual(moth.createPermission('users.manage', 'Manage users'), { name: 'users.manage', description: 'Manage users' });
+  assert.equal(moth.createBundle('viewer'), undefined);
+  assert.equal(moth.createGroup('auditors'), undefined);
+  assert.deepEqual(moth.listBundles(), [
+    { name: 'editor', permissions: ['posts.read', 'posts.write'] },
+    { name: 'viewer', permissions: [] },
+  ]);
+  assert.deepEqual(moth.listGroups(), [
+    { name: 'auditors', permissions: [], bundles: [] },
+    { name: 'staff', permissions: [], bundles: ['editor'] },
+  ]);
+  assert.deepEqual(moth.groupMembers('staff'), []);
+  assert.throws(() => moth.createPermission('posts.read', 'again'), code('name-taken'));
+  assert.throws(() => moth.createBundle('editor'), code('name-taken'));
+  assert.throws(() => moth.createGroup('staff'), code('name-taken'));
+  for (const bad of ['', 'Posts', 'a b', 'x/y', 'é', 'p'.repeat(129)]) {
+    assert.throws(() => moth.createPermission(bad, ''), code('invalid-input'), bad);
+    assert.throws(() => moth.createBundle(bad), code('invalid-input'), bad);
+    assert.throws(() => moth.createGroup(bad), code('invalid-input'), bad);
+  }
+  assert.equal(moth.createPermission('p'.repeat(128), '').name.length, 128);
+  assert.throws(() => moth.createPermission('long', 'd'.repeat(1025)), code('invalid-input'));
+  assert.throws(() => moth.groupMembers('ghosts'), code('invalid-input'));
+});
+
+test('roles: each pairing is granted once, effective permissions are the union at the very next check, revoking keeps what is held through others', async () => {
+  const { moth, ann } = await withRoles();
+  assert.deepEqual(moth.getUserRoles(ann.id), { permissions: [], bundles: [], groups: [] });
+  assert.deepEqual(moth.effectivePermissions(ann.id), []);
+  assert.equal(moth.hasAny(ann.id, ['posts.read']), false);
+  // user -> group, seen by the very next check.
+  assert.equal(moth.grantRole({ user: ann.id }, { group: 'staff' }), true);
+  assert.equal(moth.grantRole({ user: ann.id }, { group: 'staff' }), false);
+  assert.equal(moth.hasAll(ann.id, ['posts.read', 'posts.write']), true);
+  // The other five pairings.
+  moth.createBundle('auditing');
+  moth.createGroup('auditors');
+  moth.createPermission('users.manage');
+  assert.equal(moth.grantRole({ bundle: 'auditing' }, { permission: 'audit:view' }), true);
+  assert.equal(moth.grantRole({ group: 'auditors' }, { bundle: 'auditing' }), true);
+  assert.equal(moth.grantRole({ group: 'staff' }, { permission: 'users.manage' }), true);
+  assert.equal(moth.grantRole({ user: ann.id }, { bundle: 'editor' }), true);
+  assert.equal(moth.grantRole({ user: ann.id }, { permission: 'posts.read' }), true);
+  assert.equal(moth.hasAny(ann.id, ['audit:view']), false);
+  assert.equal(moth.grantRole({ user: ann.id }, { group: 'auditors' }), true);
+  assert.equal(moth.hasAny(ann.id, ['audit:view']), true);
+  assert.deepEqual(moth.getUserRoles(ann.id), { permissions: ['posts.read'], bundles: ['editor'], groups: ['auditors', 'staff'] });
+  assert.deepEqual(moth.effectivePermissions(ann.id), ['audit:view', 'posts.read', 'posts.write', 'users.manage']);
+  assert.deepEqual(moth.groupMembers('staff'), [ann.id]);
+  assert.deepEqual(moth.listGroups(), [
+    { name: 'auditors', permissions: [], bundles: ['auditing'] },
+    { name: 'staff', permissions: ['users.manage'], bundles: ['editor'] },
+  ]);
+  // Empty lists, and a permission nobody defined.
+  assert.equal(moth.hasAll(ann.id, []), true);
+  assert.equal(moth.hasAny(ann.id, []), false);
+  assert.equal(moth.hasAll(ann.id, ['posts.read', 'no.such']), false);
+  assert.equal(moth.hasAny(ann.id, ['no.such', 'posts.read']), true);
+  // Refused pairings and unknown ends.
+  for (const [holder, item] of [
+    [{ group: 'staff' }, { group: 'auditors' }],
+    [{ bundle: 'editor' }, { bundle: 'auditing' }],
+    [{ bundle: 'editor' }, { group: 'staff' }],
+    [{ user: ann.id }, { permission: 'no.such' }],
+    [{ group: 'ghosts' }, { permission: 'posts.read' }],
+  ]) {
+    assert.throws(() => moth.grantRole(holder, item), code('invalid-input'), JSON.stringify([holder, item]));
+  }
+  assert.throws(() => moth.grantRole({ user: 99 }, { group: 'staff' }), code('no-user'));
+  for (const call of [() => moth.getUserRoles(99), () => moth.effectivePermissions(99), () => moth.hasAll(99, []), () => moth.hasAny(99, [])]) {
+    assert.throws(call, code('no-user'));
+  }
+  // Revoking takes only the direct grant.
+  assert.equal(moth.revokeRole({ user: ann.id }, { permission: 'posts.read' }), true);
+  assert.equal(moth.revokeRole({ user: ann.id }, { permission: 'posts.read' }), false);
+  assert.equal(moth.hasAll(ann.id, ['posts.read']), true); // through editor, twice over
+  assert.equal(moth.revokeRole({ group: 'staff' }, { permission: 'users.manage' }), true);
+  assert.equal(moth.hasAny(ann.id, ['users.manage']), false);
+  assert.throws(() => moth.revokeRole({ group: 'staff' }, { group: 'auditors' }), code('invalid-input'));
+  // The free-form permissions string is no role.
+  assert.equal(moth.getUser(ann.id).permissions, 'free-form, not a role');
+});
+
+test('roles: checks by token, and validateWithPermissions', async () => {
+  const { moth, ann } = await withRoles();
+  moth.grantRole({ user: ann.id }, { group: 'staff' });
+  const { token, expires } = moth.login('ann', 'right');
+  assert.equal(moth.tokenHasAll(token, ['posts.read', 'posts.write']), true);
+  assert.equal(moth.tokenHasAll(token, ['posts.read', 'audit:view']), false);
+  assert.equal(moth.tokenHasAll(token, []), true);
+  assert.equal(moth.tokenHasAny(token, ['audit:view', 'posts.write']), true);
+  assert.equal(moth.tokenHasAny(token, []), false);
+  assert.deepEqual(moth.validateWithPermissions(token), {
+    validation: { user: ann, expires },
+    permissions: ['posts.read', 'posts.write'],
+  });
+  moth.revokeRole({ user: ann.id }, { group: 'staff' });
+  assert.equal(moth.tokenHasAny(token, ['posts.read']), false);
+  assert.deepEqual(moth.validateWithPermissions(token).permissions, []);
+  for (const call of [
+    () => moth.tokenHasAll('moth_nope', []),
+    () => moth.tokenHasAny('moth_nope', ['posts.read']),
+    () => moth.validateWithPermissions('moth_nope'),
+  ]) {
+    assert.throws(call, code('invalid-token'));
+  }
+  moth.logout(token);
+  assert.throws(() => moth.tokenHasAll(token, []), code('invalid-token'));
+});
+
+test('roles: a superuser holds every defined permission and no undefined one', async () => {
+  const { moth, ann } = await withRoles();
+  moth.setAccountState(ann.id, { ...enabledState, superuser: true });
+  assert.deepEqual(moth.getUserRoles(ann.id), { permissions: [], bundles: [], groups: [] });
+  assert.deepEqual(moth.effectivePermissions(ann.id), ['audit:view', 'posts.read', 'posts.write']);
+  assert.equal(moth.hasAll(ann.id, ['audit:view', 'posts.read', 'posts.write']), true);
+  assert.equal(moth.hasAll(ann.id, ['posts.read', 'no.such']), false);
+  assert.equal(moth.hasAny(ann.id, ['no.such']), false);
+  assert.equal(moth.hasAny(ann.id, []), false);
+  moth.createPermission('users.manage');
+  assert.equal(moth.tokenHasAll(moth.login('ann', 'right').token, ['users.manage']), true);
+});
+
+test('roles: deleting a permission, bundle, group or user takes it from everywhere at once', async () => {
+  const { moth, ann } = await withRoles();
+  const bob = moth.createUser('bob', 'pw');
+  moth.grantRole({ user: ann.id }, { group: 'staff' });
+  moth.grantRole({ user: bob.id }, { group: 'staff' });
+  moth.grantRole({ group: 'staff' }, { permission: 'posts.write' });
+  moth.grantRole({ user: ann.id }, { permission: 'posts.write' });
+  assert.deepEqual(moth.groupMembers('staff'), [ann.id, bob.id]);
+  assert.equal(moth.deletePermission('posts.write'), true);
+  assert.equal(moth.deletePermission('posts.write'), false);
+  assert.deepEqual(moth.listBundles(), [{ name: 'editor', permissions: ['posts.read'] }]);
+  assert.deepEqual(moth.listGroups(), [{ name: 'staff', permissions: [], bundles: ['editor'] }]);
+  assert.deepEqual(moth.getUserRoles(ann.id), { permissions: [], bundles: [], groups: ['staff'] });
+  assert.equal(moth.hasAny(ann.id, ['posts.write']), false);
+  assert.throws(() => moth.grantRole({ bundle: 'editor' }, { permission: 'posts.write' }), code('invalid-input'));
+  moth.deleteUser(bob.id);
+  assert.deepEqual(moth.groupMembers('staff'), [ann.id]);
+  assert.equal(moth.deleteBundle('editor'), true);
+  assert.equal(moth.deleteBundle('editor'), false);
+  assert.deepEqual(moth.listGroups(), [{ name: 'staff', permissions: [], bundles: [] }]);
+  assert.deepEqual(moth.effectivePermissions(ann.id), []);
+  assert.equal(moth.deleteGroup('staff'), true);
+  assert.equal(moth.deleteGroup('staff'), false);
+  assert.deepEqual(moth.getUserRoles(ann.id), { permissions: [], bundles: [], groups: [] });
+  assert.throws(() => moth.groupMembers('staff'), code('invalid-input'));
+  for (const call of [() => moth.deletePermission('Bad'), () => moth.deleteBundle(''), () => moth.deleteGroup('a b')]) {
+    assert.throws(call, code('invalid-input'));
+  }
+});
+
+test('roles: holders, items and permission lists are checked before the component runs', async () => {
+  const { moth, ann } = await withRoles();
+  for (const holder of [{ users: ann.id }, { user: ann.id, group: 'staff' }, { permission: 'posts.read' }, 'staff', null, {}, { user: -1 }, { user: 1.5 }]) {
+    assert.throws(() => moth.grantRole(holder, { group: 'staff' }), code('invalid-input'), JSON.stringify(holder));
+    assert.throws(() => moth.revokeRole(holder, { group: 'staff' }), code('invalid-input'), JSON.stringify(holder));
+  }
+  for (const item of [{ user: ann.id }, { groups: 'staff' }, { group: 'staff', bundle: 'editor' }, 'staff', null]) {
+    assert.throws(() => moth.grantRole({ user: ann.id }, item), code('invalid-input'), JSON.stringify(item));
+  }
+  // A lone string would be taken letter by letter by jco.
+  for (const permissions of ['posts.read', null, undefined, [1], new Set(['posts.read'])]) {
+    assert.throws(() => moth.hasAll(ann.id, permissions), code('invalid-input'), String(permissions));
+    assert.throws(() => moth.tokenHasAny('moth_nope', permissions), code('invalid-input'), String(permissions));
+  }
+  assert.deepEqual(moth.getUserRoles(ann.id), { permissions: [], bundles: [], groups: [] });
+  // A BigInt id is taken as any u64 is.
+  assert.equal(moth.grantRole({ user: BigInt(ann.id) }, { group: 'staff' }), true);
+  assert.deepEqual(moth.groupMembers('staff'), [ann.id]);
+});
+
+test('roles: a trap in a check is recovered from like any other', async () => {
+  const store = new MemoryStore();
+  const moth = await Moth.open({ store, settings: cheap });
+  const ann = moth.createUser('ann', 'pw');
+  moth.createPermission('p');
+  moth.grantRole({ user: ann.id }, { permission: 'p' });
+  misbehaveOnce(store, 'scan', () => {
+    throw new Error('the disk caught fire');
+  });
+  assert.throws(() => moth.effectivePermissions(ann.id), isTrap);
+  assert.deepEqual(moth.effectivePermissions(ann.id), ['p']);
+});

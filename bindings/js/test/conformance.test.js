@@ -65,6 +65,26 @@ function call(moth, op, a) {
     case 'unlock': return moth.unlock(a.subject);
     case 'get-account-state': return moth.getAccountState(a.id);
     case 'set-account-state': return moth.setAccountState(a.id, fromScenario(a.state));
+    case 'create-permission': return moth.createPermission(a.name, a.description);
+    case 'list-permissions': return moth.listPermissions();
+    case 'delete-permission': return moth.deletePermission(a.name);
+    case 'create-bundle': return moth.createBundle(a.name);
+    case 'list-bundles': return moth.listBundles();
+    case 'delete-bundle': return moth.deleteBundle(a.name);
+    case 'create-group': return moth.createGroup(a.name);
+    case 'list-groups': return moth.listGroups();
+    case 'delete-group': return moth.deleteGroup(a.name);
+    case 'group-members': return moth.groupMembers(a.group);
+    // A role-holder ({ user: id }, { group }, { bundle }) and a role-item ({ group }, { bundle }, { permission }) are the same in the scenario and in Node.
+    case 'grant-role': return moth.grantRole(a.holder, a.item);
+    case 'revoke-role': return moth.revokeRole(a.holder, a.item);
+    case 'get-user-roles': return moth.getUserRoles(a.id);
+    case 'effective-permissions': return moth.effectivePermissions(a.id);
+    case 'has-all': return moth.hasAll(a.id, a.permissions);
+    case 'has-any': return moth.hasAny(a.id, a.permissions);
+    case 'token-has-all': return moth.tokenHasAll(a.token, a.permissions);
+    case 'token-has-any': return moth.tokenHasAny(a.token, a.permissions);
+    case 'validate-with-permissions': return moth.validateWithPermissions(a.token);
     default: throw new Error(`unknown operation ${op}`);
   }
 }

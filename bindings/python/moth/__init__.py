@@ -32,7 +32,8 @@ __all__ = [
     "SqliteStore",
     "EmailTokenOptions", "EmailToken", "EmailTokenInfo", "KeyOwner", "ApiKey", "NewApiKey", "OneTimeToken",
     "LoginContext", "LoginGrant", "EventKind", "LogEntry", "LogFilter", "LogPage", "PurgeOutcome", "LockSubject",
-    "Lock", "LockPage", "AccountState",
+    "Lock", "LockPage", "AccountState", "Permission", "Bundle", "Group", "UserRoles", "RoleHolder", "RoleItem",
+    "ValidationWithPermissions",
     "MothError", "NoUserError", "InvalidPasswordError", "InvalidTokenError", "TokenExpiredError",
     "IpMismatchError", "NameTakenError", "LimitReachedError", "LockedOutError", "AccountDisabledError",
     "UserExistsError", "InvalidInputError", "StorageError", "ComponentTrapError", "StoreTrap", "ManualClock",
@@ -59,6 +60,10 @@ _EXPORTS = {
     "attempts": ("login-from", "check-password-from", "list-attempts", "list-events", "purge-attempts", "list-locks",
                  "unlock"),
     "accounts": ("get-account-state", "set-account-state"),
+    "roles": ("create-permission", "list-permissions", "delete-permission", "create-bundle", "list-bundles",
+              "delete-bundle", "create-group", "list-groups", "delete-group", "group-members", "grant-role",
+              "revoke-role", "get-user-roles", "effective-permissions", "has-all", "has-any", "token-has-all",
+              "token-has-any", "validate-with-permissions"),
 }
 
 
@@ -525,7 +530,8 @@ class AccountState:
     #: Whether the account's email address is verified: set by redeeming a
     #: ``verify-email`` one-time token, or here.
     email_verified: bool = False
-    #: Whether the account is a superuser (stored and returned only, for now).
+    #: Whether the account is a superuser: it holds every defined permission
+    #: of the roles model (see ``Moth.effective_permissions``).
     superuser: bool = False
 
     def __post_init__(self) -> None:
@@ -535,6 +541,115 @@ class AccountState:
         d = self.disabled_from
         if d is not None and (not isinstance(d, int) or isinstance(d, bool)):
             raise TypeError(f"AccountState.disabled_from is Unix seconds (int) or None, not {d!r}")
+
+
+@dataclass(frozen=True)
+class Permission:
+    """A named permission of the roles model, with its description."""
+
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A bundle: a named set of permissions (sorted)."""
+
+    name: str
+    permissions: list[str]
+
+
+@dataclass(frozen=True)
+class Group:
+    """A group and what it carries (sorted); its members come from
+    ``group_members``."""
+
+    name: str
+    permissions: list[str]
+    bundles: list[str]
+
+
+@dataclass(frozen=True)
+class UserRoles:
+    """What a user holds directly (sorted), not through groups or bundles."""
+
+    permissions: list[str]
+    bundles: list[str]
+    groups: list[str]
+
+
+@dataclass(frozen=True)
+class ValidationWithPermissions:
+    """A live token's validation, with its user's effective permissions (sorted)."""
+
+    validation: Validation
+    permissions: list[str]
+
+
+class _RoleCase:
+    """A case of one of the WIT variants role-holder and role-item:
+    ``kind`` is the case's name, ``value`` its payload (a user id for
+    ``user``, else a name)."""
+
+    _KINDS: tuple[str, ...] = ()
+    kind: str
+    value: Union[int, str]
+
+    def __post_init__(self) -> None:
+        what = type(self).__name__
+        if self.kind not in self._KINDS:
+            raise ValueError(f"a {what}'s kind is one of {', '.join(self._KINDS)}, not {self.kind!r}")
+        if self.kind == "user":
+            if not isinstance(self.value, int) or isinstance(self.value, bool):
+                raise TypeError(f"a user {what}'s value is a user id (int), not {self.value!r}")
+        elif not isinstance(self.value, str):
+            raise TypeError(f"a {self.kind} {what}'s value is a name (str), not {self.value!r}")
+
+
+@dataclass(frozen=True)
+class RoleHolder(_RoleCase):
+    """Who holds a grant: ``RoleHolder.user(id)`` (joins groups, holds
+    bundles and permissions), ``RoleHolder.group(name)`` (holds bundles and
+    permissions) or ``RoleHolder.bundle(name)`` (holds permissions)."""
+
+    _KINDS = ("user", "group", "bundle")
+    kind: str
+    value: Union[int, str]
+
+    @classmethod
+    def user(cls, id: int) -> "RoleHolder":
+        return cls("user", id)
+
+    @classmethod
+    def group(cls, name: str) -> "RoleHolder":
+        return cls("group", name)
+
+    @classmethod
+    def bundle(cls, name: str) -> "RoleHolder":
+        return cls("bundle", name)
+
+
+@dataclass(frozen=True)
+class RoleItem(_RoleCase):
+    """What a grant gives: ``RoleItem.group(name)`` (to a user: membership),
+    ``RoleItem.bundle(name)`` (to a user or a group) or
+    ``RoleItem.permission(name)`` (to a user, a group or a bundle)."""
+
+    _KINDS = ("group", "bundle", "permission")
+    kind: str
+    value: str
+
+    @classmethod
+    def group(cls, name: str) -> "RoleItem":
+        return cls("group", name)
+
+    @classmethod
+    def bundle(cls, name: str) -> "RoleItem":
+        return cls("bundle", name)
+
+    @classmethod
+    def permission(cls, name: str) -> "RoleItem":
+        return cls("permission", name)
 
 
 class SystemClock:
@@ -715,6 +830,52 @@ def _state_to_wit(state: AccountState) -> Record:
     if not isinstance(state, AccountState):
         raise TypeError(f"a state is an AccountState, not {state!r}")
     return _to_wit(state)
+
+
+def _permission(r: Any) -> Permission:
+    return _from_wit(Permission, r)
+
+
+def _permissions(rs: Any) -> list[Permission]:
+    return [_permission(r) for r in rs]
+
+
+def _bundles(rs: Any) -> list[Bundle]:
+    return [_from_wit(Bundle, r) for r in rs]
+
+
+def _groups(rs: Any) -> list[Group]:
+    return [_from_wit(Group, r) for r in rs]
+
+
+def _user_roles(r: Any) -> UserRoles:
+    return _from_wit(UserRoles, r)
+
+
+def _validation_with_permissions(r: Any) -> ValidationWithPermissions:
+    return _from_wit(ValidationWithPermissions, r, validation=_validation)
+
+
+# role-holder's and role-item's cases share a Python type (str), so
+# wasmtime-py takes them tagged, as Variants.
+def _holder_to_wit(holder: RoleHolder) -> Variant:
+    if not isinstance(holder, RoleHolder):
+        raise TypeError(f"a holder is a RoleHolder (RoleHolder.user(id), ...), not {holder!r}")
+    return Variant(holder.kind, holder.value)
+
+
+def _item_to_wit(item: RoleItem) -> Variant:
+    if not isinstance(item, RoleItem):
+        raise TypeError(f"an item is a RoleItem (RoleItem.permission(name), ...), not {item!r}")
+    return Variant(item.kind, item.value)
+
+
+def _names_to_wit(names: Any) -> list[str]:
+    # A lone str is iterable too: it would be checked letter by letter.
+    listed = None if isinstance(names, (str, bytes)) else list(names)
+    if listed is None or not all(isinstance(n, str) for n in listed):
+        raise TypeError(f"permissions are a list of names (str), not {names!r}")
+    return listed
 
 
 def _error(v: Variant) -> MothError:
@@ -1068,6 +1229,107 @@ class Moth:
         account now revokes every session, API key and one-time token of
         the user; enabling it again brings none back. Raises ``NoUserError``."""
         self._call("set-account-state", _none, id, _state_to_wit(state))
+
+    # moth:auth/roles. Names of permissions, bundles and groups are 1..=128
+    # bytes of [a-z0-9_.:-] (else InvalidInputError). A user's effective
+    # permissions are the union of what they hold directly, through their
+    # bundles, their groups and their groups' bundles (every defined
+    # permission for a superuser, see ``AccountState``). Nothing is cached:
+    # a change is seen by the very next check. Independent of the free-form
+    # ``permissions`` string of ``create_user``/``set_permissions``.
+
+    def create_permission(self, name: str, description: str = "") -> Permission:
+        """Define a permission (``description`` at most 1024 bytes). Raises
+        ``NameTakenError``, ``LimitReachedError``, ``InvalidInputError``."""
+        return self._call("create-permission", _permission, name, description)
+
+    def list_permissions(self) -> list[Permission]:
+        """Every permission, in name order."""
+        return self._call("list-permissions", _permissions)
+
+    def delete_permission(self, name: str) -> bool:
+        """Delete a permission and take it from every bundle, group and user
+        in one commit; false when there was none."""
+        return self._call("delete-permission", _same, name)
+
+    def create_bundle(self, name: str) -> None:
+        """Create an empty bundle. Raises ``NameTakenError``, ``LimitReachedError``, ``InvalidInputError``."""
+        self._call("create-bundle", _none, name)
+
+    def list_bundles(self) -> list[Bundle]:
+        """Every bundle with its permissions, in name order."""
+        return self._call("list-bundles", _bundles)
+
+    def delete_bundle(self, name: str) -> bool:
+        """Delete a bundle and take it from every group and user in one
+        commit; false when there was none."""
+        return self._call("delete-bundle", _same, name)
+
+    def create_group(self, name: str) -> None:
+        """Create a group with no members, permissions or bundles. Raises
+        ``NameTakenError``, ``LimitReachedError``, ``InvalidInputError``."""
+        self._call("create-group", _none, name)
+
+    def list_groups(self) -> list[Group]:
+        """Every group with what it carries, in name order (its members from ``group_members``)."""
+        return self._call("list-groups", _groups)
+
+    def delete_group(self, name: str) -> bool:
+        """Delete a group, removing its members and grants in one commit;
+        false when there was none."""
+        return self._call("delete-group", _same, name)
+
+    def group_members(self, group: str) -> list[int]:
+        """The ids of a group's members, ascending. Raises
+        ``InvalidInputError`` for no such group."""
+        return self._call("group-members", _same, group)
+
+    def grant_role(self, holder: RoleHolder, item: RoleItem) -> bool:
+        """Make ``holder`` hold ``item``: a user joins a group or is given a
+        bundle or permission, a group is given a bundle or permission, a
+        bundle gets a permission. False when it already held it. Raises
+        ``InvalidInputError`` for another pairing or no such permission,
+        bundle or group, ``NoUserError``, ``LimitReachedError``."""
+        return self._call("grant-role", _same, _holder_to_wit(holder), _item_to_wit(item))
+
+    def revoke_role(self, holder: RoleHolder, item: RoleItem) -> bool:
+        """Stop ``holder`` holding ``item`` directly (what it holds through
+        others stays); false when it did not."""
+        return self._call("revoke-role", _same, _holder_to_wit(holder), _item_to_wit(item))
+
+    def get_user_roles(self, id: int) -> UserRoles:
+        """What user ``id`` holds directly. Raises ``NoUserError``."""
+        return self._call("get-user-roles", _user_roles, id)
+
+    def effective_permissions(self, id: int) -> list[str]:
+        """User ``id``'s effective permissions, sorted. Raises ``NoUserError``."""
+        return self._call("effective-permissions", _same, id)
+
+    def has_all(self, id: int, permissions: list[str]) -> bool:
+        """Whether user ``id`` holds every one of ``permissions`` (true for
+        none); a permission nobody defined is held by nobody. Raises
+        ``NoUserError``."""
+        return self._call("has-all", _same, id, _names_to_wit(permissions))
+
+    def has_any(self, id: int, permissions: list[str]) -> bool:
+        """Whether user ``id`` holds at least one of ``permissions`` (false
+        for none). Raises ``NoUserError``."""
+        return self._call("has-any", _same, id, _names_to_wit(permissions))
+
+    def token_has_all(self, token: str, permissions: list[str]) -> bool:
+        """``validate`` the token, then ``has_all`` for its user, in one call
+        (raising as ``validate`` does)."""
+        return self._call("token-has-all", _same, token, _names_to_wit(permissions))
+
+    def token_has_any(self, token: str, permissions: list[str]) -> bool:
+        """``validate`` the token, then ``has_any`` for its user, in one call
+        (raising as ``validate`` does)."""
+        return self._call("token-has-any", _same, token, _names_to_wit(permissions))
+
+    def validate_with_permissions(self, token: str) -> ValidationWithPermissions:
+        """``validate`` the token and return its user's effective permissions
+        with it (raising as ``validate`` does)."""
+        return self._call("validate-with-permissions", _validation_with_permissions, token)
 
 
 from . import compat  # noqa: E402 - after Moth, which it wraps

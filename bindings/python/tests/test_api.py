@@ -3,13 +3,13 @@ import time
 
 import pytest
 
-from moth import (AccountDisabledError, AccountState, ApiKey, ComponentTrapError, EmailToken, EmailTokenInfo,
-                  EmailTokenOptions, EventKind, InvalidInputError, InvalidPasswordError, InvalidTokenError,
-                  IpMismatchError, KeyOwner,
-                  LimitReachedError, Lock, LockedOutError, LockPage, LockSubject, LogEntry, LogFilter, LoginContext,
-                  LoginGrant, ManualClock, MemoryStore, Moth, MothError, NameTakenError, NewApiKey, NoUserError,
-                  OneTimeToken, PurgeOutcome, Settings, SqliteStore, StorageError, StoreTrap, SweepOutcome,
-                  TokenExpiredError, User, UserExistsError)
+from moth import (AccountDisabledError, AccountState, ApiKey, Bundle, ComponentTrapError, EmailToken, EmailTokenInfo,
+                  EmailTokenOptions, EventKind, Group, InvalidInputError, InvalidPasswordError, InvalidTokenError,
+                  IpMismatchError, KeyOwner, LimitReachedError, Lock, LockedOutError, LockPage, LockSubject, LogEntry,
+                  LogFilter, LoginContext, LoginGrant, ManualClock, MemoryStore, Moth, MothError, NameTakenError,
+                  NewApiKey, NoUserError, OneTimeToken, Permission, PurgeOutcome, RoleHolder, RoleItem, Settings,
+                  SqliteStore, StorageError, StoreTrap, SweepOutcome, TokenExpiredError, User, UserExistsError,
+                  UserRoles, Validation, ValidationWithPermissions)
 
 # The cheapest hashing, with the component's lockout and log defaults.
 CHEAP = Settings(8, 1, 1, 3600, True, 1000, 1, False, 5, 900, 900, 86400, 50, 900, 900, 2592000)
@@ -674,3 +674,213 @@ def test_disabling_and_enabling_are_logged_as_their_event_kinds():
     assert enabled[0].kind == "account-enabled"
     assert moth.purge_attempts_all(kind=EventKind.ACCOUNT_ENABLED) == 1
     assert moth.list_events(LogFilter(kind=EventKind.ACCOUNT_ENABLED)).entries == []
+
+
+def with_roles():
+    """A moth under a manual clock holding ann (password "right") and the
+    permissions posts.read, posts.write and audit:view, the bundle editor
+    (posts.read, posts.write) and the group staff (carrying editor)."""
+    moth = Moth.open(clock=ManualClock(1_000_000), settings=CHEAP)
+    ann = moth.create_user("ann", "right", "free-form, not a role")
+    moth.create_permission("posts.read", "Read posts")
+    moth.create_permission("posts.write", "Write posts")
+    moth.create_permission("audit:view")
+    moth.create_bundle("editor")
+    moth.grant_role(RoleHolder.bundle("editor"), RoleItem.permission("posts.read"))
+    moth.grant_role(RoleHolder.bundle("editor"), RoleItem.permission("posts.write"))
+    moth.create_group("staff")
+    moth.grant_role(RoleHolder.group("staff"), RoleItem.bundle("editor"))
+    return moth, ann
+
+
+NO_ROLES = UserRoles([], [], [])
+
+
+def test_roles_are_created_and_listed_in_name_order_and_names_are_checked():
+    moth, _ = with_roles()
+    assert moth.list_permissions() == [Permission("audit:view", ""), Permission("posts.read", "Read posts"),
+                                       Permission("posts.write", "Write posts")]
+    assert moth.create_permission("users.manage", "Manage users") == Permission("users.manage", "Manage users")
+    assert moth.create_bundle("viewer") is None
+    assert moth.create_group("auditors") is None
+    assert moth.list_bundles() == [Bundle("editor", ["posts.read", "posts.write"]), Bundle("viewer", [])]
+    assert moth.list_groups() == [Group("auditors", [], []), Group("staff", [], ["editor"])]
+    assert moth.group_members("staff") == []
+    with pytest.raises(NameTakenError):
+        moth.create_permission("posts.read", "again")
+    with pytest.raises(NameTakenError):
+        moth.create_bundle("editor")
+    with pytest.raises(NameTakenError):
+        moth.create_group("staff")
+    for bad in ("", "Posts", "a b", "x/y", "\u00e9", "p" * 129):
+        for create in (lambda n: moth.create_permission(n, ""), moth.create_bundle, moth.create_group):
+            with pytest.raises(InvalidInputError):
+                create(bad)
+    assert moth.create_permission("p" * 128).name == "p" * 128
+    with pytest.raises(InvalidInputError):
+        moth.create_permission("long", "d" * 1025)
+    with pytest.raises(InvalidInputError):
+        moth.group_members("ghosts")
+
+
+def test_each_pairing_is_granted_once_and_the_union_is_effective_at_the_very_next_check():
+    moth, ann = with_roles()
+    assert moth.get_user_roles(ann.id) == NO_ROLES
+    assert moth.effective_permissions(ann.id) == []
+    assert moth.has_any(ann.id, ["posts.read"]) is False
+    # user -> group, seen by the very next check.
+    assert moth.grant_role(RoleHolder.user(ann.id), RoleItem.group("staff")) is True
+    assert moth.grant_role(RoleHolder.user(ann.id), RoleItem.group("staff")) is False
+    assert moth.has_all(ann.id, ["posts.read", "posts.write"]) is True
+    # The other five pairings.
+    moth.create_bundle("auditing")
+    moth.create_group("auditors")
+    moth.create_permission("users.manage")
+    assert moth.grant_role(RoleHolder.bundle("auditing"), RoleItem.permission("audit:view")) is True
+    assert moth.grant_role(RoleHolder.group("auditors"), RoleItem.bundle("auditing")) is True
+    assert moth.grant_role(RoleHolder.group("staff"), RoleItem.permission("users.manage")) is True
+    assert moth.grant_role(RoleHolder.user(ann.id), RoleItem.bundle("editor")) is True
+    assert moth.grant_role(RoleHolder.user(ann.id), RoleItem.permission("posts.read")) is True
+    assert moth.has_any(ann.id, ["audit:view"]) is False
+    assert moth.grant_role(RoleHolder.user(ann.id), RoleItem.group("auditors")) is True
+    assert moth.has_any(ann.id, ["audit:view"]) is True
+    assert moth.get_user_roles(ann.id) == UserRoles(["posts.read"], ["editor"], ["auditors", "staff"])
+    assert moth.effective_permissions(ann.id) == ["audit:view", "posts.read", "posts.write", "users.manage"]
+    assert moth.group_members("staff") == [ann.id]
+    assert moth.list_groups() == [Group("auditors", [], ["auditing"]), Group("staff", ["users.manage"], ["editor"])]
+    # Empty lists, a permission nobody defined, any iterable of names.
+    assert moth.has_all(ann.id, []) is True
+    assert moth.has_any(ann.id, ()) is False
+    assert moth.has_all(ann.id, ["posts.read", "no.such"]) is False
+    assert moth.has_any(ann.id, (n for n in ["no.such", "posts.read"])) is True
+    # Refused pairings and unknown ends.
+    for holder, item in ((RoleHolder.group("staff"), RoleItem.group("auditors")),
+                         (RoleHolder.bundle("editor"), RoleItem.bundle("auditing")),
+                         (RoleHolder.bundle("editor"), RoleItem.group("staff")),
+                         (RoleHolder.user(ann.id), RoleItem.permission("no.such")),
+                         (RoleHolder.group("ghosts"), RoleItem.permission("posts.read"))):
+        with pytest.raises(InvalidInputError):
+            moth.grant_role(holder, item)
+    with pytest.raises(NoUserError):
+        moth.grant_role(RoleHolder.user(99), RoleItem.group("staff"))
+    for call in (lambda: moth.get_user_roles(99), lambda: moth.effective_permissions(99),
+                 lambda: moth.has_all(99, []), lambda: moth.has_any(99, [])):
+        with pytest.raises(NoUserError):
+            call()
+    # Revoking takes only the direct grant.
+    assert moth.revoke_role(RoleHolder.user(ann.id), RoleItem.permission("posts.read")) is True
+    assert moth.revoke_role(RoleHolder.user(ann.id), RoleItem.permission("posts.read")) is False
+    assert moth.has_all(ann.id, ["posts.read"]) is True  # through editor, twice over
+    assert moth.revoke_role(RoleHolder.group("staff"), RoleItem.permission("users.manage")) is True
+    assert moth.has_any(ann.id, ["users.manage"]) is False
+    with pytest.raises(InvalidInputError):
+        moth.revoke_role(RoleHolder.group("staff"), RoleItem.group("auditors"))
+    # The free-form permissions string is no role.
+    assert moth.get_user(ann.id).permissions == "free-form, not a role"
+
+
+def test_roles_are_checked_by_token_and_validate_with_permissions():
+    moth, ann = with_roles()
+    moth.grant_role(RoleHolder.user(ann.id), RoleItem.group("staff"))
+    session = moth.login("ann", "right")
+    assert moth.token_has_all(session.token, ["posts.read", "posts.write"]) is True
+    assert moth.token_has_all(session.token, ["posts.read", "audit:view"]) is False
+    assert moth.token_has_all(session.token, []) is True
+    assert moth.token_has_any(session.token, ["audit:view", "posts.write"]) is True
+    assert moth.token_has_any(session.token, []) is False
+    assert moth.validate_with_permissions(session.token) == ValidationWithPermissions(
+        Validation(ann, session.expires), ["posts.read", "posts.write"])
+    moth.revoke_role(RoleHolder.user(ann.id), RoleItem.group("staff"))
+    assert moth.token_has_any(session.token, ["posts.read"]) is False
+    assert moth.validate_with_permissions(session.token).permissions == []
+    for call in (lambda: moth.token_has_all("moth_nope", []), lambda: moth.token_has_any("moth_nope", ["posts.read"]),
+                 lambda: moth.validate_with_permissions("moth_nope")):
+        with pytest.raises(InvalidTokenError):
+            call()
+    moth.logout(session.token)
+    with pytest.raises(InvalidTokenError):
+        moth.token_has_all(session.token, [])
+
+
+def test_a_superuser_holds_every_defined_permission_and_no_undefined_one():
+    moth, ann = with_roles()
+    moth.set_account_state(ann.id, AccountState(superuser=True))
+    assert moth.get_user_roles(ann.id) == NO_ROLES
+    assert moth.effective_permissions(ann.id) == ["audit:view", "posts.read", "posts.write"]
+    assert moth.has_all(ann.id, ["audit:view", "posts.read", "posts.write"]) is True
+    assert moth.has_all(ann.id, ["posts.read", "no.such"]) is False
+    assert moth.has_any(ann.id, ["no.such"]) is False
+    assert moth.has_any(ann.id, []) is False
+    moth.create_permission("users.manage")
+    assert moth.token_has_all(moth.login("ann", "right").token, ["users.manage"]) is True
+
+
+def test_deleting_a_permission_bundle_group_or_user_takes_it_from_everywhere_at_once():
+    moth, ann = with_roles()
+    bob = moth.create_user("bob", "pw")
+    moth.grant_role(RoleHolder.user(ann.id), RoleItem.group("staff"))
+    moth.grant_role(RoleHolder.user(bob.id), RoleItem.group("staff"))
+    moth.grant_role(RoleHolder.group("staff"), RoleItem.permission("posts.write"))
+    moth.grant_role(RoleHolder.user(ann.id), RoleItem.permission("posts.write"))
+    assert moth.group_members("staff") == [ann.id, bob.id]
+    assert moth.delete_permission("posts.write") is True
+    assert moth.delete_permission("posts.write") is False
+    assert moth.list_bundles() == [Bundle("editor", ["posts.read"])]
+    assert moth.list_groups() == [Group("staff", [], ["editor"])]
+    assert moth.get_user_roles(ann.id) == UserRoles([], [], ["staff"])
+    assert moth.has_any(ann.id, ["posts.write"]) is False
+    with pytest.raises(InvalidInputError):
+        moth.grant_role(RoleHolder.bundle("editor"), RoleItem.permission("posts.write"))
+    moth.delete_user(bob.id)
+    assert moth.group_members("staff") == [ann.id]
+    assert moth.delete_bundle("editor") is True
+    assert moth.delete_bundle("editor") is False
+    assert moth.list_groups() == [Group("staff", [], [])]
+    assert moth.effective_permissions(ann.id) == []
+    assert moth.delete_group("staff") is True
+    assert moth.delete_group("staff") is False
+    assert moth.get_user_roles(ann.id) == NO_ROLES
+    with pytest.raises(InvalidInputError):
+        moth.group_members("staff")
+    for call in (lambda: moth.delete_permission("Bad"), lambda: moth.delete_bundle(""),
+                 lambda: moth.delete_group("a b")):
+        with pytest.raises(InvalidInputError):
+            call()
+
+
+def test_holders_items_and_permission_lists_are_checked_by_the_binding_before_the_component_runs():
+    moth, ann = with_roles()
+    for kind, value, error in (("users", 1, ValueError), ("permission", "p", ValueError), ("user", "1", TypeError),
+                               ("user", True, TypeError), ("group", 1, TypeError)):
+        with pytest.raises(error):
+            RoleHolder(kind, value)
+    for kind, value, error in (("user", 1, ValueError), ("groups", "g", ValueError), ("bundle", None, TypeError)):
+        with pytest.raises(error):
+            RoleItem(kind, value)
+    assert RoleHolder.group("staff") != RoleItem.group("staff")
+    for holder, item in ((RoleItem.group("staff"), RoleItem.group("staff")),
+                         (RoleHolder.user(ann.id), RoleHolder.group("staff")),
+                         ({"user": ann.id}, RoleItem.group("staff")), (ann.id, RoleItem.group("staff"))):
+        with pytest.raises(TypeError):
+            moth.grant_role(holder, item)
+        with pytest.raises(TypeError):
+            moth.revoke_role(holder, item)
+    # A lone str would be taken letter by letter.
+    for permissions in ("posts.read", b"posts.read", None, [1], ["posts.read", None]):
+        with pytest.raises(TypeError):
+            moth.has_all(ann.id, permissions)
+        with pytest.raises(TypeError):
+            moth.token_has_any("moth_nope", permissions)
+    assert moth.get_user_roles(ann.id) == NO_ROLES
+
+
+def test_a_trap_in_a_roles_check_is_recovered_from():
+    store = MemoryStore()
+    moth = Moth.open(store, settings=CHEAP)
+    ann = moth.create_user("ann", "pw")
+    moth.create_permission("p")
+    moth.grant_role(RoleHolder.user(ann.id), RoleItem.permission("p"))
+    misbehave_once(store, "scan", lambda start, end, limit: raise_(StoreTrap("the disk caught fire")))
+    with pytest.raises(ComponentTrapError):
+        moth.effective_permissions(ann.id)
+    assert moth.effective_permissions(ann.id) == ["p"]

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from moth import (AccountState, ComponentTrapError, EmailTokenOptions, KeyOwner, LockSubject, LogFilter, LoginContext,
-                  ManualClock, MemoryStore, Moth, MothError, Settings, StoreTrap)
+                  ManualClock, MemoryStore, Moth, MothError, RoleHolder, RoleItem, Settings, StoreTrap)
 
 SCENARIO = json.loads((Path(__file__).parents[3] / "tests" / "conformance" / "scenario.json").read_text())
 
@@ -26,6 +26,13 @@ def subject_in(s):
     """A scenario lock-subject, e.g. {"account": id} or {"source": address}, as a LockSubject."""
     ((kind, value),) = s.items()
     return LockSubject(kind, value)
+
+
+def case_in(cls, v):
+    """A scenario variant of one case, e.g. a role-holder {"user": id} or a
+    role-item {"permission": name}, as ``cls`` (its kind and value)."""
+    ((kind, value),) = v.items()
+    return cls(kind, value)
 
 
 def record_in(cls, r):
@@ -138,6 +145,44 @@ def call(moth, op, a):
         return moth.get_account_state(a["id"])
     if op == "set-account-state":
         return moth.set_account_state(a["id"], record_in(AccountState, a["state"]))
+    if op == "create-permission":
+        return moth.create_permission(a["name"], a["description"])
+    if op == "list-permissions":
+        return moth.list_permissions()
+    if op == "delete-permission":
+        return moth.delete_permission(a["name"])
+    if op == "create-bundle":
+        return moth.create_bundle(a["name"])
+    if op == "list-bundles":
+        return moth.list_bundles()
+    if op == "delete-bundle":
+        return moth.delete_bundle(a["name"])
+    if op == "create-group":
+        return moth.create_group(a["name"])
+    if op == "list-groups":
+        return moth.list_groups()
+    if op == "delete-group":
+        return moth.delete_group(a["name"])
+    if op == "group-members":
+        return moth.group_members(a["group"])
+    if op == "grant-role":
+        return moth.grant_role(case_in(RoleHolder, a["holder"]), case_in(RoleItem, a["item"]))
+    if op == "revoke-role":
+        return moth.revoke_role(case_in(RoleHolder, a["holder"]), case_in(RoleItem, a["item"]))
+    if op == "get-user-roles":
+        return moth.get_user_roles(a["id"])
+    if op == "effective-permissions":
+        return moth.effective_permissions(a["id"])
+    if op == "has-all":
+        return moth.has_all(a["id"], a["permissions"])
+    if op == "has-any":
+        return moth.has_any(a["id"], a["permissions"])
+    if op == "token-has-all":
+        return moth.token_has_all(a["token"], a["permissions"])
+    if op == "token-has-any":
+        return moth.token_has_any(a["token"], a["permissions"])
+    if op == "validate-with-permissions":
+        return moth.validate_with_permissions(a["token"])
     raise AssertionError(f"unknown operation {op}")
 
 

@@ -85,3 +85,33 @@ pub fn fails(db: &str, args: &[&str], code: i32, message: &str) {
         "moth {args:?}: {stderr:?} does not say {message:?}"
     );
 }
+
+/// A fresh database with cheap hashing, the password policy relaxed, the
+/// further `settings set` flags `extra`, and users ann (id 1) and bob
+/// (id 2), both with password "pw". Returns the settings in force.
+pub fn fresh_db(extra: &[&str]) -> (tempfile::TempDir, String, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("auth.db").to_str().unwrap().to_owned();
+    assert!(moth(&["create", "-f", &db], "").status.success());
+    let mut args = vec![
+        "settings",
+        "set",
+        "--argon2-memory-kib",
+        "8",
+        "--argon2-iterations",
+        "1",
+        "--argon2-parallelism",
+        "1",
+        "--allow-weak-hashing",
+        "--min-password-length",
+        "1",
+        "--refuse-common-passwords",
+        "false",
+    ];
+    args.extend_from_slice(extra);
+    let settings = one(&db, &args);
+    for name in ["ann", "bob"] {
+        ok_with(&db, &["user", "add", name], "pw\n");
+    }
+    (dir, db, settings)
+}

@@ -9,24 +9,37 @@ use crate::error::{Error, Result};
 use crate::{Auth, Validation, keys};
 
 impl<E: Env> Auth<E> {
-    /// Whether `user_id` is a superuser; [`Error::NoUser`] when no such
-    /// user exists.
-    fn is_superuser(&self, user_id: u64) -> Result<bool> {
+    /// What the account's state makes of its roles; [`Error::NoUser`]
+    /// when no such user exists.
+    fn standing(&self, user_id: u64) -> Result<Standing> {
         let user = self.load_user(user_id)?.ok_or(Error::NoUser)?;
-        Ok(user.record.state.superuser)
+        let state = &user.record.state;
+        Ok(if state.is_disabled_at(self.env.now()) {
+            Standing::Disabled
+        } else if state.superuser {
+            Standing::Superuser
+        } else {
+            Standing::Grants
+        })
     }
 
-    /// The union of what the user holds directly, through their bundles,
-    /// their groups and their groups' bundles; for a superuser, every
-    /// defined permission.
+    /// The effective set: what the user was granted; for a superuser,
+    /// every defined permission; for a disabled account, none.
     fn effective_set(&self, user_id: u64) -> Result<BTreeSet<String>> {
-        if self.is_superuser(user_id)? {
-            return Ok(self
+        match self.standing(user_id)? {
+            Standing::Disabled => Ok(BTreeSet::new()),
+            Standing::Superuser => Ok(self
                 .list_permissions()?
                 .into_iter()
                 .map(|p| p.name)
-                .collect());
+                .collect()),
+            Standing::Grants => self.granted(user_id),
         }
+    }
+
+    /// The union of what the user holds directly, through their bundles,
+    /// their groups and their groups' bundles, whatever their state.
+    fn granted(&self, user_id: u64) -> Result<BTreeSet<String>> {
         let mut perms = BTreeSet::new();
         let mut bundles = BTreeSet::new();
         for item in self.role_links(&Ent::User(user_id), false)? {
@@ -75,36 +88,43 @@ impl<E: Env> Auth<E> {
     }
 
     /// Whether the user holds every one of `permissions` (true for none).
-    /// A permission nobody defined is held by nobody, superusers included.
+    /// A permission nobody defined is held by nobody, superusers included;
+    /// a disabled account holds none. A malformed name is refused
+    /// (`invalid-input`), so a client's mistake is not read as "no".
     pub fn has_all(&self, user_id: u64, permissions: &[&str]) -> Result<bool> {
-        if self.is_superuser(user_id)? {
-            return self.all_defined(permissions, true);
-        }
-        let set = self.effective_set(user_id)?;
-        Ok(permissions.iter().all(|p| set.contains(*p)))
+        self.check(user_id, permissions, true)
     }
 
     /// Whether the user holds at least one of `permissions` (false for
-    /// none).
+    /// none). Names and states as for [`Auth::has_all`].
     pub fn has_any(&self, user_id: u64, permissions: &[&str]) -> Result<bool> {
-        if self.is_superuser(user_id)? {
-            return self.all_defined(permissions, false);
-        }
-        let set = self.effective_set(user_id)?;
-        Ok(permissions.iter().any(|p| set.contains(*p)))
+        self.check(user_id, permissions, false)
     }
 
-    /// For a superuser: whether all (`all`) or any of `permissions` are
-    /// defined.
-    fn all_defined(&self, permissions: &[&str], all: bool) -> Result<bool> {
+    /// `has_all` (`all`) or `has_any`.
+    fn check(&self, user_id: u64, permissions: &[&str], all: bool) -> Result<bool> {
         for p in permissions {
-            let defined = check_role_name("permission", p).is_ok()
-                && self.env.get(&keys::role_permission(p))?.is_some();
-            if defined != all {
-                return Ok(defined);
-            }
+            check_role_name("permission", p)?;
         }
-        Ok(all)
+        let held = match self.standing(user_id)? {
+            Standing::Disabled => return Ok(all && permissions.is_empty()),
+            // Every defined permission: one read per name, not a listing.
+            Standing::Superuser => {
+                let mut held = BTreeSet::new();
+                for p in permissions {
+                    if self.env.get(&keys::role_permission(p))?.is_some() {
+                        held.insert((*p).to_owned());
+                    }
+                }
+                held
+            }
+            Standing::Grants => self.granted(user_id)?,
+        };
+        Ok(if all {
+            permissions.iter().all(|p| held.contains(*p))
+        } else {
+            permissions.iter().any(|p| held.contains(*p))
+        })
     }
 
     /// [`Auth::validate`] the token, then [`Auth::has_all`] for its user,
@@ -128,6 +148,16 @@ impl<E: Env> Auth<E> {
         let perms = self.effective_permissions(v.user.id).map_err(user_gone)?;
         Ok((v, perms))
     }
+}
+
+/// What an account's state makes of its roles.
+enum Standing {
+    /// Disabled (now, or from a time already come): holds nothing.
+    Disabled,
+    /// Holds every defined permission.
+    Superuser,
+    /// Holds what was granted.
+    Grants,
 }
 
 /// A user deleted between validating their token and reading their roles:

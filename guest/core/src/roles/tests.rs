@@ -326,7 +326,11 @@ fn a_superuser_has_every_defined_permission() {
     );
     assert_eq!(a.has_all(ann, &["read", "admin:users"]), Ok(true));
     assert_eq!(a.has_all(ann, &["read", "undefined"]), Ok(false));
-    assert_eq!(a.has_all(ann, &["read", "Bad Name"]), Ok(false));
+    assert!(matches!(
+        a.has_all(ann, &["read", "Bad Name"]),
+        Err(Error::InvalidInput(_))
+    ));
+    assert!(matches!(a.has_any(ann, &[""]), Err(Error::InvalidInput(_))));
     assert_eq!(a.has_any(ann, &["undefined", "write"]), Ok(true));
     assert_eq!(a.has_any(ann, &["undefined"]), Ok(false));
     assert_eq!(a.has_all(ann, &[]), Ok(true));
@@ -610,4 +614,30 @@ fn deleting_a_user_removes_their_role_links() {
     assert_eq!(a.group_members("g").unwrap(), vec![bob]);
     assert_eq!(keys_under(&a, keys::ROLE_LINK).len(), before - 2);
     assert_eq!(keys_under(&a, keys::ROLE_HOLDER).len(), before - 2);
+}
+
+#[test]
+fn a_disabled_account_holds_nothing() {
+    let (a, ann, _) = setup();
+    a.grant_user_permission(ann, "read").unwrap();
+    let off = AccountState {
+        enabled: false,
+        superuser: true,
+        ..AccountState::default()
+    };
+    a.set_account_state(ann, &off).unwrap();
+    assert_eq!(eff(&a, ann), Vec::<String>::new());
+    assert_eq!(a.has_all(ann, &["read"]), Ok(false));
+    assert_eq!(a.has_any(ann, &["read", "write"]), Ok(false));
+    // Its grants stay, and count again once it is enabled.
+    assert_eq!(a.get_user_roles(ann).unwrap().permissions, strs(&["read"]));
+    let later = AccountState {
+        disabled_from: Some(a.env().now() + 60),
+        ..AccountState::default()
+    };
+    a.set_account_state(ann, &later).unwrap();
+    assert_eq!(a.has_all(ann, &["read"]), Ok(true));
+    a.env().advance(60);
+    assert_eq!(a.has_all(ann, &["read"]), Ok(false));
+    assert_eq!(eff(&a, ann), Vec::<String>::new());
 }
