@@ -44,6 +44,20 @@ pub(crate) enum Cost {
 /// `default` one unless chosen with [`Moth::tenant`]). Every operation is
 /// one call into a pooled instance bound to that tenant's key space. Cheap
 /// to clone; safe to share across threads.
+///
+/// ```no_run
+/// use moth::{Error, KeyOwner, Options};
+///
+/// let moth = Options::new().create(true).open("moth.db")?;
+/// // Tenants are isolated sets of users, tokens and settings.
+/// let acme = moth.create_tenant("acme", None)?;
+/// let ann = acme.create_user("ann", "correct horse battery staple", "")?;
+/// assert_eq!(moth.get_user(ann.id), Err(Error::NoUser));
+/// // An API key for a service, shown once; only its digest is stored.
+/// let key = acme.create_api_key(&KeyOwner::Service("billing".into()), "ci", "read", None)?;
+/// assert_eq!(acme.verify_api_key(&key.key)?.name, "ci");
+/// # Ok::<(), moth::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct Moth {
     db: Arc<Database>,

@@ -193,7 +193,12 @@ const toWit = {
     const out = {};
     for (const k of SETTINGS_U32) out[k] = toWit.u32(given[k], `settings.${k}`);
     for (const k of SETTINGS_U64) out[k] = toWit.u64(given[k], `settings.${k}`);
-    for (const k of SETTINGS_FLAGS) out[k] = Boolean(given[k]);
+    // A flag left out must not read as false: that would turn the
+    // common-password check off without anyone asking.
+    for (const k of SETTINGS_FLAGS) {
+      if (typeof given[k] !== 'boolean') throw new MothError('invalid-input', `settings.${k} must be a boolean`);
+      out[k] = given[k];
+    }
     return out;
   },
   loginContext(context) {

@@ -227,6 +227,11 @@ test('settings are whole: a missing or misspelt field is invalid-input (jco woul
   assert.throws(() => moth.setSettings(withoutThreshold), (e) => e instanceof MothError && e.code === 'invalid-input' && /lockoutThreshold/.test(e.message));
   assert.throws(() => moth.setSettings({ ...cheap, lockoutTreshold: 3 }), (e) => e.code === 'invalid-input' && /lockoutTreshold/.test(e.message));
   assert.throws(() => moth.setSettings({ ...cheap, sourceLockoutThreshold: -1 }), (e) => e.code === 'invalid-input');
+  // A flag left out is refused, not read as false (which would turn the
+  // common-password check off).
+  const { refuseCommonPasswords: _flag, ...withoutFlag } = moth.getSettings();
+  assert.throws(() => moth.setSettings(withoutFlag), (e) => e.code === 'invalid-input' && /refuseCommonPasswords/.test(e.message));
+  assert.throws(() => moth.setSettings({ ...withoutFlag, refuseCommonPasswords: 'yes' }), (e) => e.code === 'invalid-input');
   // The component checks the ranges.
   assert.throws(() => moth.setSettings({ ...cheap, lockoutWindow: 0 }), (e) => e.code === 'invalid-input' && /lockout-window/.test(e.detail));
   assert.deepEqual(moth.getSettings(), cheap);

@@ -20,16 +20,16 @@ import os
 import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, ClassVar, Optional, Protocol, TypeVar, Union, cast
 
 from wasmtime import Engine, Store, Trap, WasmtimeError
 from wasmtime.component import Component, Linker, Record, Variant
 
-from .stores import Conflict, MemoryStore, SqliteStore, StoreFailure, StoreTrap
+from .stores import Conflict, KeyValueStore, MemoryStore, SqliteStore, StoreFailure, StoreTrap
 
 __all__ = [
     "Moth", "User", "Session", "SessionInfo", "Validation", "UserPage", "SweepOutcome", "Settings", "MemoryStore",
-    "SqliteStore",
+    "SqliteStore", "KeyValueStore", "Clock",
     "EmailTokenOptions", "EmailToken", "EmailTokenInfo", "KeyOwner", "ApiKey", "NewApiKey", "OneTimeToken",
     "LoginContext", "LoginGrant", "EventKind", "LogEntry", "LogFilter", "LogPage", "PurgeOutcome", "LockSubject",
     "Lock", "LockPage", "AccountState", "Permission", "Bundle", "Group", "UserRoles", "RoleHolder", "RoleItem",
@@ -160,9 +160,10 @@ class ComponentTrapError(MothError):
     code = "component-trap"
 
 
-_ERRORS = {cls.code: cls for cls in (NoUserError, InvalidPasswordError, UserExistsError, InvalidTokenError,
-                                     TokenExpiredError, IpMismatchError, NameTakenError, LimitReachedError,
-                                     LockedOutError, AccountDisabledError, InvalidInputError, StorageError)}
+_ERRORS: dict[str, type[MothError]] = {
+    cls.code: cls for cls in (NoUserError, InvalidPasswordError, UserExistsError, InvalidTokenError, TokenExpiredError,
+                              IpMismatchError, NameTakenError, LimitReachedError, LockedOutError, AccountDisabledError,
+                              InvalidInputError, StorageError)}
 
 
 @dataclass(frozen=True)
@@ -652,6 +653,13 @@ class RoleItem(_RoleCase):
         return cls("permission", name)
 
 
+class Clock(Protocol):
+    """What ``Moth`` needs of a clock (``ManualClock``, or the system's when
+    none is given): ``now()`` is the time as (Unix seconds, nanoseconds)."""
+
+    def now(self) -> tuple[int, int]: ...
+
+
 class SystemClock:
     def now(self) -> tuple[int, int]:
         ns = time.time_ns()
@@ -690,7 +698,17 @@ def _to_wit(value: Any) -> Record:
     return _record(**{f.name: getattr(value, f.name) for f in fields(value)})
 
 
-def _from_wit(cls: Any, r: Any, **convert: Callable[[Any], Any]) -> Any:
+_T = TypeVar("_T")
+
+
+class _Dataclass(Protocol):
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+
+_D = TypeVar("_D", bound=_Dataclass)
+
+
+def _from_wit(cls: type[_D], r: Any, **convert: Callable[[Any], Any]) -> _D:
     """The WIT record ``r`` as the dataclass ``cls``; ``convert`` names the
     fields that need converting further."""
     return cls(**{f.name: convert.get(f.name, _same)(getattr(r, _wit_name(f.name))) for f in fields(cls)})
@@ -698,6 +716,14 @@ def _from_wit(cls: Any, r: Any, **convert: Callable[[Any], Any]) -> Any:
 
 def _same(v: Any) -> Any:
     return v
+
+
+# _same, typed as the WIT result that it passes on as wasmtime-py gives it.
+_bool: Callable[[Any], bool] = _same
+_int: Callable[[Any], int] = _same
+_optional_str: Callable[[Any], Optional[str]] = _same
+_ints: Callable[[Any], list[int]] = _same
+_strs: Callable[[Any], list[str]] = _same
 
 
 def _none(_v: Any) -> None:
@@ -751,7 +777,7 @@ def _owner_to_wit(owner: KeyOwner) -> Union[int, str]:
 
 def _owner(v: Any) -> KeyOwner:
     if isinstance(v, Variant):  # were it ever tagged
-        return KeyOwner(v.tag, v.payload)
+        return KeyOwner(v.tag, cast(Union[int, str], v.payload))
     return KeyOwner.user(v) if isinstance(v, int) else KeyOwner.service(v)
 
 
@@ -803,7 +829,7 @@ def _subject_to_wit(subject: LockSubject) -> Variant:
 
 
 def _subject(v: Variant) -> LockSubject:
-    return LockSubject(v.tag, v.payload)
+    return LockSubject(v.tag, cast(Union[int, str], v.payload))
 
 
 def _login_grant(r: Any) -> LoginGrant:
@@ -889,9 +915,10 @@ class Moth:
     dropped and a fresh one made over the same store, clock and imports, so
     the next call works."""
 
-    def __init__(self, store: Any = None, clock: Any = None, wasm: Path = WASM) -> None:
-        self.kv = store if store is not None else MemoryStore()
-        self.clock = clock if clock is not None else SystemClock()
+    def __init__(self, store: Optional[KeyValueStore] = None, clock: Optional[Clock] = None,
+                 wasm: Union[str, os.PathLike[str]] = WASM) -> None:
+        self.kv: KeyValueStore = store if store is not None else MemoryStore()
+        self.clock: Clock = clock if clock is not None else SystemClock()
         self._wasm = wasm
         self._engine = Engine()
         self._linker = Linker(self._engine)
@@ -924,7 +951,8 @@ class Moth:
         self._store, self._funcs = store, funcs
 
     @classmethod
-    def open(cls, store: Any = None, *, clock: Any = None, settings: Optional[Settings] = None) -> "Moth":
+    def open(cls, store: Optional[KeyValueStore] = None, *, clock: Optional[Clock] = None,
+             settings: Optional[Settings] = None) -> Moth:
         moth = cls(store, clock)
         if settings is not None:
             moth.set_settings(settings)
@@ -935,7 +963,8 @@ class Moth:
     # Variant("ok"/"err") when they cannot; each shape is spelled out here.
     # An exception raised here (a StoreTrap, a failing clock) traps the call.
     def _define_imports(self, linker: Linker) -> None:
-        kv = lambda: self.kv  # noqa: E731 - looked up per call, so tests may swap it
+        def kv() -> KeyValueStore:  # looked up per call, so tests may swap it
+            return self.kv
 
         def counted(f: Callable[..., Any]) -> Callable[..., Any]:
             def import_call(*args: Any) -> Any:
@@ -964,7 +993,7 @@ class Moth:
             except Exception as e:  # noqa: BLE001
                 return str(e)
 
-        def commit(_store: Any, guards: list, writes: list) -> Any:
+        def commit(_store: Any, guards: list[Any], writes: list[Any]) -> Any:
             try:
                 kv().commit([(bytes(g.key), None if g.expect is None else bytes(g.expect)) for g in guards],
                             [(bytes(w.key), None if w.value is None else bytes(w.value)) for w in writes])
@@ -992,7 +1021,7 @@ class Moth:
                 random.add_func("get-random-bytes", counted(lambda _store, n: os.urandom(n)))
                 random.add_func("get-random-u64", counted(lambda _store: int.from_bytes(os.urandom(8), "little")))
 
-    def _call(self, name: str, convert: Callable[[Any], Any], *args: Any) -> Any:
+    def _call(self, name: str, convert: Callable[[Any], _T], *args: Any) -> _T:
         """Call the WIT function ``name`` and convert its ok value with
         ``convert``; a WIT error is raised as its ``MothError``. The results
         here are untagged: ``error`` is a Variant, no ok type is.
@@ -1040,7 +1069,7 @@ class Moth:
         self._call("set-permissions", _none, id, permissions)
 
     def check_password(self, username: str, password: str) -> bool:
-        return self._call("check-password", _same, username, password)
+        return self._call("check-password", _bool, username, password)
 
     # moth:auth/sessions
 
@@ -1054,10 +1083,10 @@ class Moth:
         self._call("logout", _none, token)
 
     def count_tokens(self, id: int) -> int:
-        return self._call("count-tokens", _same, id)
+        return self._call("count-tokens", _int, id)
 
     def delete_tokens(self, id: int) -> int:
-        return self._call("delete-tokens", _same, id)
+        return self._call("delete-tokens", _int, id)
 
     def list_sessions(self, id: int) -> list[SessionInfo]:
         """The user's live sessions, oldest first (never their tokens)."""
@@ -1069,7 +1098,7 @@ class Moth:
 
     def revoke_other_sessions(self, token: str) -> int:
         """End every session of the token's user but its own; how many."""
-        return self._call("revoke-other-sessions", _same, token)
+        return self._call("revoke-other-sessions", _int, token)
 
     def sweep(self, limit: int = 1000) -> SweepOutcome:
         """Delete up to ``limit`` expired tokens, oldest first."""
@@ -1096,7 +1125,7 @@ class Moth:
         """Use up ``token`` of ``address`` once and return its retval (``None``
         when it has none: the check passed all the same). Raises
         ``InvalidTokenError``, ``TokenExpiredError`` or ``IpMismatchError``."""
-        return self._call("auth-email-token", _same, address, token, ip)
+        return self._call("auth-email-token", _optional_str, address, token, ip)
 
     def set_email_token_retval(self, address: str, token: str, retval: Optional[str]) -> None:
         self._call("set-email-token-retval", _none, address, token, retval)
@@ -1113,7 +1142,7 @@ class Moth:
 
     def remove_email_address(self, address: str) -> int:
         """Delete every token of the address; returns how many there were."""
-        return self._call("remove-email-address", _same, address)
+        return self._call("remove-email-address", _int, address)
 
     # moth:auth/api-keys
 
@@ -1146,7 +1175,7 @@ class Moth:
 
     def revoke_api_keys(self, owner: KeyOwner) -> int:
         """Delete every key of the owner; returns how many there were."""
-        return self._call("revoke-api-keys", _same, _owner_to_wit(owner))
+        return self._call("revoke-api-keys", _int, _owner_to_wit(owner))
 
     # moth:auth/one-time-tokens
 
@@ -1176,7 +1205,7 @@ class Moth:
 
     def check_password_from(self, username: str, password: str, context: Optional[LoginContext] = None) -> bool:
         """``check_password`` with a context, judged, counted and logged like a login."""
-        return self._call("check-password-from", _same, username, password, _context_to_wit(context))
+        return self._call("check-password-from", _bool, username, password, _context_to_wit(context))
 
     def list_attempts(self, filter: Optional[LogFilter] = None, after: Optional[str] = None,
                       limit: int = 100) -> LogPage:
@@ -1216,7 +1245,7 @@ class Moth:
 
     def unlock(self, subject: LockSubject) -> bool:
         """Lift the lock of ``subject`` and forget its failures; whether it was locked."""
-        return self._call("unlock", _same, _subject_to_wit(subject))
+        return self._call("unlock", _bool, _subject_to_wit(subject))
 
     # moth:auth/accounts
 
@@ -1250,7 +1279,7 @@ class Moth:
     def delete_permission(self, name: str) -> bool:
         """Delete a permission and take it from every bundle, group and user
         in one commit; false when there was none."""
-        return self._call("delete-permission", _same, name)
+        return self._call("delete-permission", _bool, name)
 
     def create_bundle(self, name: str) -> None:
         """Create an empty bundle. Raises ``NameTakenError``, ``LimitReachedError``, ``InvalidInputError``."""
@@ -1263,7 +1292,7 @@ class Moth:
     def delete_bundle(self, name: str) -> bool:
         """Delete a bundle and take it from every group and user in one
         commit; false when there was none."""
-        return self._call("delete-bundle", _same, name)
+        return self._call("delete-bundle", _bool, name)
 
     def create_group(self, name: str) -> None:
         """Create a group with no members, permissions or bundles. Raises
@@ -1277,12 +1306,12 @@ class Moth:
     def delete_group(self, name: str) -> bool:
         """Delete a group, removing its members and grants in one commit;
         false when there was none."""
-        return self._call("delete-group", _same, name)
+        return self._call("delete-group", _bool, name)
 
     def group_members(self, group: str) -> list[int]:
         """The ids of a group's members, ascending. Raises
         ``InvalidInputError`` for no such group."""
-        return self._call("group-members", _same, group)
+        return self._call("group-members", _ints, group)
 
     def grant_role(self, holder: RoleHolder, item: RoleItem) -> bool:
         """Make ``holder`` hold ``item``: a user joins a group or is given a
@@ -1290,12 +1319,12 @@ class Moth:
         bundle gets a permission. False when it already held it. Raises
         ``InvalidInputError`` for another pairing or no such permission,
         bundle or group, ``NoUserError``, ``LimitReachedError``."""
-        return self._call("grant-role", _same, _holder_to_wit(holder), _item_to_wit(item))
+        return self._call("grant-role", _bool, _holder_to_wit(holder), _item_to_wit(item))
 
     def revoke_role(self, holder: RoleHolder, item: RoleItem) -> bool:
         """Stop ``holder`` holding ``item`` directly (what it holds through
         others stays); false when it did not."""
-        return self._call("revoke-role", _same, _holder_to_wit(holder), _item_to_wit(item))
+        return self._call("revoke-role", _bool, _holder_to_wit(holder), _item_to_wit(item))
 
     def get_user_roles(self, id: int) -> UserRoles:
         """What user ``id`` holds directly. Raises ``NoUserError``."""
@@ -1303,28 +1332,28 @@ class Moth:
 
     def effective_permissions(self, id: int) -> list[str]:
         """User ``id``'s effective permissions, sorted. Raises ``NoUserError``."""
-        return self._call("effective-permissions", _same, id)
+        return self._call("effective-permissions", _strs, id)
 
     def has_all(self, id: int, permissions: list[str]) -> bool:
         """Whether user ``id`` holds every one of ``permissions`` (true for
         none); a permission nobody defined is held by nobody. Raises
         ``NoUserError``."""
-        return self._call("has-all", _same, id, _names_to_wit(permissions))
+        return self._call("has-all", _bool, id, _names_to_wit(permissions))
 
     def has_any(self, id: int, permissions: list[str]) -> bool:
         """Whether user ``id`` holds at least one of ``permissions`` (false
         for none). Raises ``NoUserError``."""
-        return self._call("has-any", _same, id, _names_to_wit(permissions))
+        return self._call("has-any", _bool, id, _names_to_wit(permissions))
 
     def token_has_all(self, token: str, permissions: list[str]) -> bool:
         """``validate`` the token, then ``has_all`` for its user, in one call
         (raising as ``validate`` does)."""
-        return self._call("token-has-all", _same, token, _names_to_wit(permissions))
+        return self._call("token-has-all", _bool, token, _names_to_wit(permissions))
 
     def token_has_any(self, token: str, permissions: list[str]) -> bool:
         """``validate`` the token, then ``has_any`` for its user, in one call
         (raising as ``validate`` does)."""
-        return self._call("token-has-any", _same, token, _names_to_wit(permissions))
+        return self._call("token-has-any", _bool, token, _names_to_wit(permissions))
 
     def validate_with_permissions(self, token: str) -> ValidationWithPermissions:
         """``validate`` the token and return its user's effective permissions

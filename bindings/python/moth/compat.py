@@ -30,20 +30,24 @@ import asyncio
 import functools
 import math
 import threading
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, TypeVar, Union
 
-from . import (EmailTokenOptions, InvalidInputError, InvalidTokenError, KeyOwner, LimitReachedError, MothError,
-               NameTakenError, TokenExpiredError)
+from . import (ApiKey, Clock, EmailTokenOptions, InvalidInputError, InvalidTokenError, KeyOwner, LimitReachedError,
+               MothError, NameTakenError, Settings, TokenExpiredError)
 from . import Moth as _Binding
+from .stores import KeyValueStore
 
 __all__ = ["Moth", "AsyncMoth", "Cache", "MAX_EXPIRE_DAYS"]
+
+_T = TypeVar("_T")
 
 #: The longest email-token lifetime moth accepts, in days (2592000 seconds).
 MAX_EXPIRE_DAYS = 30
 _SECONDS_PER_DAY = 24 * 60 * 60
 
 
-def _open(moth: Optional[_Binding], store: Any, clock: Any, settings: Any, who: str) -> _Binding:
+def _open(moth: Optional[_Binding], store: Optional[KeyValueStore], clock: Optional[Clock],
+          settings: Optional[Settings], who: str) -> _Binding:
     if moth is None:
         return _Binding.open(store, clock=clock, settings=settings)
     if not isinstance(moth, _Binding):
@@ -129,8 +133,8 @@ class Moth:
     * At most 100 tokens per address: creating one more deletes its oldest.
     """
 
-    def __init__(self, moth: Optional[_Binding] = None, *, store: Any = None, clock: Any = None,
-                 settings: Any = None) -> None:
+    def __init__(self, moth: Optional[_Binding] = None, *, store: Optional[KeyValueStore] = None,
+                 clock: Optional[Clock] = None, settings: Optional[Settings] = None) -> None:
         self.moth = _open(moth, store, clock, settings, "compat.Moth")
         #: The ``MothError`` of the last failed ``auth_token``; ``None`` after a success.
         self.last_error: Optional[MothError] = None
@@ -200,8 +204,8 @@ class AsyncMoth:
     ``.moth.auth_email_token`` (through ``run``) for the reason instead.
     """
 
-    def __init__(self, moth: Optional[_Binding] = None, *, store: Any = None, clock: Any = None,
-                 settings: Any = None) -> None:
+    def __init__(self, moth: Optional[_Binding] = None, *, store: Optional[KeyValueStore] = None,
+                 clock: Optional[Clock] = None, settings: Optional[Settings] = None) -> None:
         self._sync = Moth(moth, store=store, clock=clock, settings=settings)
         self.moth = self._sync.moth
 
@@ -209,16 +213,16 @@ class AsyncMoth:
     def last_error(self) -> Optional[MothError]:
         return self._sync.last_error
 
-    async def run(self, f: Any, *args: Any, **kwargs: Any) -> Any:
+    async def run(self, f: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         """Call ``f(*args, **kwargs)``, a method of ``.moth`` (not of this
         facade), in a worker thread, under the lock that serializes this
         facade's calls."""
-        def locked() -> Any:
+        def locked() -> _T:
             with self._sync._lock:
                 return f(*args, **kwargs)
         return await asyncio.to_thread(locked)
 
-    async def _in_thread(self, method: Any, *args: Any, **kwargs: Any) -> Any:
+    async def _in_thread(self, method: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         # The sync facade's methods take its lock themselves.
         return await asyncio.to_thread(functools.partial(method, *args, **kwargs))
 
@@ -286,8 +290,8 @@ class Cache:
     #: The name of the one key each registered user holds.
     KEY_NAME = "fixie-creds"
 
-    def __init__(self, moth: Optional[_Binding] = None, *, store: Any = None, clock: Any = None,
-                 settings: Any = None) -> None:
+    def __init__(self, moth: Optional[_Binding] = None, *, store: Optional[KeyValueStore] = None,
+                 clock: Optional[Clock] = None, settings: Optional[Settings] = None) -> None:
         self.moth = _open(moth, store, clock, settings, "compat.Cache")
         self._lock = threading.RLock()
 
@@ -320,7 +324,7 @@ class Cache:
                 return f"cannot register {user!r}: {detail}", False
             return new.key, True
 
-    def _check(self, user: str, token: str) -> tuple[Optional[Any], str, bool]:
+    def _check(self, user: str, token: str) -> tuple[Optional[ApiKey], str, bool]:
         """The user's key behind ``token`` (or ``None``), a message, and
         whether the check could be made."""
         if not isinstance(token, str) or not isinstance(user, str):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 import sqlite3
-from typing import Optional, Sequence
+from typing import Iterable, Optional, Protocol, Sequence
 
 
 class Conflict(Exception):
@@ -27,6 +27,21 @@ class StoreTrap(Exception):
     reported to the component as a store ``failure``."""
 
 
+class KeyValueStore(Protocol):
+    """What ``Moth`` needs of a store (``MemoryStore``, ``SqliteStore`` or
+    your own): keys ordered as unsigned bytes; ``scan`` gives up to
+    ``limit`` pairs with ``start <= key < end`` in key order; ``commit``
+    applies every write (``None`` deletes) if and only if every guard holds
+    (``None``: the key is absent), atomically, else raises ``Conflict``."""
+
+    def get(self, key: bytes) -> Optional[bytes]: ...
+
+    def scan(self, start: bytes, end: bytes, limit: int) -> Iterable[tuple[bytes, bytes]]: ...
+
+    def commit(self, guards: Sequence[tuple[bytes, Optional[bytes]]],
+               writes: Sequence[tuple[bytes, Optional[bytes]]]) -> None: ...
+
+
 class MemoryStore:
     """An in-memory store: a sorted list of keys and a dict of values."""
 
@@ -39,7 +54,7 @@ class MemoryStore:
 
     def scan(self, start: bytes, end: bytes, limit: int) -> list[tuple[bytes, bytes]]:
         i = bisect.bisect_left(self._keys, start)
-        out = []
+        out: list[tuple[bytes, bytes]] = []
         while i < len(self._keys) and len(out) < limit and self._keys[i] < end:
             k = self._keys[i]
             out.append((k, self._values[k]))
@@ -78,7 +93,8 @@ class SqliteStore:
         rows = self._db.execute("SELECT k, v FROM kv WHERE k >= ? AND k < ? ORDER BY k LIMIT ?", (start, end, limit))
         return [(bytes(k), bytes(v)) for k, v in rows]
 
-    def commit(self, guards, writes) -> None:
+    def commit(self, guards: Sequence[tuple[bytes, Optional[bytes]]],
+               writes: Sequence[tuple[bytes, Optional[bytes]]]) -> None:
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as e:

@@ -1,4 +1,18 @@
 //! The `roles` interface: permissions, bundles, groups, grants and checks.
+//!
+//! ```no_run
+//! use moth::{Options, RoleHolder, RoleItem};
+//!
+//! let moth = Options::new().create(true).open("moth.db")?;
+//! let ann = moth.create_user("ann", "correct horse battery staple", "")?;
+//! moth.create_permission("posts:write", "write posts")?;
+//! moth.create_group("staff")?;
+//! let staff = RoleHolder::Group("staff".into());
+//! moth.grant_role(&staff, &RoleItem::Permission("posts:write".into()))?;
+//! moth.grant_role(&RoleHolder::User(ann.id), &RoleItem::Group("staff".into()))?;
+//! assert!(moth.has_all(ann.id, &["posts:write".to_owned()])?);
+//! # Ok::<(), moth::Error>(())
+//! ```
 
 use crate::error::{Error, Result};
 use crate::handle::Cost;

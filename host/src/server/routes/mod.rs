@@ -49,6 +49,18 @@ pub(in crate::server) struct AppState {
 
 /// The router with every route, limit and middleware, for embedding the API
 /// into another axum application.
+///
+/// ```no_run
+/// use moth::server::{ServerConfig, router};
+///
+/// # async fn serve() -> Result<(), Box<dyn std::error::Error>> {
+/// let moth = moth::Options::new().create(true).open("moth.db")?;
+/// let app = axum::Router::new().nest("/auth", router(moth, &ServerConfig::default()));
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+/// axum::serve(listener, app).await?;
+/// # Ok(())
+/// # }
+/// ```
 pub fn router(moth: Moth, config: &ServerConfig) -> Router {
     let state = Arc::new(AppState {
         moth,

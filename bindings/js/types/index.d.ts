@@ -1,0 +1,597 @@
+// Types for moth-auth (src/index.js and src/stores.js), written by hand to
+// match the shapes src/index.js converts to and from (its toWit/fromWit
+// tables) and the WIT in wit/*.wit. Ids, counts and times are numbers
+// (times in Unix seconds); a WIT `option` that is none comes back as null.
+
+// ---------------------------------------------------------------------------
+// Errors
+
+/** The cases of the WIT variant `error` (wit/types.wit). */
+export type WitErrorCode =
+  | 'no-user'
+  | 'invalid-password'
+  | 'user-exists'
+  | 'invalid-token'
+  | 'token-expired'
+  | 'ip-mismatch'
+  | 'name-taken'
+  | 'limit-reached'
+  | 'locked-out'
+  | 'account-disabled'
+  | 'invalid-input'
+  | 'storage';
+
+/** A MothError's `code`: a WIT error case, or 'component-trap' when the component trapped. */
+export type MothErrorCode = WitErrorCode | 'component-trap';
+
+/**
+ * An error from moth. `code` is the WIT error case, or 'component-trap'
+ * when the component trapped (then `cause` is what was thrown, and the
+ * instance has already been replaced by a fresh one). `detail` is the
+ * case's text when it has one: 'limit-reached', 'invalid-input', 'storage',
+ * 'component-trap', and 'locked-out' ('retry in N seconds'); undefined for
+ * the others. `message` is `code`, or `code: detail`.
+ */
+export declare class MothError extends Error {
+  constructor(code: MothErrorCode, detail?: string, options?: { cause?: unknown });
+  name: 'MothError';
+  code: MothErrorCode;
+  detail: string | undefined;
+  /** Set on a 'locked-out' error only: how many more seconds the lock holds (a Retry-After). */
+  retryAfter?: number;
+  cause?: unknown;
+  /** The 'locked-out' error for a lock that ends in `seconds`. */
+  static lockedOut(seconds: number): LockedOutError;
+}
+
+/** A MothError with code 'locked-out', as `MothError.lockedOut` makes it. */
+export type LockedOutError = MothError & { code: 'locked-out'; detail: string; retryAfter: number };
+
+// ---------------------------------------------------------------------------
+// Clocks
+
+/** A wasi:clocks/wall-clock datetime: seconds (a bigint) and nanoseconds. */
+export interface Datetime {
+  seconds: bigint;
+  nanoseconds: number;
+}
+
+/** What `Moth.open` takes as `clock`: the component's wall clock. */
+export interface Clock {
+  now(): Datetime;
+  resolution(): Datetime;
+}
+
+/** The system clock (the default). */
+export declare const systemClock: Clock;
+
+/** A clock that moves only when told to (for tests). */
+export declare class ManualClock implements Clock {
+  constructor(seconds: number | bigint);
+  /** The current time in Unix seconds. */
+  seconds: bigint;
+  advance(seconds: number | bigint): void;
+  now(): Datetime;
+  resolution(): Datetime;
+}
+
+// ---------------------------------------------------------------------------
+// Stores (the component's moth:auth/store import)
+
+/** A commit's precondition: `key`'s value equals `expect`, or `key` is absent when `expect` is undefined. */
+export interface StoreGuard {
+  key: Uint8Array;
+  expect?: Uint8Array;
+}
+
+/** One change of a commit: set `key` to `value`, or delete it when `value` is undefined. */
+export interface StoreWrite {
+  key: Uint8Array;
+  value?: Uint8Array;
+}
+
+/** A stored key and its value. */
+export interface StoreEntry {
+  key: Uint8Array;
+  value: Uint8Array;
+}
+
+/**
+ * What a store throws to report a failure (the WIT store-error). `commit`
+ * throws `{ tag: 'conflict' }` when a guard does not hold; anything else a
+ * store throws traps the call (MothError 'component-trap').
+ */
+export type StoreError = { tag: 'conflict' } | { tag: 'failure'; val: string };
+
+/**
+ * An ordered key-value store with guarded atomic commits; keys compare as
+ * unsigned bytes. MemoryStore and FileStore are two; any object with these
+ * methods will do.
+ */
+export interface Store {
+  /** The value stored under `key`, or undefined. */
+  get(key: Uint8Array): Uint8Array | undefined;
+  /** Up to `limit` entries with `start <= key < end`, in ascending key order. */
+  scan(start: Uint8Array, end: Uint8Array, limit: number): StoreEntry[];
+  /** Apply every write atomically iff every guard holds, durably, before returning. */
+  commit(guards: StoreGuard[], writes: StoreWrite[]): void;
+}
+
+/** An in-memory store: a sorted array of keys and a map of values. */
+export declare class MemoryStore implements Store {
+  constructor();
+  /** The keys, sorted. */
+  keys: Uint8Array[];
+  /** The values, by hex key. */
+  values: Map<string, Uint8Array>;
+  get(key: Uint8Array): Uint8Array | undefined;
+  scan(start: Uint8Array, end: Uint8Array, limit: number): StoreEntry[];
+  commit(guards: StoreGuard[], writes: StoreWrite[]): void;
+  /** Apply writes without guards (also used when replaying a log). */
+  apply(writes: StoreWrite[]): void;
+}
+
+/**
+ * A durable store: the in-memory store plus an append-only log file at
+ * `path`, replayed at open; each commit is one line, written and fsynced
+ * before the commit returns. The constructor throws an Error when a line
+ * other than the last is not a record.
+ */
+export declare class FileStore extends MemoryStore {
+  constructor(path: string);
+  /** The log's file descriptor. */
+  fd: number;
+  /** The log's length in bytes up to its last whole record. */
+  size: number;
+  /** Close the log file. */
+  close(): void;
+}
+
+// ---------------------------------------------------------------------------
+// Values
+
+/** A user account (never its password hash). `permissions` is a free-form string moth does not read. */
+export interface User {
+  id: number;
+  username: string;
+  permissions: string;
+}
+
+/** One page of users in id order; pass `next` as `after` for the next page (null after the last). */
+export interface UserPage {
+  users: User[];
+  next: number | null;
+}
+
+/** A login session: the token (shown only here), its user and its expiry. */
+export interface Session {
+  token: string;
+  user: User;
+  expires: number;
+}
+
+/** What `validate` learns from a live token. */
+export interface Validation {
+  user: User;
+  expires: number;
+}
+
+/** A live session as `listSessions` shows it: never its token. */
+export interface SessionInfo {
+  /** The token's public id (16 lower-case hex digits), for `revokeSession`. */
+  id: string;
+  /** null for a token minted before moth recorded creation times. */
+  created: number | null;
+  expires: number;
+  /** The client address its login came from, or null. */
+  source: string | null;
+  /** The public id of its device credential (32 hex digits), or null. */
+  device: string | null;
+}
+
+/** What one `sweep` did: how many tokens it deleted, and the earliest expiry left (null when none). */
+export interface SweepOutcome {
+  deleted: number;
+  nextExpiry: number | null;
+}
+
+/**
+ * The settings record (wit/settings.wit), in camelCase. Every field is
+ * required by `setSettings`: start from `getSettings()` to change one.
+ */
+export interface Settings {
+  argon2MemoryKib: number;
+  argon2Iterations: number;
+  argon2Parallelism: number;
+  defaultTokenLifetime: number;
+  allowWeakHashing: boolean;
+  maxTokensPerUser: number;
+  minPasswordLength: number;
+  refuseCommonPasswords: boolean;
+  lockoutThreshold: number;
+  lockoutWindow: number;
+  lockoutDuration: number;
+  lockoutMaxDuration: number;
+  sourceLockoutThreshold: number;
+  sourceLockoutWindow: number;
+  sourceLockoutDuration: number;
+  logRetention: number;
+}
+
+/** How a new email token behaves; each field null or absent for its default. */
+export interface EmailTokenOptions {
+  /** Bind the token to this client IP address. */
+  ip?: string | null;
+  /** Seconds until it expires (1..=2592000; default 900). */
+  lifetime?: number | null;
+  /** What authenticating it returns (at most 4096 bytes). */
+  retval?: string | null;
+  /** How many times it authenticates (1..=1000; default 1). */
+  uses?: number | null;
+}
+
+/** A new email token: the secret (shown only here), its public id and its expiry. */
+export interface EmailToken {
+  token: string;
+  id: string;
+  expires: number;
+}
+
+/** An email token as listing shows it: never its secret nor its retval. */
+export interface EmailTokenInfo {
+  id: string;
+  /** The IP address it is bound to, or null. */
+  ip: string | null;
+  created: number;
+  expires: number;
+  usesLeft: number;
+}
+
+/** Who an API key acts for: a user by id, or a service by name. */
+export type KeyOwner = { user: number } | { service: string };
+
+/** An API key's metadata: never its secret. */
+export interface ApiKey {
+  /** The key's public id (16 hex digits). */
+  id: string;
+  owner: KeyOwner;
+  name: string;
+  scopes: string;
+  created: number;
+  /** null: never expires. */
+  expires: number | null;
+  /** null: never used. */
+  lastUsed: number | null;
+}
+
+/** A new API key: the secret (shown only here) and its metadata. */
+export interface NewApiKey {
+  key: string;
+  info: ApiKey;
+}
+
+/** A new one-time token: the secret (shown only here) and its expiry. */
+export interface OneTimeToken {
+  token: string;
+  expires: number;
+}
+
+/** A one-time token's purpose: moth's own two, or any other of 1..=64 bytes of [a-z0-9-]. */
+export type OneTimeTokenPurpose = 'reset-password' | 'verify-email' | (string & {});
+
+/** What the host knows about a password check; each field null or absent when unknown. */
+export interface LoginContext {
+  /** The client's IP address. */
+  source?: string | null;
+  /** The device credential an earlier `loginFrom` returned. */
+  device?: string | null;
+}
+
+/** A successful `loginFrom`: the session, and the device credential to present next time (keep it like a cookie). */
+export interface LoginGrant {
+  session: Session;
+  device: string;
+}
+
+/** The cases of the WIT enum event-kind (wit/attempts.wit). */
+export type EventKind =
+  | 'login'
+  | 'check-password'
+  | 'reset-password'
+  | 'account-locked'
+  | 'unlocked'
+  | 'source-blocked'
+  | 'device-locked'
+  | 'password-changed'
+  | 'sessions-revoked'
+  | 'api-key-created'
+  | 'api-key-revoked'
+  | 'one-time-token-created'
+  | 'account-disabled'
+  | 'account-enabled';
+
+/** One attempt or event of the log. */
+export interface LogEntry {
+  /** Orders entries; pass as `after` to page on. */
+  id: string;
+  time: number;
+  kind: EventKind;
+  /** The user it is about, or null. */
+  user: number | null;
+  username: string;
+  source: string | null;
+  success: boolean;
+  reason: string;
+}
+
+/** Which log entries a query selects; every field given (not null) must match. */
+export interface LogFilter {
+  user?: number | null;
+  username?: string | null;
+  source?: string | null;
+  kind?: EventKind | null;
+  /** At or after, Unix seconds. */
+  since?: number | null;
+  /** At or before, Unix seconds. */
+  until?: number | null;
+}
+
+/** Paging for `listAttempts`, `listEvents` and `listLocks`. */
+export interface CursorPaging {
+  /** The previous page's `next`; null or absent for the first page. */
+  after?: string | null;
+  /** 1..=1000; default 100. */
+  limit?: number;
+}
+
+/** One page of log entries, newest first; `next` is null after the last. */
+export interface LogPage {
+  entries: LogEntry[];
+  next: string | null;
+}
+
+/** What `purgeAttemptsAll` deletes; each field null or absent for any. */
+export interface PurgeFilter {
+  username?: string | null;
+  /** Strictly older than, Unix seconds. */
+  olderThan?: number | null;
+  /** Entries of this kind; password-check entries when absent. */
+  kind?: EventKind | null;
+}
+
+/** What `purgeAttempts` deletes, and where to go on from. */
+export interface PurgeOptions extends PurgeFilter {
+  /** The previous outcome's `next`. */
+  after?: string | null;
+}
+
+/** What one `purgeAttempts` did; call again with `next` as `after` while it is not null. */
+export interface PurgeOutcome {
+  purged: number;
+  next: string | null;
+}
+
+/** What a lock holds back: an account by user id, a username, a source address, or a device (its public id). */
+export type LockSubject = { account: number } | { username: string } | { source: string } | { device: string };
+
+/** A lock in force. */
+export interface Lock {
+  subject: LockSubject;
+  /** When it ends, Unix seconds. */
+  until: number;
+  /** How many lockouts in a row led to it. */
+  lockouts: number;
+}
+
+/** One page of locks in force; `next` is null after the last. */
+export interface LockPage {
+  locks: Lock[];
+  next: string | null;
+}
+
+/**
+ * An account's state (wit/accounts.wit). Every field is required by
+ * `setAccountState`: start from `getAccountState()` to change one.
+ */
+export interface AccountState {
+  enabled: boolean;
+  /** Unix seconds from which the account counts as disabled, or null for none. */
+  disabledFrom: number | null;
+  emailVerified: boolean;
+  superuser: boolean;
+}
+
+/** A named permission. */
+export interface Permission {
+  name: string;
+  description: string;
+}
+
+/** A bundle and its permissions (sorted). */
+export interface Bundle {
+  name: string;
+  permissions: string[];
+}
+
+/** A group and what it carries (sorted); its members come from `groupMembers`. */
+export interface Group {
+  name: string;
+  permissions: string[];
+  bundles: string[];
+}
+
+/** What a user holds directly (sorted). */
+export interface UserRoles {
+  permissions: string[];
+  bundles: string[];
+  groups: string[];
+}
+
+/** Who holds a grant. */
+export type RoleHolder = { user: number } | { group: string } | { bundle: string };
+
+/** What a grant gives. */
+export type RoleItem = { group: string } | { bundle: string } | { permission: string };
+
+/** A validation with the token's user's effective permissions (sorted). */
+export interface ValidationWithPermissions {
+  validation: Validation;
+  permissions: string[];
+}
+
+/** What `Moth.open` takes. */
+export interface MothOptions {
+  /** Default: a new MemoryStore. */
+  store?: Store;
+  /** Default: systemClock. */
+  clock?: Clock;
+  /** Stored first when given (every field). */
+  settings?: Settings;
+}
+
+// ---------------------------------------------------------------------------
+// Moth
+
+/**
+ * The moth:auth component over a store. Every method is synchronous and
+ * fails with a MothError. A call that traps inside the component fails
+ * with code 'component-trap'; the instance is replaced at once, so the
+ * next call works.
+ */
+export declare class Moth {
+  /** Use `Moth.open`. */
+  private constructor();
+
+  /** Load the component over `store` (default a new MemoryStore). */
+  static open(options?: MothOptions): Promise<Moth>;
+
+  // moth:auth/users
+  /** Errors: 'user-exists', 'invalid-input' (including the password policy). */
+  createUser(username: string, password: string, permissions?: string): User;
+  deleteUser(id: number): void;
+  getUser(id: number): User;
+  /** Up to `limit` users (1..=1000, default 100) with ids greater than `after`, in id order. */
+  listUsers(options?: { after?: number | null; limit?: number }): UserPage;
+  setPassword(id: number, password: string): void;
+  setPermissions(id: number, permissions: string): void;
+  /** Whether `password` is the user's, without logging in (counted like a login). */
+  checkPassword(username: string, password: string): boolean;
+
+  // moth:auth/sessions
+  /** Check the password and mint a token valid for `lifetime` seconds (the default lifetime when null or absent). */
+  login(username: string, password: string, lifetime?: number | null): Session;
+  /** The user and expiry behind a live token. Errors: 'invalid-token', 'token-expired'. */
+  validate(token: string): Validation;
+  logout(token: string): void;
+  countTokens(id: number): number;
+  /** Revoke every token of the user; returns how many were live. */
+  deleteTokens(id: number): number;
+  /** The user's live sessions, oldest first. */
+  listSessions(id: number): SessionInfo[];
+  /** End one of the user's sessions by its id (from `listSessions`). */
+  revokeSession(id: number, session: string): void;
+  /** End every session of the token's user but its own; returns how many. */
+  revokeOtherSessions(token: string): number;
+  /** Delete up to `limit` (1..=10000, default 1000) expired or revoked tokens. */
+  sweep(limit?: number): SweepOutcome;
+
+  // moth:auth/settings
+  /** The settings in force: the stored ones, else the defaults. */
+  getSettings(): Settings;
+  /** Store new settings: every field (a missing or misspelt one is MothError 'invalid-input'). */
+  setSettings(settings: Settings): void;
+
+  // moth:auth/email-tokens
+  createEmailToken(address: string, options?: EmailTokenOptions): EmailToken;
+  /**
+   * Use up `token` of `address` once; returns its retval, or null when it
+   * has none. Errors: 'invalid-token', 'token-expired', 'ip-mismatch', 'invalid-input'.
+   */
+  authEmailToken(address: string, token: string, ip?: string | null): string | null;
+  /** Replace the retval of one token (null: none). */
+  setEmailTokenRetval(address: string, token: string, retval: string | null): void;
+  removeEmailToken(address: string, token: string): void;
+  /** The address's live tokens, oldest first. */
+  listEmailTokens(address: string): EmailTokenInfo[];
+  revokeEmailToken(address: string, id: string): void;
+  /** Delete every token of the address; returns how many there were. */
+  removeEmailAddress(address: string): number;
+
+  // moth:auth/api-keys
+  /** Create a key, valid for `lifetime` seconds, or until revoked when null or absent. */
+  createApiKey(owner: KeyOwner, name: string, scopes?: string, lifetime?: number | null): NewApiKey;
+  /** The metadata of a live key (records its use). */
+  verifyApiKey(key: string): ApiKey;
+  /** The metadata of a live key by its id, without using it. */
+  getApiKey(id: string): ApiKey;
+  listApiKeys(owner: KeyOwner): ApiKey[];
+  revokeApiKey(id: string): void;
+  /** Replace key `id` by a new one; the old one dies at once, or after `overlap` seconds (at most 604800). */
+  rotateApiKey(id: string, overlap?: number): NewApiKey;
+  /** Delete every key of the owner; returns how many there were. */
+  revokeApiKeys(owner: KeyOwner): number;
+
+  // moth:auth/one-time-tokens
+  /** A single-use token for user `id` and `purpose` (default lifetime 4 hours). */
+  issueOneTimeToken(id: number, purpose: OneTimeTokenPurpose, lifetime?: number | null): OneTimeToken;
+  /** Use up a token of `purpose`; returns its user. */
+  redeemOneTimeToken(token: string, purpose: OneTimeTokenPurpose): User;
+  /** Use up a 'reset-password' token and set the new password; returns the user. */
+  resetPassword(token: string, newPassword: string): User;
+
+  // moth:auth/attempts
+  /** `login` with a context, under the lockout rules. A lock refuses it with a 'locked-out' MothError (see `retryAfter`). */
+  loginFrom(username: string, password: string, lifetime?: number | null, context?: LoginContext): LoginGrant;
+  /** `checkPassword` with a context, under the lockout rules. */
+  checkPasswordFrom(username: string, password: string, context?: LoginContext): boolean;
+  /** Password checks matching `filter`, newest first. */
+  listAttempts(filter?: LogFilter, paging?: CursorPaging): LogPage;
+  /** Account events matching `filter`, newest first. */
+  listEvents(filter?: LogFilter, paging?: CursorPaging): LogPage;
+  /** Delete a bounded number of matching log entries; go on with `next` while it is not null. */
+  purgeAttempts(options?: PurgeOptions): PurgeOutcome;
+  /** `purgeAttempts` until nothing more matches; returns how many entries it deleted. */
+  purgeAttemptsAll(options?: PurgeFilter): number;
+  /** The locks in force. */
+  listLocks(paging?: CursorPaging): LockPage;
+  /** Lift the lock of `subject` and forget its failures; returns whether it was locked. */
+  unlock(subject: LockSubject): boolean;
+
+  // moth:auth/accounts
+  getAccountState(id: number): AccountState;
+  /** Replace user `id`'s account state: every field. Disabling revokes every session, API key and one-time token. */
+  setAccountState(id: number, state: AccountState): void;
+
+  // moth:auth/roles
+  /** Define a permission. Errors: 'name-taken', 'limit-reached', 'invalid-input'. */
+  createPermission(name: string, description?: string): Permission;
+  listPermissions(): Permission[];
+  /** false when there was none. */
+  deletePermission(name: string): boolean;
+  createBundle(name: string): void;
+  listBundles(): Bundle[];
+  /** false when there was none. */
+  deleteBundle(name: string): boolean;
+  createGroup(name: string): void;
+  listGroups(): Group[];
+  /** false when there was none. */
+  deleteGroup(name: string): boolean;
+  /** The ids of a group's members, ascending. */
+  groupMembers(group: string): number[];
+  /** Make `holder` hold `item`; false when it already did. */
+  grantRole(holder: RoleHolder, item: RoleItem): boolean;
+  /** Stop `holder` holding `item` directly; false when it did not. */
+  revokeRole(holder: RoleHolder, item: RoleItem): boolean;
+  /** What user `id` holds directly. */
+  getUserRoles(id: number): UserRoles;
+  /** User `id`'s effective permissions, sorted. */
+  effectivePermissions(id: number): string[];
+  /** Whether user `id` holds every one of `permissions` (true for none). */
+  hasAll(id: number, permissions: readonly string[]): boolean;
+  /** Whether user `id` holds at least one of `permissions` (false for none). */
+  hasAny(id: number, permissions: readonly string[]): boolean;
+  tokenHasAll(token: string, permissions: readonly string[]): boolean;
+  tokenHasAny(token: string, permissions: readonly string[]): boolean;
+  /** Validate the token and return its user's effective permissions with it. */
+  validateWithPermissions(token: string): ValidationWithPermissions;
+}
