@@ -4,7 +4,7 @@
 //! [`Api::start`] opens a database with [`crate::open`] (cheap hashing, a
 //! [`ManualClock`] the test moves) in a temporary directory, and serves it
 //! on a free loopback port with the admin key [`ADMIN_KEY`]. Every request
-//! goes through the hand-written client of [`crate::http`], so tests can
+//! goes through the hand-written client of [`crate::http()`], so tests can
 //! send what real clients would not; none may be answered with a 5xx.
 //!
 //! A test file adds what only it needs (logins, validity checks, …) as an
