@@ -4,6 +4,7 @@
 //! The typed operations are in `api/`, one file per WIT interface.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -31,11 +32,15 @@ pub(crate) struct Database {
     _stop_sweeper: Option<mpsc::Sender<()>>,
 }
 
-/// What a call costs, which decides the budget it runs under.
+/// What a call costs, which decides the budget it runs under and whether
+/// an [`AsyncMoth`](crate::AsyncMoth) may run it on an async worker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Cost {
-    /// Microseconds: reads and small commits.
-    Short,
+    /// Microseconds, no commit (or, like `validate` deleting a dead token,
+    /// a rare one): fit to run on an async worker.
+    Read,
+    /// Microseconds and a commit, which waits for the group fsync.
+    Write,
     /// Tens of milliseconds of Argon2: runs under the hashing budget.
     Hashing,
 }
@@ -65,6 +70,11 @@ pub struct Moth {
     /// When set, calls fail with [`Error::Overloaded`] at once instead of
     /// queueing for an instance (see [`Moth::no_wait`]).
     no_wait: bool,
+    /// Set on the handle an [`AsyncMoth`](crate::AsyncMoth) runs a closure
+    /// with on an async worker: a call that would block (a write, Argon2, a
+    /// shared store's round trip, no free instance) is refused before it
+    /// does anything, and this flag says so.
+    inline: Option<Arc<AtomicBool>>,
 }
 
 impl std::fmt::Debug for Moth {
@@ -120,18 +130,24 @@ impl Moth {
             db,
             tenant,
             no_wait: false,
+            inline: None,
         }
     }
 
     /// The tenant `name`'s view of the same database. Fails with
     /// [`Error::NoTenant`] unless it was created with [`Moth::create_tenant`].
     pub fn tenant(&self, name: &str) -> Result<Moth> {
-        Ok(Moth::bind(self.db.clone(), self.db.tenants.get(name)?))
+        Ok(Moth {
+            no_wait: self.no_wait,
+            inline: self.inline.clone(),
+            ..Moth::bind(self.db.clone(), self.db.tenants.get(name)?)
+        })
     }
 
     /// Create tenant `name` with its own users, tokens and settings
     /// (`settings`, or the defaults).
     pub fn create_tenant(&self, name: &str, settings: Option<Settings>) -> Result<Moth> {
+        self.refuse_inline()?;
         if let Some(s) = &settings {
             self.check_fits(s)?;
         }
@@ -157,6 +173,7 @@ impl Moth {
     /// Delete tenant `name` and all its data. Calls for it still in flight
     /// fail; its instances are dropped. The `default` tenant cannot be deleted.
     pub fn delete_tenant(&self, name: &str) -> Result<()> {
+        self.refuse_inline()?;
         let give_up = Instant::now() + self.db.runtime.call_deadline() + self.db.pool.wait();
         self.db.tenants.delete(name, give_up, |key| {
             self.db.pool.forget_tenant(key);
@@ -195,6 +212,9 @@ impl Moth {
     ) -> Result<T> {
         let db = &*self.db;
         let tenant = &*self.tenant;
+        if cost != Cost::Read || self.shared_store() {
+            self.refuse_inline()?;
+        }
         let _call = tenant.enter()?;
         let wait = if self.no_wait {
             Duration::ZERO
@@ -205,13 +225,17 @@ impl Moth {
         // that waits holds no instance that a short call could use.
         let _hashing = match cost {
             Cost::Hashing => Some(db.hashing.acquire(tenant.key, Instant::now() + wait)?),
-            Cost::Short => None,
+            Cost::Read | Cost::Write => None,
         };
+        let taken = db.pool.take_within(tenant.key, wait, || {
+            db.runtime.instantiate(tenant.caps.clone())
+        });
+        if let (Err(Error::Overloaded), Some(refused)) = (&taken, &self.inline) {
+            refused.store(true, Ordering::Relaxed);
+        }
         let mut lent = Lent {
             pool: &db.pool,
-            instance: Some(db.pool.take_within(tenant.key, wait, || {
-                db.runtime.instantiate(tenant.caps.clone())
-            })?),
+            instance: Some(taken?),
         };
         let instance = lent.instance.as_mut().expect("just lent");
         db.runtime.arm_deadline(&mut instance.store);
@@ -248,6 +272,29 @@ impl Moth {
                 );
                 Err(error)
             }
+        }
+    }
+
+    /// This handle for running on an async worker: it does not wait for
+    /// an instance, and refuses (setting `refused`) every call that would
+    /// block (see [`AsyncMoth`](crate::AsyncMoth)).
+    pub(crate) fn inline(&self, refused: Arc<AtomicBool>) -> Moth {
+        Moth {
+            no_wait: true,
+            inline: Some(refused),
+            ..self.clone()
+        }
+    }
+
+    /// On a handle that runs on an async worker, refuse (and say so) what
+    /// would block it; elsewhere nothing.
+    fn refuse_inline(&self) -> Result<()> {
+        match &self.inline {
+            Some(refused) => {
+                refused.store(true, Ordering::Relaxed);
+                Err(Error::Overloaded)
+            }
+            None => Ok(()),
         }
     }
 
@@ -290,6 +337,7 @@ impl Moth {
     /// Make everything written so far durable (commits already are, under
     /// the default durability).
     pub fn flush(&self) -> Result<()> {
+        self.refuse_inline()?;
         self.db.tenants.db().flush()
     }
 

@@ -28,6 +28,7 @@
 #![deny(rustdoc::broken_intra_doc_links)]
 
 mod api;
+mod async_moth;
 mod bindings;
 mod budget;
 mod caps;
@@ -46,6 +47,7 @@ mod sweeper;
 mod tenants;
 
 pub use api::{AccountStateChange, GrantNames};
+pub use async_moth::AsyncMoth;
 pub use caps::{Capabilities, Clock, OsRandom, Random, SystemClock};
 #[cfg(feature = "testing")]
 pub use caps::{ManualClock, SeededRandom};

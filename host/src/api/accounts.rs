@@ -8,7 +8,7 @@ impl Moth {
     /// User `id`'s account state: enabled, disabled-from, email verified,
     /// superuser.
     pub fn get_account_state(&self, id: u64) -> Result<AccountState> {
-        self.call("get_account_state", Cost::Short, |i| {
+        self.call("get_account_state", Cost::Read, |i| {
             let (accounts, store) = i.accounts();
             accounts.call_get_account_state(store, id)
         })
@@ -19,7 +19,7 @@ impl Moth {
     /// every session, API key and one-time token of the user at once.
     pub fn set_account_state(&self, id: u64, state: &AccountState) -> Result<()> {
         let state = state.into();
-        self.call("set_account_state", Cost::Short, |i| {
+        self.call("set_account_state", Cost::Write, |i| {
             let (accounts, store) = i.accounts();
             accounts.call_set_account_state(store, id, state)
         })?;

@@ -18,7 +18,7 @@ impl Moth {
     ) -> Result<NewApiKey> {
         let lifetime = lifetime.map(|d| d.as_secs());
         let key = self
-            .call("create_api_key", Cost::Short, |i| {
+            .call("create_api_key", Cost::Write, |i| {
                 let (keys, store) = i.api_keys();
                 keys.call_create_api_key(store, &owner.into(), name, scopes, lifetime)
             })
@@ -31,7 +31,7 @@ impl Moth {
 
     /// The metadata of a live key (its owner, name, scopes and expiry).
     pub fn verify_api_key(&self, key: &str) -> Result<ApiKey> {
-        self.call("verify_api_key", Cost::Short, |i| {
+        self.call("verify_api_key", Cost::Read, |i| {
             let (keys, store) = i.api_keys();
             keys.call_verify_api_key(store, key)
         })
@@ -40,7 +40,7 @@ impl Moth {
 
     /// The metadata of a live key by its id, without using it.
     pub fn get_api_key(&self, id: &str) -> Result<ApiKey> {
-        self.call("get_api_key", Cost::Short, |i| {
+        self.call("get_api_key", Cost::Read, |i| {
             let (keys, store) = i.api_keys();
             keys.call_get_api_key(store, id)
         })
@@ -49,7 +49,7 @@ impl Moth {
 
     /// The owner's keys, oldest first: metadata only.
     pub fn list_api_keys(&self, owner: &KeyOwner) -> Result<Vec<ApiKey>> {
-        self.call("list_api_keys", Cost::Short, |i| {
+        self.call("list_api_keys", Cost::Read, |i| {
             let (keys, store) = i.api_keys();
             keys.call_list_api_keys(store, &owner.into())
         })
@@ -58,7 +58,7 @@ impl Moth {
 
     /// Delete a key by its public id.
     pub fn revoke_api_key(&self, id: &str) -> Result<()> {
-        self.call("revoke_api_key", Cost::Short, |i| {
+        self.call("revoke_api_key", Cost::Write, |i| {
             let (keys, store) = i.api_keys();
             keys.call_revoke_api_key(store, id)
         })
@@ -69,7 +69,7 @@ impl Moth {
     pub fn rotate_api_key(&self, id: &str, overlap: Duration) -> Result<NewApiKey> {
         let overlap = overlap.as_secs();
         let key = self
-            .call("rotate_api_key", Cost::Short, |i| {
+            .call("rotate_api_key", Cost::Write, |i| {
                 let (keys, store) = i.api_keys();
                 keys.call_rotate_api_key(store, id, overlap)
             })
@@ -87,7 +87,7 @@ impl Moth {
 
     /// Delete every key of the owner; returns how many were live.
     pub fn revoke_api_keys(&self, owner: &KeyOwner) -> Result<u64> {
-        self.call("revoke_api_keys", Cost::Short, |i| {
+        self.call("revoke_api_keys", Cost::Write, |i| {
             let (keys, store) = i.api_keys();
             keys.call_revoke_api_keys(store, &owner.into())
         })

@@ -58,7 +58,7 @@ impl Moth {
         limit: u32,
     ) -> Result<LogPage> {
         let filter = filter.into();
-        self.call("list_attempts", Cost::Short, |i| {
+        self.call("list_attempts", Cost::Read, |i| {
             let (attempts, store) = i.attempts();
             attempts.call_list_attempts(store, &filter, after, limit)
         })
@@ -74,7 +74,7 @@ impl Moth {
         limit: u32,
     ) -> Result<LogPage> {
         let filter = filter.into();
-        self.call("list_events", Cost::Short, |i| {
+        self.call("list_events", Cost::Read, |i| {
             let (attempts, store) = i.attempts();
             attempts.call_list_events(store, &filter, after, limit)
         })
@@ -93,7 +93,7 @@ impl Moth {
         after: Option<&str>,
     ) -> Result<PurgeOutcome> {
         let kind = kind.map(Into::into);
-        self.call("purge_attempts", Cost::Short, |i| {
+        self.call("purge_attempts", Cost::Write, |i| {
             let (attempts, store) = i.attempts();
             attempts.call_purge_attempts(store, username, older_than, kind, after)
         })
@@ -122,7 +122,7 @@ impl Moth {
 
     /// Up to `limit` locks in force (1..=1000), after the cursor `after`.
     pub fn list_locks(&self, after: Option<&str>, limit: u32) -> Result<LockPage> {
-        self.call("list_locks", Cost::Short, |i| {
+        self.call("list_locks", Cost::Read, |i| {
             let (attempts, store) = i.attempts();
             attempts.call_list_locks(store, after, limit)
         })
@@ -133,7 +133,7 @@ impl Moth {
     /// it was locked.
     pub fn unlock(&self, subject: &LockSubject) -> Result<bool> {
         let subject = subject.into();
-        self.call("unlock", Cost::Short, |i| {
+        self.call("unlock", Cost::Write, |i| {
             let (attempts, store) = i.attempts();
             attempts.call_unlock(store, &subject)
         })

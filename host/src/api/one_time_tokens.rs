@@ -18,7 +18,7 @@ impl Moth {
     ) -> Result<OneTimeToken> {
         let lifetime = lifetime.map(|d| d.as_secs());
         let token = self
-            .call("issue_one_time_token", Cost::Short, |i| {
+            .call("issue_one_time_token", Cost::Write, |i| {
                 let (one_time, store) = i.one_time_tokens();
                 one_time.call_issue_one_time_token(store, id, purpose, lifetime)
             })
@@ -29,7 +29,7 @@ impl Moth {
 
     /// Use up a token of `purpose` and return its user.
     pub fn redeem_one_time_token(&self, token: &str, purpose: &str) -> Result<User> {
-        self.call("redeem_one_time_token", Cost::Short, |i| {
+        self.call("redeem_one_time_token", Cost::Write, |i| {
             let (one_time, store) = i.one_time_tokens();
             one_time.call_redeem_one_time_token(store, token, purpose)
         })

@@ -20,7 +20,7 @@ impl Moth {
     /// Delete a user and revoke all their tokens.
     /// Their tokens are dead at once and deleted by later sweeps.
     pub fn delete_user(&self, id: u64) -> Result<()> {
-        self.call("delete_user", Cost::Short, |i| {
+        self.call("delete_user", Cost::Write, |i| {
             let (users, store) = i.users();
             users.call_delete_user(store, id)
         })?;
@@ -30,7 +30,7 @@ impl Moth {
 
     /// The user with this id.
     pub fn get_user(&self, id: u64) -> Result<User> {
-        self.call("get_user", Cost::Short, |i| {
+        self.call("get_user", Cost::Read, |i| {
             let (users, store) = i.users();
             users.call_get_user(store, id)
         })
@@ -39,7 +39,7 @@ impl Moth {
 
     /// One page of users with ids above `after`, at most `limit` (1..=1000).
     pub fn list_users(&self, after: Option<u64>, limit: u32) -> Result<UserPage> {
-        self.call("list_users", Cost::Short, |i| {
+        self.call("list_users", Cost::Read, |i| {
             let (users, store) = i.users();
             users.call_list_users(store, after, limit)
         })
@@ -72,7 +72,7 @@ impl Moth {
 
     /// Replace the user's permissions string.
     pub fn set_permissions(&self, id: u64, permissions: &str) -> Result<()> {
-        self.call("set_permissions", Cost::Short, |i| {
+        self.call("set_permissions", Cost::Write, |i| {
             let (users, store) = i.users();
             users.call_set_permissions(store, id, permissions)
         })
