@@ -8,6 +8,9 @@ package, behind a typed API.
 >>> moth.validate(session.token).user == ann
 True
 
+``AsyncMoth`` (``moth.aio``) has the same methods as asyncio coroutines,
+run by a small pool of instances in worker threads, in parallel.
+
 ``moth.compat`` holds facades with the method names of two earlier
 libraries (``moth`` 2.1.1's ``Moth``/``AsyncMoth`` and ``fixie_creds``'
 ``Cache``), backed by this binding; see its docstring.
@@ -37,7 +40,7 @@ __all__ = [
     "MothError", "NoUserError", "InvalidPasswordError", "InvalidTokenError", "TokenExpiredError",
     "IpMismatchError", "NameTakenError", "LimitReachedError", "LockedOutError", "AccountDisabledError",
     "UserExistsError", "InvalidInputError", "StorageError", "ComponentTrapError", "StoreTrap", "ManualClock",
-    "compat",
+    "AsyncMoth", "compat",
 ]
 
 WASM = Path(__file__).with_name("moth.wasm")
@@ -909,7 +912,8 @@ def _error(v: Variant) -> MothError:
 
 
 class Moth:
-    """The component over a store. Not thread-safe: use one per thread.
+    """The component over a store. Not thread-safe: use one per thread (or
+    ``AsyncMoth``, which runs a small pool of instances in worker threads).
 
     A call that traps raises ``ComponentTrapError``; the trapped instance is
     dropped and a fresh one made over the same store, clock and imports, so
@@ -917,13 +921,19 @@ class Moth:
 
     def __init__(self, store: Optional[KeyValueStore] = None, clock: Optional[Clock] = None,
                  wasm: Union[str, os.PathLike[str]] = WASM) -> None:
-        self.kv: KeyValueStore = store if store is not None else MemoryStore()
-        self.clock: Clock = clock if clock is not None else SystemClock()
+        engine = Engine()
+        self._setup(store if store is not None else MemoryStore(), clock if clock is not None else SystemClock(),
+                    wasm, engine, Component.from_file(engine, str(wasm)))
+
+    def _setup(self, store: KeyValueStore, clock: Clock, wasm: Union[str, os.PathLike[str]], engine: Engine,
+               component: Component) -> None:
+        self.kv: KeyValueStore = store
+        self.clock: Clock = clock
         self._wasm = wasm
-        self._engine = Engine()
+        self._engine = engine
         self._linker = Linker(self._engine)
         self._define_imports(self._linker)
-        self._component = Component.from_file(self._engine, str(wasm))
+        self._component = component
         # Import calls made by the component: an exception after one means
         # the guest was running, so it trapped.
         self._import_calls = 0
@@ -949,6 +959,17 @@ class Moth:
                     raise ValueError(f"{self._wasm} has no function {name} in {_interface(interface)}")
                 funcs[name] = func
         self._store, self._funcs = store, funcs
+
+    def _sibling(self) -> Moth:
+        """Another handle over the same store and clock, with its own
+        wasmtime store and instance but sharing this one's Engine and
+        compiled Component (wasmtime's are thread-safe), so it costs an
+        instantiation (milliseconds), not a compilation (about a second).
+        For another thread (``AsyncMoth``'s pool): the store must then be
+        safe for concurrent use, as ``MemoryStore`` and ``SqliteStore`` are."""
+        other = object.__new__(type(self))
+        other._setup(self.kv, self.clock, self._wasm, self._engine, self._component)
+        return other
 
     @classmethod
     def open(cls, store: Optional[KeyValueStore] = None, *, clock: Optional[Clock] = None,
@@ -1362,3 +1383,4 @@ class Moth:
 
 
 from . import compat  # noqa: E402 - after Moth, which it wraps
+from .aio import AsyncMoth  # noqa: E402 - after Moth, which it wraps

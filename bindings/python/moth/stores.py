@@ -1,13 +1,17 @@
 """Stores for the component's ``moth:auth/store`` import.
 
 Both honour the contract: keys ordered as unsigned bytes, and a commit that
-applies every write if and only if every guard holds, atomically.
+applies every write if and only if every guard holds, atomically. Both are
+safe for concurrent use by several threads (several ``Moth`` handles, as
+``AsyncMoth``'s pool): each call holds the store's lock, so a commit's
+guard checks and writes are one step no other call can see halfway.
 """
 
 from __future__ import annotations
 
 import bisect
 import sqlite3
+import threading
 from typing import Iterable, Optional, Protocol, Sequence
 
 
@@ -43,65 +47,87 @@ class KeyValueStore(Protocol):
 
 
 class MemoryStore:
-    """An in-memory store: a sorted list of keys and a dict of values."""
+    """An in-memory store: a sorted list of keys and a dict of values,
+    behind a lock (thread-safe)."""
 
     def __init__(self) -> None:
         self._keys: list[bytes] = []
         self._values: dict[bytes, bytes] = {}
+        self._lock = threading.Lock()
 
     def get(self, key: bytes) -> Optional[bytes]:
-        return self._values.get(key)
+        with self._lock:
+            return self._values.get(key)
 
     def scan(self, start: bytes, end: bytes, limit: int) -> list[tuple[bytes, bytes]]:
-        i = bisect.bisect_left(self._keys, start)
-        out: list[tuple[bytes, bytes]] = []
-        while i < len(self._keys) and len(out) < limit and self._keys[i] < end:
-            k = self._keys[i]
-            out.append((k, self._values[k]))
-            i += 1
-        return out
+        with self._lock:
+            i = bisect.bisect_left(self._keys, start)
+            out: list[tuple[bytes, bytes]] = []
+            while i < len(self._keys) and len(out) < limit and self._keys[i] < end:
+                k = self._keys[i]
+                out.append((k, self._values[k]))
+                i += 1
+            return out
 
     def commit(self, guards: Sequence[tuple[bytes, Optional[bytes]]], writes: Sequence[tuple[bytes, Optional[bytes]]]) -> None:
-        if any(self._values.get(k) != expect for k, expect in guards):
-            raise Conflict()
-        for k, v in writes:
-            if v is None:
-                if self._values.pop(k, None) is not None:
-                    del self._keys[bisect.bisect_left(self._keys, k)]
-            else:
-                if k not in self._values:
-                    bisect.insort(self._keys, k)
-                self._values[k] = v
+        with self._lock:
+            if any(self._values.get(k) != expect for k, expect in guards):
+                raise Conflict()
+            for k, v in writes:
+                if v is None:
+                    if self._values.pop(k, None) is not None:
+                        del self._keys[bisect.bisect_left(self._keys, k)]
+                else:
+                    if k not in self._values:
+                        bisect.insort(self._keys, k)
+                    self._values[k] = v
 
 
 class SqliteStore:
     """A durable store in one SQLite table; each commit is one transaction
-    (synchronous=FULL), so an acknowledged commit survives a crash."""
+    (synchronous=FULL), so an acknowledged commit survives a crash. One
+    connection behind a lock (thread-safe): a transaction on a shared
+    connection must not let another thread's statements in, so calls from
+    several threads take turns, each commit's fsync included. Other
+    processes may use the same file at the same time (each commit is a
+    ``BEGIN IMMEDIATE`` transaction)."""
 
     def __init__(self, path: str) -> None:
+        self._lock = threading.Lock()
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("CREATE TABLE IF NOT EXISTS kv (k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID")
 
-    def get(self, key: bytes) -> Optional[bytes]:
+    def _get(self, key: bytes) -> Optional[bytes]:
         row = self._db.execute("SELECT v FROM kv WHERE k = ?", (key,)).fetchone()
         return None if row is None else bytes(row[0])
 
+    def get(self, key: bytes) -> Optional[bytes]:
+        with self._lock:
+            return self._get(key)
+
     def scan(self, start: bytes, end: bytes, limit: int) -> list[tuple[bytes, bytes]]:
         # SQLite compares BLOBs with memcmp: unsigned byte order.
-        rows = self._db.execute("SELECT k, v FROM kv WHERE k >= ? AND k < ? ORDER BY k LIMIT ?", (start, end, limit))
-        return [(bytes(k), bytes(v)) for k, v in rows]
+        with self._lock:
+            rows = self._db.execute("SELECT k, v FROM kv WHERE k >= ? AND k < ? ORDER BY k LIMIT ?",
+                                    (start, end, limit))
+            return [(bytes(k), bytes(v)) for k, v in rows]
 
     def commit(self, guards: Sequence[tuple[bytes, Optional[bytes]]],
                writes: Sequence[tuple[bytes, Optional[bytes]]]) -> None:
+        with self._lock:
+            self._commit(guards, writes)
+
+    def _commit(self, guards: Sequence[tuple[bytes, Optional[bytes]]],
+                writes: Sequence[tuple[bytes, Optional[bytes]]]) -> None:
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as e:
             raise StoreFailure(str(e)) from e
         try:
             for k, expect in guards:
-                if self.get(k) != expect:
+                if self._get(k) != expect:
                     self._db.execute("ROLLBACK")
                     raise Conflict()
             for k, v in writes:
@@ -120,4 +146,5 @@ class SqliteStore:
             raise StoreFailure(str(e)) from e
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            self._db.close()

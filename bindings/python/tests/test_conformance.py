@@ -1,7 +1,9 @@
 """The shared scenario (tests/conformance/scenario.json) through Python."""
 
+import asyncio
 import dataclasses
 import enum
+import inspect
 import json
 from pathlib import Path
 
@@ -251,10 +253,13 @@ def error_name(e):
     return "trap" if isinstance(e, ComponentTrapError) else e.code
 
 
-def test_the_shared_scenario_passes_through_the_python_host():
+async def run_scenario(open_moth):
+    """Run the scenario against the handle ``open_moth(store, clock,
+    settings)`` makes: a ``Moth`` (its methods return values) or an
+    ``AsyncMoth`` (they return coroutines, awaited here)."""
     clock = ManualClock(SCENARIO["clock"])
     store = HarnessStore()
-    moth = Moth.open(store, clock=clock, settings=settings_in(SCENARIO["settings"]))
+    moth = await maybe_await(open_moth(store, clock, settings_in(SCENARIO["settings"])))
     saved = {}
     for i, step in enumerate(SCENARIO["steps"]):
         op, args = step["op"], substitute(step["args"], saved)
@@ -269,7 +274,7 @@ def test_the_shared_scenario_passes_through_the_python_host():
             store.failing = True
             continue
         try:
-            got, err = to_scenario(call(moth, op, args)), None
+            got, err = to_scenario(await maybe_await(call(moth, op, args))), None
         except MothError as e:
             got, err = None, e
         if "error" in expect:
@@ -279,3 +284,13 @@ def test_the_shared_scenario_passes_through_the_python_host():
             assert matches(expect["ok"], got), f"step {i} {op}: {got!r} vs {expect['ok']!r}"
             if "save" in step:
                 save(step["save"], got, saved)
+    return moth
+
+
+async def maybe_await(v):
+    return await v if inspect.isawaitable(v) else v
+
+
+def test_the_shared_scenario_passes_through_the_python_host():
+    moth = asyncio.run(run_scenario(lambda store, clock, settings: Moth.open(store, clock=clock, settings=settings)))
+    assert isinstance(moth, Moth)
