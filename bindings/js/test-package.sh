@@ -40,6 +40,8 @@ const needed = [
   'package.json',
   'src/index.js',
   'src/stores.js',
+  'src/async.js',
+  'src/worker.js',
   'types/index.d.ts',
   'generated/moth.js',
   'generated/moth.core.wasm',
@@ -82,7 +84,7 @@ echo "test-package: installed $tarball into a fresh project (node_modules: moth-
 
 cat >example.mjs <<'EOF'
 import assert from 'node:assert/strict';
-import { Moth, MemoryStore, MothError } from 'moth-auth';
+import { Moth, AsyncMoth, MemoryStore, MothError } from 'moth-auth';
 
 // Resolved from this project's node_modules, not from the source tree.
 const resolved = import.meta.resolve('moth-auth');
@@ -110,11 +112,21 @@ assert.ok(error instanceof MothError, `expected a MothError, got ${error}`);
 assert.equal(error.code, 'invalid-password');
 assert.equal(error.detail, undefined);
 
-console.log(JSON.stringify({ validated: validation.user, wrongPassword: error.code }));
+// The same through AsyncMoth: the component in a worker thread (its
+// src/worker.js resolved inside the installed package).
+const asyncMoth = await AsyncMoth.open({ store: { kind: 'memory' } });
+await asyncMoth.createUser('ann', 'correct horse battery', 'admin');
+const asyncSession = await asyncMoth.login('ann', 'correct horse battery');
+const asyncValidation = await asyncMoth.validate(asyncSession.token);
+const asyncError = await asyncMoth.login('ann', 'wrong password').catch((e) => e);
+assert.ok(asyncError instanceof MothError, `expected a MothError, got ${asyncError}`);
+await asyncMoth.close();
+
+console.log(JSON.stringify({ validated: validation.user, wrongPassword: error.code, asyncValidated: asyncValidation.user, asyncWrongPassword: asyncError.code }));
 EOF
 
 out="$(node example.mjs)"
-expected='{"validated":{"id":1,"username":"ann","permissions":"admin"},"wrongPassword":"invalid-password"}'
+expected='{"validated":{"id":1,"username":"ann","permissions":"admin"},"wrongPassword":"invalid-password","asyncValidated":{"id":1,"username":"ann","permissions":"admin"},"asyncWrongPassword":"invalid-password"}'
 [[ $out == "$expected" ]] || fail "example.mjs printed $out, expected $expected"
 echo "test-package: example.mjs: $out"
 
@@ -123,6 +135,7 @@ echo "test-package: example.mjs: $out"
 cat >check.ts <<'EOF'
 import {
   Moth,
+  AsyncMoth,
   MothError,
   MemoryStore,
   FileStore,
@@ -130,6 +143,7 @@ import {
   systemClock,
   type AccountState,
   type ApiKey,
+  type AsyncMothOptions,
   type Clock,
   type EventKind,
   type KeyOwner,
@@ -223,6 +237,18 @@ const locked = MothError.lockedOut(30);
 const seconds: number = locked.retryAfter;
 void seconds;
 
+// AsyncMoth: Moth's methods as Promises, over a store description.
+const options: AsyncMothOptions = { store: { kind: 'file', path: 'moth.log' }, clock: { kind: 'manual', at: 1_000_000 } };
+const asyncMoth: AsyncMoth = await AsyncMoth.open(options);
+const bob: User = await asyncMoth.createUser('bob', 'correct horse battery');
+const pendingSession: Promise<Session> = asyncMoth.login('bob', 'correct horse battery', null);
+const asyncAllowed: boolean = await asyncMoth.tokenHasAll((await pendingSession).token, ['posts.read']);
+const asyncPage: LogPage = await asyncMoth.listEvents({ kind: 'account-locked' }, { limit: 5 });
+await asyncMoth.advanceClock(60);
+await asyncMoth.injectStoreFault(null);
+await asyncMoth.close();
+void [bob, asyncAllowed, asyncPage];
+
 // What the types must refuse (each line an error, or tsc fails on the
 // unused directive): so the package's types are there, and are not `any`.
 // @ts-expect-error: an id is a number
@@ -243,7 +269,15 @@ moth.setAccountState(ann.id, { enabled: true });
 new Moth();
 // @ts-expect-error: no such method
 moth.createUsers('bob', 'pw');
-void [wrong, nocode];
+// @ts-expect-error: AsyncMoth takes a store description, not a store
+void AsyncMoth.open({ store: new MemoryStore() });
+// @ts-expect-error: AsyncMoth's results are Promises
+const notYet: User = asyncMoth.getUser(1);
+// @ts-expect-error: an id is a number through AsyncMoth too
+void asyncMoth.getUser('1');
+// @ts-expect-error: AsyncMoth is made by AsyncMoth.open
+new AsyncMoth();
+void [wrong, nocode, notYet];
 EOF
 
 "$tsc" --noEmit --strict --module nodenext --moduleResolution nodenext --target es2022 --lib es2022 check.ts

@@ -840,3 +840,5 @@ export class Moth {
     return this.#call('roles', 'validateWithPermissions', fromWit.validationWithPermissions, token);
   }
 }
+
+export { AsyncMoth } from './async.js';

@@ -595,3 +595,55 @@ export declare class Moth {
   /** Validate the token and return its user's effective permissions with it. */
   validateWithPermissions(token: string): ValidationWithPermissions;
 }
+
+// ---------------------------------------------------------------------------
+// AsyncMoth
+
+/**
+ * What `AsyncMoth.open` takes as `store`: a description the worker thread
+ * makes the store from (a store object cannot cross threads). `faults:
+ * true` allows `injectStoreFault` (for tests).
+ */
+export type StoreDescription = { kind: 'memory'; faults?: boolean } | { kind: 'file'; path: string; faults?: boolean };
+
+/** What `AsyncMoth.open` takes as `clock`: the system clock, or a manual one at `at` (Unix seconds) moved by `advanceClock`. */
+export type ClockDescription = { kind: 'system' } | { kind: 'manual'; at: number };
+
+/** What `AsyncMoth.open` takes. */
+export interface AsyncMothOptions {
+  /** Default: `{ kind: 'memory' }`. */
+  store?: StoreDescription;
+  /** Default: `{ kind: 'system' }`. */
+  clock?: ClockDescription;
+  /** Stored first when given (every field). */
+  settings?: Settings;
+}
+
+/** A store fault for `injectStoreFault`: trap the next store call, fail every one, or none. */
+export type StoreFault = 'trap-next' | 'fail' | null;
+
+/** Moth's methods, each returning a Promise of what Moth's returns. */
+export type AsyncMothMethods = {
+  [K in keyof Moth]: Moth[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : never;
+};
+
+/**
+ * Moth's API with every method returning a Promise; the component and its
+ * store are owned by a worker thread, so no call blocks the event loop.
+ * Calls run one at a time, in the order they were made. Errors are
+ * MothErrors as Moth's are; an argument that cannot be structured-cloned
+ * rejects with a DataCloneError.
+ */
+export declare class AsyncMoth {
+  /** Use `AsyncMoth.open`. */
+  private constructor();
+  /** Start a worker and open a Moth in it over the described store and clock. */
+  static open(options?: AsyncMothOptions): Promise<AsyncMoth>;
+  /** Move a `{ kind: 'manual' }` clock forward (in order with the calls). */
+  advanceClock(seconds: number): Promise<void>;
+  /** For tests, on a store opened with `faults: true`. */
+  injectStoreFault(fault: StoreFault): Promise<void>;
+  /** Finish the calls already made, close the store and end the worker; later calls reject. */
+  close(): Promise<void>;
+}
+export interface AsyncMoth extends AsyncMothMethods {}
