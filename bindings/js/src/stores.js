@@ -182,3 +182,35 @@ export class FileStore extends MemoryStore {
     closeSync(this.fd);
   }
 }
+
+// A store the tests can break, as the conformance scenario's trap-store
+// and fail-store steps do: `fault` 'trap-next' makes the next call throw
+// something that is not a store-error (which traps the component), 'fail'
+// makes every call fail with a store-error `failure`. Used by the
+// conformance tests and by AsyncMoth's worker (stores opened with
+// faults: true).
+export class FaultyStore {
+  constructor(inner) {
+    this.inner = inner;
+    this.fault = null; // 'trap-next', 'fail' or null
+  }
+  #enter() {
+    if (this.fault === 'trap-next') {
+      this.fault = null;
+      throw new Error('the store was told to trap this call');
+    }
+    if (this.fault === 'fail') throw { tag: 'failure', val: 'the store was told to fail' };
+  }
+  get(key) {
+    this.#enter();
+    return this.inner.get(key);
+  }
+  scan(start, end, limit) {
+    this.#enter();
+    return this.inner.scan(start, end, limit);
+  }
+  commit(guards, writes) {
+    this.#enter();
+    return this.inner.commit(guards, writes);
+  }
+}

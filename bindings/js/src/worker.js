@@ -5,35 +5,8 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { Moth, ManualClock, systemClock, MemoryStore, FileStore, MothError } from './index.js';
+import { FaultyStore } from './stores.js';
 import { mothMethodNames, serializeError } from './async.js';
-
-// A store the tests can break (store descriptions with faults: true), as
-// the conformance scenario's trap-store and fail-store steps do.
-class FaultyStore {
-  constructor(inner) {
-    this.inner = inner;
-    this.fault = null; // 'trap-next', 'fail' or null
-  }
-  #enter() {
-    if (this.fault === 'trap-next') {
-      this.fault = null;
-      throw new Error('the store was told to trap this call');
-    }
-    if (this.fault === 'fail') throw { tag: 'failure', val: 'the store was told to fail' };
-  }
-  get(key) {
-    this.#enter();
-    return this.inner.get(key);
-  }
-  scan(start, end, limit) {
-    this.#enter();
-    return this.inner.scan(start, end, limit);
-  }
-  commit(guards, writes) {
-    this.#enter();
-    return this.inner.commit(guards, writes);
-  }
-}
 
 const methods = new Set(mothMethodNames());
 
