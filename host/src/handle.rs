@@ -12,6 +12,7 @@ use crate::bindings::types;
 use crate::budget::HashBudget;
 use crate::error::{Error, Result};
 use crate::metrics::GuestMetrics;
+use crate::ops::{Cost, Op};
 use crate::options::Options;
 use crate::pool::Pool;
 use crate::runtime::{Instance, Runtime};
@@ -30,19 +31,6 @@ pub(crate) struct Database {
     pub idle_instance_ttl: Duration,
     /// Dropped with the database, which ends the sweeper thread at once.
     _stop_sweeper: Option<mpsc::Sender<()>>,
-}
-
-/// What a call costs, which decides the budget it runs under and whether
-/// an [`AsyncMoth`](crate::AsyncMoth) may run it on an async worker.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Cost {
-    /// Microseconds, no commit (or, like `validate` deleting a dead token,
-    /// a rare one): fit to run on an async worker.
-    Read,
-    /// Microseconds and a commit, which waits for the group fsync.
-    Write,
-    /// Tens of milliseconds of Argon2: runs under the hashing budget.
-    Hashing,
 }
 
 /// A moth database served by the component, as seen by one tenant (the
@@ -200,18 +188,19 @@ impl Moth {
         }
     }
 
-    /// Run `f` on a pooled instance of this tenant; `op` (the WIT name)
-    /// labels its latency metric, `cost` picks its budget. A trap discards
+    /// Run `f` on a pooled instance of this tenant; `op` names the call
+    /// (its WIT name labels the latency metric) and its cost picks the
+    /// budget. A trap discards
     /// the instance: its memory may be inconsistent, and the guarded commit
     /// guarantees the store is not.
     pub(crate) fn call<T>(
         &self,
-        op: &'static str,
-        cost: Cost,
+        op: Op,
         f: impl FnOnce(&mut Instance) -> wasmtime::Result<std::result::Result<T, types::Error>>,
     ) -> Result<T> {
         let db = &*self.db;
         let tenant = &*self.tenant;
+        let cost = op.cost;
         if cost != Cost::Read || self.shared_store() {
             self.refuse_inline()?;
         }
@@ -241,7 +230,7 @@ impl Moth {
         db.runtime.arm_deadline(&mut instance.store);
         let started = Instant::now();
         let outcome = f(instance);
-        db.metrics.record(op, started.elapsed());
+        db.metrics.record(op.name, started.elapsed());
         match outcome {
             Ok(result) => {
                 if let Some(instance) = lent.instance.take() {
@@ -266,7 +255,7 @@ impl Moth {
                 drop(lent);
                 tracing::error!(
                     tenant = %tenant.name,
-                    op,
+                    op = op.name,
                     error = &error as &dyn std::error::Error,
                     "component call failed; instance discarded"
                 );

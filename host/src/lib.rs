@@ -37,6 +37,7 @@ mod error;
 mod handle;
 mod imports;
 mod metrics;
+mod ops;
 mod options;
 mod pool;
 mod runtime;

@@ -1,14 +1,14 @@
 //! The `accounts` interface: account states.
 
 use crate::error::Result;
-use crate::handle::Cost;
+use crate::ops;
 use crate::{AccountState, Moth};
 
 impl Moth {
     /// User `id`'s account state: enabled, disabled-from, email verified,
     /// superuser.
     pub fn get_account_state(&self, id: u64) -> Result<AccountState> {
-        self.call("get_account_state", Cost::Read, |i| {
+        self.call(ops::GET_ACCOUNT_STATE, |i| {
             let (accounts, store) = i.accounts();
             accounts.call_get_account_state(store, id)
         })
@@ -19,7 +19,7 @@ impl Moth {
     /// every session, API key and one-time token of the user at once.
     pub fn set_account_state(&self, id: u64, state: &AccountState) -> Result<()> {
         let state = state.into();
-        self.call("set_account_state", Cost::Write, |i| {
+        self.call(ops::SET_ACCOUNT_STATE, |i| {
             let (accounts, store) = i.accounts();
             accounts.call_set_account_state(store, id, state)
         })?;

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::error::Result;
-use crate::handle::Cost;
+use crate::ops;
 use crate::{ApiKey, KeyOwner, Moth, NewApiKey};
 
 impl Moth {
@@ -18,7 +18,7 @@ impl Moth {
     ) -> Result<NewApiKey> {
         let lifetime = lifetime.map(|d| d.as_secs());
         let key = self
-            .call("create_api_key", Cost::Write, |i| {
+            .call(ops::CREATE_API_KEY, |i| {
                 let (keys, store) = i.api_keys();
                 keys.call_create_api_key(store, &owner.into(), name, scopes, lifetime)
             })
@@ -31,7 +31,7 @@ impl Moth {
 
     /// The metadata of a live key (its owner, name, scopes and expiry).
     pub fn verify_api_key(&self, key: &str) -> Result<ApiKey> {
-        self.call("verify_api_key", Cost::Read, |i| {
+        self.call(ops::VERIFY_API_KEY, |i| {
             let (keys, store) = i.api_keys();
             keys.call_verify_api_key(store, key)
         })
@@ -40,7 +40,7 @@ impl Moth {
 
     /// The metadata of a live key by its id, without using it.
     pub fn get_api_key(&self, id: &str) -> Result<ApiKey> {
-        self.call("get_api_key", Cost::Read, |i| {
+        self.call(ops::GET_API_KEY, |i| {
             let (keys, store) = i.api_keys();
             keys.call_get_api_key(store, id)
         })
@@ -49,7 +49,7 @@ impl Moth {
 
     /// The owner's keys, oldest first: metadata only.
     pub fn list_api_keys(&self, owner: &KeyOwner) -> Result<Vec<ApiKey>> {
-        self.call("list_api_keys", Cost::Read, |i| {
+        self.call(ops::LIST_API_KEYS, |i| {
             let (keys, store) = i.api_keys();
             keys.call_list_api_keys(store, &owner.into())
         })
@@ -58,7 +58,7 @@ impl Moth {
 
     /// Delete a key by its public id.
     pub fn revoke_api_key(&self, id: &str) -> Result<()> {
-        self.call("revoke_api_key", Cost::Write, |i| {
+        self.call(ops::REVOKE_API_KEY, |i| {
             let (keys, store) = i.api_keys();
             keys.call_revoke_api_key(store, id)
         })
@@ -69,7 +69,7 @@ impl Moth {
     pub fn rotate_api_key(&self, id: &str, overlap: Duration) -> Result<NewApiKey> {
         let overlap = overlap.as_secs();
         let key = self
-            .call("rotate_api_key", Cost::Write, |i| {
+            .call(ops::ROTATE_API_KEY, |i| {
                 let (keys, store) = i.api_keys();
                 keys.call_rotate_api_key(store, id, overlap)
             })
@@ -87,7 +87,7 @@ impl Moth {
 
     /// Delete every key of the owner; returns how many were live.
     pub fn revoke_api_keys(&self, owner: &KeyOwner) -> Result<u64> {
-        self.call("revoke_api_keys", Cost::Write, |i| {
+        self.call(ops::REVOKE_API_KEYS, |i| {
             let (keys, store) = i.api_keys();
             keys.call_revoke_api_keys(store, &owner.into())
         })

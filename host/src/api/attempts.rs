@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::error::Result;
-use crate::handle::Cost;
+use crate::ops;
 use crate::{
     EventKind, LockPage, LockSubject, LogFilter, LogPage, LoginContext, LoginGrant, Moth,
     PurgeOutcome,
@@ -25,7 +25,7 @@ impl Moth {
         let lifetime = lifetime.map(|d| d.as_secs());
         let context = context.into();
         let grant = self
-            .call("login_from", Cost::Hashing, |i| {
+            .call(ops::LOGIN_FROM, |i| {
                 let (attempts, store) = i.attempts();
                 attempts.call_login_from(store, username, password, lifetime, &context)
             })
@@ -43,7 +43,7 @@ impl Moth {
         context: &LoginContext,
     ) -> Result<bool> {
         let context = context.into();
-        self.call("check_password_from", Cost::Hashing, |i| {
+        self.call(ops::CHECK_PASSWORD_FROM, |i| {
             let (attempts, store) = i.attempts();
             attempts.call_check_password_from(store, username, password, &context)
         })
@@ -58,7 +58,7 @@ impl Moth {
         limit: u32,
     ) -> Result<LogPage> {
         let filter = filter.into();
-        self.call("list_attempts", Cost::Read, |i| {
+        self.call(ops::LIST_ATTEMPTS, |i| {
             let (attempts, store) = i.attempts();
             attempts.call_list_attempts(store, &filter, after, limit)
         })
@@ -74,7 +74,7 @@ impl Moth {
         limit: u32,
     ) -> Result<LogPage> {
         let filter = filter.into();
-        self.call("list_events", Cost::Read, |i| {
+        self.call(ops::LIST_EVENTS, |i| {
             let (attempts, store) = i.attempts();
             attempts.call_list_events(store, &filter, after, limit)
         })
@@ -93,7 +93,7 @@ impl Moth {
         after: Option<&str>,
     ) -> Result<PurgeOutcome> {
         let kind = kind.map(Into::into);
-        self.call("purge_attempts", Cost::Write, |i| {
+        self.call(ops::PURGE_ATTEMPTS, |i| {
             let (attempts, store) = i.attempts();
             attempts.call_purge_attempts(store, username, older_than, kind, after)
         })
@@ -122,7 +122,7 @@ impl Moth {
 
     /// Up to `limit` locks in force (1..=1000), after the cursor `after`.
     pub fn list_locks(&self, after: Option<&str>, limit: u32) -> Result<LockPage> {
-        self.call("list_locks", Cost::Read, |i| {
+        self.call(ops::LIST_LOCKS, |i| {
             let (attempts, store) = i.attempts();
             attempts.call_list_locks(store, after, limit)
         })
@@ -133,7 +133,7 @@ impl Moth {
     /// it was locked.
     pub fn unlock(&self, subject: &LockSubject) -> Result<bool> {
         let subject = subject.into();
-        self.call("unlock", Cost::Write, |i| {
+        self.call(ops::UNLOCK, |i| {
             let (attempts, store) = i.attempts();
             attempts.call_unlock(store, &subject)
         })

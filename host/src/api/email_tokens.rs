@@ -1,7 +1,7 @@
 //! The `email-tokens` interface: tokens that prove control of an address.
 
 use crate::error::Result;
-use crate::handle::Cost;
+use crate::ops;
 use crate::{EmailToken, EmailTokenInfo, EmailTokenOptions, Moth};
 
 impl Moth {
@@ -13,7 +13,7 @@ impl Moth {
         options: &EmailTokenOptions,
     ) -> Result<EmailToken> {
         let token = self
-            .call("create_email_token", Cost::Write, |i| {
+            .call(ops::CREATE_EMAIL_TOKEN, |i| {
                 let (email, store) = i.email_tokens();
                 email.call_create_email_token(store, address, &options.into())
             })
@@ -31,7 +31,7 @@ impl Moth {
         token: &str,
         ip: Option<&str>,
     ) -> Result<Option<String>> {
-        self.call("auth_email_token", Cost::Write, |i| {
+        self.call(ops::AUTH_EMAIL_TOKEN, |i| {
             let (email, store) = i.email_tokens();
             email.call_auth_email_token(store, address, token, ip)
         })
@@ -44,7 +44,7 @@ impl Moth {
         token: &str,
         retval: Option<&str>,
     ) -> Result<()> {
-        self.call("set_email_token_retval", Cost::Write, |i| {
+        self.call(ops::SET_EMAIL_TOKEN_RETVAL, |i| {
             let (email, store) = i.email_tokens();
             email.call_set_email_token_retval(store, address, token, retval)
         })
@@ -52,7 +52,7 @@ impl Moth {
 
     /// Delete one token, given the secret.
     pub fn remove_email_token(&self, address: &str, token: &str) -> Result<()> {
-        self.call("remove_email_token", Cost::Write, |i| {
+        self.call(ops::REMOVE_EMAIL_TOKEN, |i| {
             let (email, store) = i.email_tokens();
             email.call_remove_email_token(store, address, token)
         })
@@ -60,7 +60,7 @@ impl Moth {
 
     /// The address's live tokens, oldest first: metadata only.
     pub fn list_email_tokens(&self, address: &str) -> Result<Vec<EmailTokenInfo>> {
-        self.call("list_email_tokens", Cost::Read, |i| {
+        self.call(ops::LIST_EMAIL_TOKENS, |i| {
             let (email, store) = i.email_tokens();
             email.call_list_email_tokens(store, address)
         })
@@ -69,7 +69,7 @@ impl Moth {
 
     /// Delete one token of the address by its public id.
     pub fn revoke_email_token(&self, address: &str, id: &str) -> Result<()> {
-        self.call("revoke_email_token", Cost::Write, |i| {
+        self.call(ops::REVOKE_EMAIL_TOKEN, |i| {
             let (email, store) = i.email_tokens();
             email.call_revoke_email_token(store, address, id)
         })
@@ -77,7 +77,7 @@ impl Moth {
 
     /// Delete every token of the address; returns how many were live.
     pub fn remove_email_address(&self, address: &str) -> Result<u64> {
-        self.call("remove_email_address", Cost::Write, |i| {
+        self.call(ops::REMOVE_EMAIL_ADDRESS, |i| {
             let (email, store) = i.email_tokens();
             email.call_remove_email_address(store, address)
         })

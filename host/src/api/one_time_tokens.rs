@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::error::Result;
-use crate::handle::Cost;
+use crate::ops;
 use crate::{Moth, OneTimeToken, User};
 
 impl Moth {
@@ -18,7 +18,7 @@ impl Moth {
     ) -> Result<OneTimeToken> {
         let lifetime = lifetime.map(|d| d.as_secs());
         let token = self
-            .call("issue_one_time_token", Cost::Write, |i| {
+            .call(ops::ISSUE_ONE_TIME_TOKEN, |i| {
                 let (one_time, store) = i.one_time_tokens();
                 one_time.call_issue_one_time_token(store, id, purpose, lifetime)
             })
@@ -29,7 +29,7 @@ impl Moth {
 
     /// Use up a token of `purpose` and return its user.
     pub fn redeem_one_time_token(&self, token: &str, purpose: &str) -> Result<User> {
-        self.call("redeem_one_time_token", Cost::Write, |i| {
+        self.call(ops::REDEEM_ONE_TIME_TOKEN, |i| {
             let (one_time, store) = i.one_time_tokens();
             one_time.call_redeem_one_time_token(store, token, purpose)
         })
@@ -40,7 +40,7 @@ impl Moth {
     /// revoke their login tokens, in one commit.
     pub fn reset_password(&self, token: &str, new_password: &str) -> Result<User> {
         let user = self
-            .call("reset_password", Cost::Hashing, |i| {
+            .call(ops::RESET_PASSWORD, |i| {
                 let (one_time, store) = i.one_time_tokens();
                 one_time.call_reset_password(store, token, new_password)
             })

@@ -15,13 +15,13 @@
 //! ```
 
 use crate::error::{Error, Result};
-use crate::handle::Cost;
+use crate::ops;
 use crate::{Bundle, Group, Moth, Permission, RoleHolder, RoleItem, UserRoles, Validation};
 
 impl Moth {
     /// Define a permission with a description.
     pub fn create_permission(&self, name: &str, description: &str) -> Result<Permission> {
-        self.call("create_permission", Cost::Write, |i| {
+        self.call(ops::CREATE_PERMISSION, |i| {
             let (roles, store) = i.roles();
             roles.call_create_permission(store, name, description)
         })
@@ -30,7 +30,7 @@ impl Moth {
 
     /// Every permission, in name order.
     pub fn list_permissions(&self) -> Result<Vec<Permission>> {
-        self.call("list_permissions", Cost::Read, |i| {
+        self.call(ops::LIST_PERMISSIONS, |i| {
             let (roles, store) = i.roles();
             roles.call_list_permissions(store)
         })
@@ -40,7 +40,7 @@ impl Moth {
     /// Delete a permission and take it from every bundle, group and user in
     /// one commit; `false` when there was none.
     pub fn delete_permission(&self, name: &str) -> Result<bool> {
-        self.call("delete_permission", Cost::Write, |i| {
+        self.call(ops::DELETE_PERMISSION, |i| {
             let (roles, store) = i.roles();
             roles.call_delete_permission(store, name)
         })
@@ -48,7 +48,7 @@ impl Moth {
 
     /// Create an empty bundle.
     pub fn create_bundle(&self, name: &str) -> Result<()> {
-        self.call("create_bundle", Cost::Write, |i| {
+        self.call(ops::CREATE_BUNDLE, |i| {
             let (roles, store) = i.roles();
             roles.call_create_bundle(store, name)
         })
@@ -56,7 +56,7 @@ impl Moth {
 
     /// Every bundle with its permissions, in name order.
     pub fn list_bundles(&self) -> Result<Vec<Bundle>> {
-        self.call("list_bundles", Cost::Read, |i| {
+        self.call(ops::LIST_BUNDLES, |i| {
             let (roles, store) = i.roles();
             roles.call_list_bundles(store)
         })
@@ -66,7 +66,7 @@ impl Moth {
     /// Delete a bundle, taking it from every group and user in one commit;
     /// `false` when there was none.
     pub fn delete_bundle(&self, name: &str) -> Result<bool> {
-        self.call("delete_bundle", Cost::Write, |i| {
+        self.call(ops::DELETE_BUNDLE, |i| {
             let (roles, store) = i.roles();
             roles.call_delete_bundle(store, name)
         })
@@ -74,7 +74,7 @@ impl Moth {
 
     /// Create a group with no members, permissions or bundles.
     pub fn create_group(&self, name: &str) -> Result<()> {
-        self.call("create_group", Cost::Write, |i| {
+        self.call(ops::CREATE_GROUP, |i| {
             let (roles, store) = i.roles();
             roles.call_create_group(store, name)
         })
@@ -83,7 +83,7 @@ impl Moth {
     /// Every group with the permissions and bundles it carries, in name
     /// order.
     pub fn list_groups(&self) -> Result<Vec<Group>> {
-        self.call("list_groups", Cost::Read, |i| {
+        self.call(ops::LIST_GROUPS, |i| {
             let (roles, store) = i.roles();
             roles.call_list_groups(store)
         })
@@ -93,7 +93,7 @@ impl Moth {
     /// Delete a group, removing its members and grants in one commit;
     /// `false` when there was none.
     pub fn delete_group(&self, name: &str) -> Result<bool> {
-        self.call("delete_group", Cost::Write, |i| {
+        self.call(ops::DELETE_GROUP, |i| {
             let (roles, store) = i.roles();
             roles.call_delete_group(store, name)
         })
@@ -101,7 +101,7 @@ impl Moth {
 
     /// The ids of a group's members, ascending.
     pub fn group_members(&self, group: &str) -> Result<Vec<u64>> {
-        self.call("group_members", Cost::Read, |i| {
+        self.call(ops::GROUP_MEMBERS, |i| {
             let (roles, store) = i.roles();
             roles.call_group_members(store, group)
         })
@@ -112,7 +112,7 @@ impl Moth {
     /// permission); `false` when it already did. Seen by the next check.
     pub fn grant_role(&self, holder: &RoleHolder, item: &RoleItem) -> Result<bool> {
         let (holder, item) = (holder.into(), item.into());
-        self.call("grant_role", Cost::Write, |i| {
+        self.call(ops::GRANT_ROLE, |i| {
             let (roles, store) = i.roles();
             roles.call_grant_role(store, &holder, &item)
         })
@@ -121,7 +121,7 @@ impl Moth {
     /// Stop `holder` holding `item` directly; `false` when it did not.
     pub fn revoke_role(&self, holder: &RoleHolder, item: &RoleItem) -> Result<bool> {
         let (holder, item) = (holder.into(), item.into());
-        self.call("revoke_role", Cost::Write, |i| {
+        self.call(ops::REVOKE_ROLE, |i| {
             let (roles, store) = i.roles();
             roles.call_revoke_role(store, &holder, &item)
         })
@@ -129,7 +129,7 @@ impl Moth {
 
     /// What user `id` holds directly: permissions, bundles, groups.
     pub fn get_user_roles(&self, id: u64) -> Result<UserRoles> {
-        self.call("get_user_roles", Cost::Read, |i| {
+        self.call(ops::GET_USER_ROLES, |i| {
             let (roles, store) = i.roles();
             roles.call_get_user_roles(store, id)
         })
@@ -140,7 +140,7 @@ impl Moth {
     /// hold directly, through bundles, groups and groups' bundles (every
     /// defined permission for a superuser).
     pub fn effective_permissions(&self, id: u64) -> Result<Vec<String>> {
-        self.call("effective_permissions", Cost::Read, |i| {
+        self.call(ops::EFFECTIVE_PERMISSIONS, |i| {
             let (roles, store) = i.roles();
             roles.call_effective_permissions(store, id)
         })
@@ -148,7 +148,7 @@ impl Moth {
 
     /// Whether user `id` holds every one of `permissions` (true for none).
     pub fn has_all(&self, id: u64, permissions: &[String]) -> Result<bool> {
-        self.call("has_all", Cost::Read, |i| {
+        self.call(ops::HAS_ALL, |i| {
             let (roles, store) = i.roles();
             roles.call_has_all(store, id, permissions)
         })
@@ -157,7 +157,7 @@ impl Moth {
     /// Whether user `id` holds at least one of `permissions` (false for
     /// none).
     pub fn has_any(&self, id: u64, permissions: &[String]) -> Result<bool> {
-        self.call("has_any", Cost::Read, |i| {
+        self.call(ops::HAS_ANY, |i| {
             let (roles, store) = i.roles();
             roles.call_has_any(store, id, permissions)
         })
@@ -165,7 +165,7 @@ impl Moth {
 
     /// Validate `token`, then [`Moth::has_all`] for its user, in one call.
     pub fn token_has_all(&self, token: &str, permissions: &[String]) -> Result<bool> {
-        self.call("token_has_all", Cost::Read, |i| {
+        self.call(ops::TOKEN_HAS_ALL, |i| {
             let (roles, store) = i.roles();
             roles.call_token_has_all(store, token, permissions)
         })
@@ -173,7 +173,7 @@ impl Moth {
 
     /// Validate `token`, then [`Moth::has_any`] for its user, in one call.
     pub fn token_has_any(&self, token: &str, permissions: &[String]) -> Result<bool> {
-        self.call("token_has_any", Cost::Read, |i| {
+        self.call(ops::TOKEN_HAS_ANY, |i| {
             let (roles, store) = i.roles();
             roles.call_token_has_any(store, token, permissions)
         })
@@ -182,7 +182,7 @@ impl Moth {
     /// Validate `token` and return its user's effective permissions with
     /// the validation, in one call.
     pub fn validate_with_permissions(&self, token: &str) -> Result<(Validation, Vec<String>)> {
-        self.call("validate_with_permissions", Cost::Read, |i| {
+        self.call(ops::VALIDATE_WITH_PERMISSIONS, |i| {
             let (roles, store) = i.roles();
             roles.call_validate_with_permissions(store, token)
         })

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::error::Result;
-use crate::handle::Cost;
+use crate::ops;
 use crate::{Moth, Session, SessionInfo, SweepOutcome, Validation};
 
 /// How many expired tokens one call of [`Moth::sweep_all`] deletes.
@@ -20,7 +20,7 @@ impl Moth {
     ) -> Result<Session> {
         let lifetime = lifetime.map(|d| d.as_secs());
         let session = self
-            .call("login", Cost::Hashing, |i| {
+            .call(ops::LOGIN, |i| {
                 let (sessions, store) = i.sessions();
                 sessions.call_login(store, username, password, lifetime)
             })
@@ -31,7 +31,7 @@ impl Moth {
 
     /// The user and expiry behind a live token.
     pub fn validate(&self, token: &str) -> Result<Validation> {
-        self.call("validate", Cost::Read, |i| {
+        self.call(ops::VALIDATE, |i| {
             let (sessions, store) = i.sessions();
             sessions.call_validate(store, token)
         })
@@ -40,7 +40,7 @@ impl Moth {
 
     /// Delete a token.
     pub fn logout(&self, token: &str) -> Result<()> {
-        self.call("logout", Cost::Write, |i| {
+        self.call(ops::LOGOUT, |i| {
             let (sessions, store) = i.sessions();
             sessions.call_logout(store, token)
         })
@@ -48,7 +48,7 @@ impl Moth {
 
     /// How many live tokens the user has.
     pub fn count_tokens(&self, id: u64) -> Result<u64> {
-        self.call("count_tokens", Cost::Read, |i| {
+        self.call(ops::COUNT_TOKENS, |i| {
             let (sessions, store) = i.sessions();
             sessions.call_count_tokens(store, id)
         })
@@ -57,7 +57,7 @@ impl Moth {
     /// Revoke all the user's tokens; returns how many were live.
     /// The tokens are dead at once and deleted by later sweeps.
     pub fn delete_tokens(&self, id: u64) -> Result<u64> {
-        let live = self.call("delete_tokens", Cost::Write, |i| {
+        let live = self.call(ops::DELETE_TOKENS, |i| {
             let (sessions, store) = i.sessions();
             sessions.call_delete_tokens(store, id)
         })?;
@@ -67,7 +67,7 @@ impl Moth {
 
     /// The user's live sessions, oldest first (never their tokens).
     pub fn list_sessions(&self, id: u64) -> Result<Vec<SessionInfo>> {
-        self.call("list_sessions", Cost::Read, |i| {
+        self.call(ops::LIST_SESSIONS, |i| {
             let (sessions, store) = i.sessions();
             sessions.call_list_sessions(store, id)
         })
@@ -77,7 +77,7 @@ impl Moth {
     /// End one of the user's sessions by its id (from
     /// [`Moth::list_sessions`]); its token is deleted at once.
     pub fn revoke_session(&self, id: u64, session: &str) -> Result<()> {
-        self.call("revoke_session", Cost::Write, |i| {
+        self.call(ops::REVOKE_SESSION, |i| {
             let (sessions, store) = i.sessions();
             sessions.call_revoke_session(store, id, session)
         })
@@ -86,7 +86,7 @@ impl Moth {
     /// End every live session of the token's user but the token's own;
     /// returns how many were ended.
     pub fn revoke_other_sessions(&self, token: &str) -> Result<u64> {
-        self.call("revoke_other_sessions", Cost::Write, |i| {
+        self.call(ops::REVOKE_OTHER_SESSIONS, |i| {
             let (sessions, store) = i.sessions();
             sessions.call_revoke_other_sessions(store, token)
         })
@@ -97,7 +97,7 @@ impl Moth {
     pub fn sweep(&self, limit: u32) -> Result<SweepOutcome> {
         let began = self.sweep_state().begin();
         let outcome = self
-            .call("sweep", Cost::Write, |i| {
+            .call(ops::SWEEP, |i| {
                 let (sessions, store) = i.sessions();
                 sessions.call_sweep(store, limit)
             })

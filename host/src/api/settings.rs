@@ -2,13 +2,13 @@
 //! the password policy.
 
 use crate::error::Result;
-use crate::handle::Cost;
+use crate::ops;
 use crate::{Moth, Settings, SettingsOverrides};
 
 impl Moth {
     /// The settings in force: the stored ones, else the defaults.
     pub fn get_settings(&self) -> Result<Settings> {
-        self.call("get_settings", Cost::Read, |i| {
+        self.call(ops::GET_SETTINGS, |i| {
             let (settings, store) = i.settings();
             settings.call_get_settings(store)
         })
@@ -19,7 +19,7 @@ impl Moth {
     /// also fit the instance memory cap.
     pub fn set_settings(&self, s: Settings) -> Result<()> {
         self.check_fits(&s)?;
-        self.call("set_settings", Cost::Write, |i| {
+        self.call(ops::SET_SETTINGS, |i| {
             let (settings, store) = i.settings();
             settings.call_set_settings(store, s.into())
         })

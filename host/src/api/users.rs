@@ -1,7 +1,7 @@
 //! The `users` interface: accounts and passwords.
 
 use crate::error::Result;
-use crate::handle::Cost;
+use crate::ops;
 use crate::{Moth, User, UserPage};
 
 /// The page size [`Moth::all_users`] reads with: the component's maximum.
@@ -10,7 +10,7 @@ const PAGE: u32 = 1000;
 impl Moth {
     /// Create a user. The password is hashed with Argon2id.
     pub fn create_user(&self, username: &str, password: &str, permissions: &str) -> Result<User> {
-        self.call("create_user", Cost::Hashing, |i| {
+        self.call(ops::CREATE_USER, |i| {
             let (users, store) = i.users();
             users.call_create_user(store, username, password, permissions)
         })
@@ -20,7 +20,7 @@ impl Moth {
     /// Delete a user and revoke all their tokens.
     /// Their tokens are dead at once and deleted by later sweeps.
     pub fn delete_user(&self, id: u64) -> Result<()> {
-        self.call("delete_user", Cost::Write, |i| {
+        self.call(ops::DELETE_USER, |i| {
             let (users, store) = i.users();
             users.call_delete_user(store, id)
         })?;
@@ -30,7 +30,7 @@ impl Moth {
 
     /// The user with this id.
     pub fn get_user(&self, id: u64) -> Result<User> {
-        self.call("get_user", Cost::Read, |i| {
+        self.call(ops::GET_USER, |i| {
             let (users, store) = i.users();
             users.call_get_user(store, id)
         })
@@ -39,7 +39,7 @@ impl Moth {
 
     /// One page of users with ids above `after`, at most `limit` (1..=1000).
     pub fn list_users(&self, after: Option<u64>, limit: u32) -> Result<UserPage> {
-        self.call("list_users", Cost::Read, |i| {
+        self.call(ops::LIST_USERS, |i| {
             let (users, store) = i.users();
             users.call_list_users(store, after, limit)
         })
@@ -62,7 +62,7 @@ impl Moth {
 
     /// Set a new password and revoke all the user's tokens.
     pub fn set_password(&self, id: u64, password: &str) -> Result<()> {
-        self.call("set_password", Cost::Hashing, |i| {
+        self.call(ops::SET_PASSWORD, |i| {
             let (users, store) = i.users();
             users.call_set_password(store, id, password)
         })?;
@@ -72,7 +72,7 @@ impl Moth {
 
     /// Replace the user's permissions string.
     pub fn set_permissions(&self, id: u64, permissions: &str) -> Result<()> {
-        self.call("set_permissions", Cost::Write, |i| {
+        self.call(ops::SET_PERMISSIONS, |i| {
             let (users, store) = i.users();
             users.call_set_permissions(store, id, permissions)
         })
@@ -80,7 +80,7 @@ impl Moth {
 
     /// Whether `password` is `username`'s, without logging in.
     pub fn check_password(&self, username: &str, password: &str) -> Result<bool> {
-        self.call("check_password", Cost::Hashing, |i| {
+        self.call(ops::CHECK_PASSWORD, |i| {
             let (users, store) = i.users();
             users.call_check_password(store, username, password)
         })
