@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use wasmtime::component::Val;
+
 use crate::bindings::types;
 use crate::budget::HashBudget;
 use crate::error::{Error, Result};
@@ -264,6 +266,23 @@ impl Moth {
         }
     }
 
+    /// Run `op` with dynamic values: `params` as wasmtime lowered them from
+    /// a plugin's call, `results` to lift back to it (see `plugin.rs`).
+    /// Served like every typed call: pooled, budgeted, under the deadline.
+    pub(crate) fn call_values(&self, op: Op, params: &[Val], results: &mut [Val]) -> Result<()> {
+        let func = self.db.runtime.func_index(op)?;
+        self.call(op, |instance| {
+            instance.call_dynamic(func, params, results)?;
+            Ok(Ok(()))
+        })
+    }
+
+    /// The capabilities this tenant's calls reach: its key space, the
+    /// clock and the random source.
+    pub(crate) fn tenant_caps(&self) -> &crate::Capabilities {
+        &self.tenant.caps
+    }
+
     /// This handle for running on an async worker: it does not wait for
     /// an instance, and refuses (setting `refused`) every call that would
     /// block (see [`AsyncMoth`](crate::AsyncMoth)).
@@ -369,7 +388,7 @@ impl Moth {
     /// `moth_core::Auth::new(caps.clone())` they run the same logic natively.
     #[cfg(feature = "testing")]
     pub fn capabilities(&self) -> &crate::Capabilities {
-        &self.tenant.caps
+        self.tenant_caps()
     }
 }
 

@@ -22,7 +22,9 @@
 //! ```
 //!
 //! Modules are private; everything public is re-exported here, except the
-//! HTTP server, which is [`server`].
+//! HTTP server, which is [`server`], and what a plugin host needs, which is
+//! [`plugin`]. [`wasmtime`] is re-exported so that a plugin host links
+//! with the same version moth does.
 
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
@@ -39,6 +41,7 @@ mod imports;
 mod metrics;
 mod ops;
 mod options;
+pub mod plugin;
 mod pool;
 mod runtime;
 pub mod server;
@@ -70,6 +73,9 @@ pub use runtime::{COMPONENT, CacheDir, Instance, Runtime, RuntimeOptions};
 pub use settings::SettingsOverrides;
 pub use store::{Durability, Store, StoreLocation, db_exists, make_db, reset_db};
 pub use tenants::{DEFAULT_TENANT, MAX_TENANT_NAME_LEN};
+
+/// The wasmtime moth is built with; a plugin host's `Linker` must be of it.
+pub use wasmtime;
 
 /// The README's Rust examples, compiled as doctests so they stay true.
 #[doc = include_str!("../../README.md")]

@@ -33,7 +33,7 @@ struct Cli {
     )]
     store: String,
     /// The tenant that the administration commands (all but `create`,
-    /// `run`, `tenant` and `component`) act on.
+    /// `run`, `tenant`, `component` and `compose`) act on.
     #[arg(
         short = 't',
         long,
@@ -151,6 +151,16 @@ enum Command {
     Component {
         /// Output file.
         #[arg(short, long, default_value = "moth.wasm")]
+        out: PathBuf,
+    },
+    /// Compose a plugin component with moth's into one component whose
+    /// only imports are moth's store, wall clock and random (see the
+    /// README's plugin host section for when to compose and when to link).
+    Compose {
+        /// The plugin component: it imports moth:auth interfaces.
+        plugin: PathBuf,
+        /// Output file.
+        #[arg(short, long, default_value = "composed.wasm")]
         out: PathBuf,
     },
 }
@@ -292,6 +302,14 @@ fn execute(command: Command, file: &StoreLocation, tenant: &str) -> anyhow::Resu
             std::fs::write(&out, moth::COMPONENT)
                 .with_context(|| format!("writing {}", out.display()))?;
             println!("wrote {} ({} bytes)", out.display(), moth::COMPONENT.len());
+        }
+        Command::Compose { plugin, out } => {
+            let bytes =
+                std::fs::read(&plugin).with_context(|| format!("reading {}", plugin.display()))?;
+            let composed = moth::plugin::compose(&bytes)?;
+            std::fs::write(&out, &composed)
+                .with_context(|| format!("writing {}", out.display()))?;
+            println!("wrote {} ({} bytes)", out.display(), composed.len());
         }
     }
     Ok(())

@@ -3,6 +3,17 @@
 //! these, the plugin linker (`plugin/`) forwards by them, and a call's
 //! latency metric is labelled with the WIT name.
 
+/// The WIT package whose interfaces these are, with its version: the
+/// component exports, and a plugin imports, `moth:auth/<interface>@0.2.0`.
+pub(crate) const PACKAGE: &str = "moth:auth";
+/// The WIT package's version.
+pub(crate) const VERSION: &str = "0.2.0";
+
+/// The full name of one of moth's interfaces (`moth:auth/sessions@0.2.0`).
+pub(crate) fn instance_name(interface: &str) -> String {
+    format!("{PACKAGE}/{interface}@{VERSION}")
+}
+
 /// What a call costs, which decides the budget it runs under and whether
 /// an [`AsyncMoth`](crate::AsyncMoth) may run it on an async worker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,8 +132,6 @@ pub(crate) const VALIDATE_WITH_PERMISSIONS: Op =
     op("roles", "validate-with-permissions", Cost::Read);
 
 /// Every operation, in the WIT's order of interfaces.
-// Read by the plugin linker and the test below.
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) const ALL: &[Op] = &[
     CREATE_USER,
     DELETE_USER,
@@ -207,19 +216,15 @@ mod tests {
             let ComponentItem::ComponentInstance(instance) = item.ty else {
                 panic!("{iface} is not an interface");
             };
-            let short = iface
-                .strip_prefix("moth:auth/")
-                .and_then(|s| s.strip_suffix("@0.2.0"))
-                .unwrap();
             for (name, item) in instance.exports(engine) {
                 if matches!(item.ty, ComponentItem::ComponentFunc(_)) {
-                    exported.insert((short.to_owned(), name.to_owned()));
+                    exported.insert((iface.to_owned(), name.to_owned()));
                 }
             }
         }
         let listed: Vec<_> = ALL
             .iter()
-            .map(|op| (op.interface.to_owned(), op.name.to_owned()))
+            .map(|op| (super::instance_name(op.interface), op.name.to_owned()))
             .collect();
         let unique: BTreeSet<_> = listed.iter().cloned().collect();
         assert_eq!(unique.len(), listed.len(), "an operation is listed twice");

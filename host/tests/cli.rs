@@ -233,3 +233,32 @@ fn settings_show_and_set_and_the_password_policy() {
     );
     assert_eq!(show("acme")["min_password_length"], 8);
 }
+
+#[test]
+fn compose_refuses_a_component_that_imports_nothing_of_moths() {
+    let dir = tempfile::tempdir().unwrap();
+    let moth_wasm = dir.path().join("moth.wasm");
+    let out = moth(&["component", "-o", moth_wasm.to_str().unwrap()], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // moth's own component exports its interfaces but imports none of them.
+    let composed = dir.path().join("composed.wasm");
+    let out = moth(
+        &[
+            "compose",
+            moth_wasm.to_str().unwrap(),
+            "-o",
+            composed.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("cannot be composed with moth"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!composed.exists(), "nothing is written on failure");
+    let out = moth(&["compose", "/nonexistent/plugin.wasm"], "");
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("reading /nonexistent/plugin.wasm"));
+}

@@ -7,18 +7,20 @@
 mod cache;
 mod limits;
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::{Component, ComponentExportIndex, HasSelf, Linker, Val};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
 use crate::bindings::{
-    Auth, AuthPre, HostState, accounts, api_keys, attempts, email_tokens, one_time_tokens, roles,
-    sessions, settings, users,
+    Auth, AuthIndices, AuthPre, HostState, accounts, api_keys, attempts, email_tokens,
+    one_time_tokens, roles, sessions, settings, users,
 };
 use crate::caps::Capabilities;
 use crate::error::{Error, Result};
+use crate::ops::{self, Op};
 pub use cache::CacheDir;
 pub(crate) use limits::MemoryCap;
 use limits::{EPOCH_TICK, spawn_ticker};
@@ -69,6 +71,11 @@ impl Default for RuntimeOptions {
 pub struct Runtime {
     engine: Engine,
     pre: AuthPre<HostState>,
+    /// Where each interface's typed functions are, found once.
+    indices: AuthIndices,
+    /// Where each operation is, by WIT name, for calls with dynamic values
+    /// (the plugin linker's).
+    funcs: HashMap<&'static str, ComponentExportIndex>,
     max_instance_memory: usize,
     deadline_ticks: u64,
     call_deadline: Duration,
@@ -87,10 +94,26 @@ impl std::fmt::Debug for Runtime {
 /// One live instance and its wasmtime store.
 pub struct Instance {
     pub(crate) store: Store<HostState>,
+    instance: wasmtime::component::Instance,
     auth: Auth,
 }
 
 impl Instance {
+    /// Call the export at `func` with dynamic values (type-checked by
+    /// wasmtime against the component's signature).
+    pub(crate) fn call_dynamic(
+        &mut self,
+        func: ComponentExportIndex,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> wasmtime::Result<()> {
+        let func = self
+            .instance
+            .get_func(&mut self.store, func)
+            .ok_or_else(|| wasmtime::format_err!("the export is not a function"))?;
+        func.call(&mut self.store, params, results)
+    }
+
     /// The `users` interface and the store to call it with.
     pub(crate) fn users(&mut self) -> (&users::Guest, &mut Store<HostState>) {
         (self.auth.moth_auth_users(), &mut self.store)
@@ -175,23 +198,35 @@ impl Runtime {
         let (component, loaded_from_cache) =
             cache::load_component(&engine, bytes, opts.cache.resolve().as_deref())?;
         let mut linker = Linker::<HostState>::new(&engine);
-        Auth::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s).map_err(Error::Component)?;
+        Auth::add_to_linker::<_, HasSelf<Capabilities>>(&mut linker, |s| &mut s.caps)
+            .map_err(Error::Component)?;
         let pre = AuthPre::new(
             linker
                 .instantiate_pre(&component)
                 .map_err(Error::Component)?,
         )
         .map_err(Error::Component)?;
+        let indices = AuthIndices::new(pre.instance_pre()).map_err(Error::Component)?;
+        let funcs = func_indices(&component);
         spawn_ticker(&engine);
         let ticks = opts.call_deadline.as_millis() / EPOCH_TICK.as_millis();
         Ok(Runtime {
             engine,
             pre,
+            indices,
+            funcs,
             max_instance_memory: opts.max_instance_memory,
             // One tick more: the current tick may be nearly over.
             deadline_ticks: u64::try_from(ticks).unwrap_or(u64::MAX).max(1) + 1,
             call_deadline: opts.call_deadline,
             loaded_from_cache,
+        })
+    }
+
+    /// Where `op` is in the component.
+    pub(crate) fn func_index(&self, op: Op) -> Result<ComponentExportIndex> {
+        self.funcs.get(op.name).copied().ok_or_else(|| {
+            Error::InvalidInput(format!("the component does not export `{}`", op.name))
         })
     }
 
@@ -242,7 +277,35 @@ impl Runtime {
         let mut store = Store::new(&self.engine, HostState { caps, limits });
         store.limiter(|s| &mut s.limits);
         self.arm_deadline(&mut store);
-        let auth = self.pre.instantiate(&mut store).map_err(Error::Component)?;
-        Ok(Instance { store, auth })
+        let instance = self
+            .pre
+            .instance_pre()
+            .instantiate(&mut store)
+            .map_err(Error::Component)?;
+        let auth = self
+            .indices
+            .load(&mut store, &instance)
+            .map_err(Error::Component)?;
+        Ok(Instance {
+            store,
+            instance,
+            auth,
+        })
     }
+}
+
+/// Each operation's export index in `component`. An operation the
+/// component lacks (a component other than the embedded one, built from an
+/// older WIT) is left out: calling it fails, the rest work.
+fn func_indices(component: &Component) -> HashMap<&'static str, ComponentExportIndex> {
+    let mut funcs = HashMap::new();
+    for op in ops::ALL {
+        let Some(iface) = component.get_export_index(None, ops::instance_name(op.interface)) else {
+            continue;
+        };
+        if let Some(func) = component.get_export_index(Some(&iface), op.name) {
+            funcs.insert(op.name, func);
+        }
+    }
+    funcs
 }
