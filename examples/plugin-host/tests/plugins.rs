@@ -4,9 +4,11 @@
 //! through its WIT. Each is run linked, with an allow-list, and composed
 //! with moth into one component.
 //!
-//! componentize-py is needed for the Python plugin: without it on the PATH
-//! that plugin is skipped, unless `MOTH_REQUIRE_COMPONENTIZE_PY` is set (as
-//! in CI), which makes its absence a failure.
+//! componentize-py (`pip install componentize-py==0.25.1`) is needed for
+//! the Python plugin: it is run as `$MOTH_COMPONENTIZE_PY`, or as
+//! `componentize-py` from the PATH. Without it that plugin is skipped,
+//! unless `MOTH_REQUIRE_COMPONENTIZE_PY` is set (as in CI), which makes its
+//! absence a failure.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -79,7 +81,9 @@ fn python_plugin() -> Option<&'static [u8]> {
         .get_or_init(|| {
             let out = tempfile::tempdir().unwrap();
             let wasm = out.path().join("plugin.wasm");
-            let run = Command::new("componentize-py")
+            let program = std::env::var_os("MOTH_COMPONENTIZE_PY")
+                .unwrap_or_else(|| "componentize-py".into());
+            let run = Command::new(program)
                 .arg("--wit-path")
                 .arg(here().join("wit"))
                 .args(["--world", "plugin", "componentize", "--stub-wasi", "app"])
