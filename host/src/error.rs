@@ -83,11 +83,14 @@ pub enum Error {
     /// trapped instance is discarded; the store is as it was before the call.
     #[error("component failure")]
     Component(#[source] wasmtime::Error),
-    /// A plugin could not be composed with the component (it is not a
-    /// component, or it imports none of moth's interfaces, or imports them
-    /// with other types).
+    /// A plugin was refused for composition with the component: the text
+    /// says why (see `plugin::compose`), the source, if any, is the
+    /// composer's error.
     #[error("the plugin cannot be composed with moth: {0}")]
-    Compose(String, #[source] Box<dyn std::error::Error + Send + Sync>),
+    Compose(
+        String,
+        #[source] Option<Box<dyn std::error::Error + Send + Sync>>,
+    ),
     /// The call ran past its deadline and was stopped. The instance was
     /// discarded; the store is as it was before the call.
     #[error("the call exceeded its deadline of {0:?} and was stopped")]

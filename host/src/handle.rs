@@ -9,6 +9,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use wasmtime::component::Val;
+use wasmtime::component::types::ComponentFunc;
 
 use crate::bindings::types;
 use crate::budget::HashBudget;
@@ -192,9 +193,8 @@ impl Moth {
 
     /// Run `f` on a pooled instance of this tenant; `op` names the call
     /// (its WIT name labels the latency metric) and its cost picks the
-    /// budget. A trap discards
-    /// the instance: its memory may be inconsistent, and the guarded commit
-    /// guarantees the store is not.
+    /// budget. A trap discards the instance: its memory may be
+    /// inconsistent, and the guarded commit guarantees the store is not.
     pub(crate) fn call<T>(
         &self,
         op: Op,
@@ -266,15 +266,29 @@ impl Moth {
         }
     }
 
-    /// Run `op` with dynamic values: `params` as wasmtime lowered them from
-    /// a plugin's call, `results` to lift back to it (see `plugin.rs`).
-    /// Served like every typed call: pooled, budgeted, under the deadline.
-    pub(crate) fn call_values(&self, op: Op, params: &[Val], results: &mut [Val]) -> Result<()> {
-        let func = self.db.runtime.func_index(op)?;
+    /// Run `op` with dynamic values: `params` as wasmtime lifted them out of
+    /// a plugin's call, `results` for it to lower back into the plugin
+    /// (see `plugin/link.rs`); `ty` is the plugin's view of the signature,
+    /// which must be moth's. Served like every typed call: pooled,
+    /// budgeted, under the deadline.
+    pub(crate) fn call_values(
+        &self,
+        op: Op,
+        ty: &ComponentFunc,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> Result<()> {
+        let func = self.db.runtime.func_index(op, ty)?;
         self.call(op, |instance| {
             instance.call_dynamic(func, params, results)?;
             Ok(Ok(()))
         })
+    }
+
+    /// Fail with [`Error::InvalidInput`] unless `ty`, a plugin's view of
+    /// `op`'s signature, is moth's.
+    pub(crate) fn check_signature(&self, op: Op, ty: &ComponentFunc) -> Result<()> {
+        self.db.runtime.func_index(op, ty).map(|_| ())
     }
 
     /// The capabilities this tenant's calls reach: its key space, the

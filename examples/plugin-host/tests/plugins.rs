@@ -164,6 +164,17 @@ fn plugins() -> Vec<(&'static str, &'static [u8])> {
     all
 }
 
+/// How many calls of `op` moth has served (its latency histogram's count).
+fn served(moth: &Moth, op: &str) -> u64 {
+    let mut metrics = String::new();
+    moth.guest_metrics().render(&mut metrics);
+    let line = format!("moth_guest_call_duration_seconds_count{{op=\"{op}\"}} ");
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(line.as_str()))
+        .map_or(0, |n| n.parse().unwrap())
+}
+
 fn grants(names: &[&str]) -> Grants {
     names
         .iter()
@@ -204,7 +215,9 @@ fn a_linked_plugin_calls_what_it_was_granted_on_its_tenant_only() {
             "denied: invalid-token",
             "{language}"
         );
-        // Not granted: a clear error, and nothing done.
+        // Not granted: a clear error, and nothing done (moth not even
+        // called).
+        let creations = served(&w.acme, "create-user");
         assert_eq!(
             call(reader(), "escalate", &[]),
             "refused: invalid-input: `create-user` is not granted to this plugin",
@@ -225,6 +238,7 @@ fn a_linked_plugin_calls_what_it_was_granted_on_its_tenant_only() {
             2,
             "{language}"
         );
+        assert_eq!(served(&w.acme, "create-user"), creations, "{language}");
 
         // Granted, the same call does its work, on the plugin's tenant.
         let made = call(grants(&["users"]), "escalate", &[]);
@@ -244,9 +258,7 @@ fn a_linked_plugin_calls_what_it_was_granted_on_its_tenant_only() {
     }
     // The plugin's calls were served by moth's own instances and measured
     // like any call (nothing else here calls `token-has-all`).
-    let mut metrics = String::new();
-    w.acme.guest_metrics().render(&mut metrics);
-    assert!(metrics.contains(r#"moth_guest_call_duration_seconds_count{op="token-has-all"}"#));
+    assert!(served(&w.acme, "token-has-all") > 0);
 }
 
 #[test]
@@ -276,27 +288,30 @@ fn a_composed_plugin_imports_only_store_clock_and_random_and_runs_on_its_tenant(
     for (language, bytes) in plugins() {
         let composed = plugin::compose(bytes).unwrap();
         let component = host().load(&composed).unwrap();
-        assert_eq!(
-            imports(&component),
-            [
-                "moth:auth/store@0.2.0",
-                "wasi:clocks/wall-clock@0.2.0",
-                "wasi:random/random@0.2.0"
-            ],
-            "{language}"
-        );
+        let moth = host().load(moth::COMPONENT).unwrap();
+        assert_eq!(imports(&component), imports(&moth), "{language}");
+        assert_eq!(imports(&moth).len(), 3, "store, wall clock, random");
         let call = |export: &str, args: &[&str]| {
             let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
             host()
                 .call_composed(&component, &w.acme, export, &args)
                 .unwrap()
         };
-        assert_eq!(call("handle", &[&w.ann]), "hello ann: you may read reports");
+        assert_eq!(
+            call("handle", &[&w.ann]),
+            "hello ann: you may read reports",
+            "{language}"
+        );
         assert_eq!(
             call("handle", &[&w.bob]),
-            "hello bob: you may not read reports"
+            "hello bob: you may not read reports",
+            "{language}"
         );
-        assert_eq!(call("handle", &[&w.stranger]), "denied: invalid-token");
+        assert_eq!(
+            call("handle", &[&w.stranger]),
+            "denied: invalid-token",
+            "{language}"
+        );
         // No allow-list: a composed plugin reaches every operation it imports.
         let made = call("escalate", &[]);
         assert!(made.starts_with("created user "), "{language}: {made}");
@@ -306,18 +321,123 @@ fn a_composed_plugin_imports_only_store_clock_and_random_and_runs_on_its_tenant(
     }
 }
 
+/// A component for `world` (in `wit`, a package using moth's WIT), with
+/// a core module that does nothing: enough to compose, not to run.
+fn dummy_plugin(wit: &str, world: &str) -> Vec<u8> {
+    use wit_component::StringEncoding;
+    use wit_parser::{ManglingAndAbi, Resolve};
+    let mut resolve = Resolve::default();
+    resolve.push_dir(here().join("wit/deps/moth")).unwrap();
+    let pkg = resolve.push_str("test.wit", wit).unwrap();
+    let world = resolve.select_world(&[pkg], Some(world)).unwrap();
+    let mut module = wit_component::dummy_module(&resolve, world, ManglingAndAbi::Standard32);
+    wit_component::embed_component_metadata(&mut module, &resolve, world, StringEncoding::UTF8)
+        .unwrap();
+    wit_component::ComponentEncoder::default()
+        .module(&module)
+        .and_then(|e| e.validate(true).encode())
+        .unwrap()
+}
+
+fn compose_refusal(plugin: &[u8]) -> String {
+    match plugin::compose(plugin) {
+        Err(e @ moth::Error::Compose(..)) => e.to_string(),
+        other => panic!("composed: {:?}", other.map(|b| b.len())),
+    }
+}
+
 #[test]
 fn composing_refuses_what_is_not_a_plugin_of_moth() {
     // Not a component at all.
-    assert!(matches!(
-        plugin::compose(b"\0asm\x01\0\0\0"),
-        Err(moth::Error::Compose(..))
+    let why = compose_refusal(b"\0asm\x01\0\0\0");
+    assert!(why.contains("not a readable component"), "{why}");
+    // A plugin that imports moth's store would reach the tenant's data
+    // around moth's rules.
+    let why = compose_refusal(&dummy_plugin(
+        "package test:sneaky;
+         world sneaky {
+             import moth:auth/store@0.2.0;
+             import moth:auth/sessions@0.2.0;
+             export handle: func(token: string) -> string;
+         }",
+        "sneaky",
     ));
-    // A component that imports none of moth's interfaces: moth itself.
-    assert!(matches!(
-        plugin::compose(moth::COMPONENT),
-        Err(moth::Error::Compose(..))
+    assert!(why.contains("imports moth:auth/store"), "{why}");
+    // Moth's own component imports the store too.
+    let why = compose_refusal(moth::COMPONENT);
+    assert!(why.contains("imports moth:auth/store"), "{why}");
+    // Anything moth does not supply would be left for the host to supply.
+    let why = compose_refusal(&dummy_plugin(
+        "package test:needy;
+         interface extra { f: func(); }
+         world needy {
+             import extra;
+             import moth:auth/sessions@0.2.0;
+             export handle: func(token: string) -> string;
+         }",
+        "needy",
     ));
+    assert!(why.contains("imports test:needy/extra"), "{why}");
+    // A plugin built against another `moth:auth` WIT gets nothing plugged.
+    let why = compose_refusal(&dummy_plugin(
+        "package test:other;
+         interface sessions { validate: func(token: string) -> u32; }
+         world other {
+             import sessions;
+             export handle: func(token: string) -> string;
+         }",
+        "other",
+    ));
+    assert!(why.contains("none of moth's interfaces"), "{why}");
+    // The same WIT as moth's composes.
+    let fine = dummy_plugin(
+        "package test:fine;
+         world fine {
+             import moth:auth/sessions@0.2.0;
+             export handle: func(token: string) -> string;
+         }",
+        "fine",
+    );
+    plugin::compose(&fine).unwrap();
+}
+
+#[test]
+fn moths_limits_hold_for_a_plugins_calls() {
+    let w = world();
+    let ann = w.ann.clone();
+    let dir = w._dir;
+    drop((w.root, w.acme));
+    // The same database, served with a 10 ms deadline per call: a short
+    // call passes, an Argon2 hash (create-user) is stopped by moth.
+    let runtime = moth::Runtime::new(&moth::RuntimeOptions {
+        call_deadline: std::time::Duration::from_millis(10),
+        ..Default::default()
+    })
+    .unwrap();
+    let acme = Options::new()
+        .runtime(std::sync::Arc::new(runtime))
+        .open(dir.path().join("moth.db"))
+        .unwrap()
+        .tenant("acme")
+        .unwrap();
+    let plugin = host().load(rust_plugin()).unwrap();
+    let everything = Grants::all();
+    let out = host()
+        .call_linked(&plugin, acme.clone(), everything.clone(), "handle", &[ann])
+        .unwrap();
+    assert_eq!(out, "hello ann: you may read reports");
+    let err = host()
+        .call_linked(&plugin, acme.clone(), everything, "escalate", &[])
+        .unwrap_err();
+    let cause = err.chain().find_map(|e| e.downcast_ref::<moth::Error>());
+    assert!(matches!(cause, Some(moth::Error::Timeout(_))), "{err:?}");
+    assert!(
+        acme.list_users(None, 10)
+            .unwrap()
+            .users
+            .iter()
+            .all(|u| u.username != "mallory")
+    );
 }
 
 #[test]

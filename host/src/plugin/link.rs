@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 
+use wasmtime::component::types::ComponentFunc;
 use wasmtime::component::{Linker, Val};
 
 use super::Grants;
@@ -40,10 +41,23 @@ impl PluginAuth {
         &self.grants
     }
 
-    /// Serve one call of the plugin's: refused with the WIT's
-    /// `invalid-input` error if not granted, else run by moth.
-    fn serve(&self, op: Op, params: &[Val], results: &mut [Val]) -> wasmtime::Result<()> {
+    /// Serve one call of the plugin's: `ty` is the plugin's view of the
+    /// signature. Refused with the WIT's `invalid-input` error if not
+    /// granted, else run by moth.
+    fn serve(
+        &self,
+        op: Op,
+        ty: &ComponentFunc,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> wasmtime::Result<()> {
+        // A plugin built against another WIT could not take moth's answer,
+        // not even the refusal: either way its call traps before anything
+        // runs (`call_values` checks too).
         if !self.grants.allows(op.name) {
+            self.moth
+                .check_signature(op, ty)
+                .map_err(wasmtime::Error::new)?;
             tracing::debug!(
                 tenant = self.moth.tenant_name(),
                 op = op.name,
@@ -59,7 +73,7 @@ impl PluginAuth {
         // a trap in moth's instance) has no WIT error to become: it traps
         // the plugin's call, with the `moth::Error` as the cause.
         self.moth
-            .call_values(op, params, results)
+            .call_values(op, ty, params, results)
             .map_err(wasmtime::Error::new)
     }
 }
@@ -74,8 +88,8 @@ fn not_granted(op: Op) -> Val {
     )))))
 }
 
-/// Define every function of moth's interfaces (`moth:auth/*@0.2.0`, and
-/// the type-only `moth:auth/types`) in `linker`. A plugin's call reaches the
+/// Define every function of moth's interfaces (`moth:auth/<interface>` at
+/// the component's WIT version, and the type-only `moth:auth/types`) in `linker`. A plugin's call reaches the
 /// [`PluginAuth`] that `get` finds in its store's data: refused unless
 /// granted there, else served by its [`Moth`] handle like any typed call.
 ///
@@ -100,8 +114,8 @@ pub fn add_to_linker<T: 'static>(
             .map_err(Error::Component)?;
         for op in ops {
             instance
-                .func_new(op.name, move |mut store, _ty, params, results| {
-                    get(store.data_mut()).serve(op, params, results)
+                .func_new(op.name, move |mut store, ty, params, results| {
+                    get(store.data_mut()).serve(op, &ty, params, results)
                 })
                 .map_err(Error::Component)?;
         }

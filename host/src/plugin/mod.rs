@@ -6,7 +6,7 @@
 //! Two ways, for two needs:
 //!
 //! - **Link** ([`add_to_linker`]): the host defines every function of
-//!   `moth:auth/<interface>@0.2.0` in the plugin's [`Linker`]; each call is
+//!   `moth:auth/<interface>` in the plugin's [`Linker`]; each call is
 //!   checked against the plugin's [`Grants`], then served by a [`Moth`]
 //!   handle on one tenant, so by moth's pool of instances and its limits
 //!   (hashing budget, per-call deadline, memory cap). moth's component and
@@ -18,6 +18,12 @@
 //!   [`add_imports_to_linker`]. One artifact to ship and no allow-list: the
 //!   plugin can call every operation it imports, on its tenant, inside its
 //!   own instance (the plugin host's store limits apply, not moth's pool).
+//!   A plugin that imports moth's store itself, or anything moth does not
+//!   supply, is refused.
+//!
+//! A linked plugin built against another `moth:auth` WIT (same names,
+//! other types) has each such call trapped before anything runs, with
+//! [`Error::InvalidInput`](crate::Error::InvalidInput) as the cause.
 //!
 //! ```no_run
 //! use moth::plugin::{self, Grants, PluginAuth};

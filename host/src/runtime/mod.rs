@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use wasmtime::component::types::{ComponentFunc, ComponentItem};
 use wasmtime::component::{Component, ComponentExportIndex, HasSelf, Linker, Val};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
@@ -73,9 +74,9 @@ pub struct Runtime {
     pre: AuthPre<HostState>,
     /// Where each interface's typed functions are, found once.
     indices: AuthIndices,
-    /// Where each operation is, by WIT name, for calls with dynamic values
-    /// (the plugin linker's).
-    funcs: HashMap<&'static str, ComponentExportIndex>,
+    /// Where each operation is, by WIT name, and its signature: for calls
+    /// with dynamic values (the plugin linker's).
+    funcs: HashMap<&'static str, (ComponentExportIndex, ComponentFunc)>,
     max_instance_memory: usize,
     deadline_ticks: u64,
     call_deadline: Duration,
@@ -207,7 +208,7 @@ impl Runtime {
         )
         .map_err(Error::Component)?;
         let indices = AuthIndices::new(pre.instance_pre()).map_err(Error::Component)?;
-        let funcs = func_indices(&component);
+        let funcs = func_indices(&engine, &component)?;
         spawn_ticker(&engine);
         let ticks = opts.call_deadline.as_millis() / EPOCH_TICK.as_millis();
         Ok(Runtime {
@@ -223,11 +224,23 @@ impl Runtime {
         })
     }
 
-    /// Where `op` is in the component.
-    pub(crate) fn func_index(&self, op: Op) -> Result<ComponentExportIndex> {
-        self.funcs.get(op.name).copied().ok_or_else(|| {
-            Error::InvalidInput(format!("the component does not export `{}`", op.name))
-        })
+    /// Where `op` is in the component, provided the caller's view of its
+    /// signature, `ty`, is the component's: a plugin built against another
+    /// `moth:auth` WIT is refused before anything runs (moth's result could
+    /// not be handed back to it, after moth had done the work).
+    pub(crate) fn func_index(&self, op: Op, ty: &ComponentFunc) -> Result<ComponentExportIndex> {
+        let (index, moth) = self
+            .funcs
+            .get(op.name)
+            .expect("every operation was found when the runtime was built");
+        if !same_signature(moth, ty) {
+            return Err(Error::InvalidInput(format!(
+                "`{}` is imported with another signature than moth's: built against another {}?",
+                op.name,
+                ops::instance_name(op.interface)
+            )));
+        }
+        Ok(*index)
     }
 
     /// Arm `store`'s deadline for one call.
@@ -294,18 +307,77 @@ impl Runtime {
     }
 }
 
-/// Each operation's export index in `component`. An operation the
-/// component lacks (a component other than the embedded one, built from an
-/// older WIT) is left out: calling it fails, the rest work.
-fn func_indices(component: &Component) -> HashMap<&'static str, ComponentExportIndex> {
+/// Each operation's export index and signature in `component`. A
+/// component that lacks one is refused (its typed bindings would be too).
+fn func_indices(
+    engine: &Engine,
+    component: &Component,
+) -> Result<HashMap<&'static str, (ComponentExportIndex, ComponentFunc)>> {
+    let ty = component.component_type();
     let mut funcs = HashMap::new();
     for op in ops::ALL {
-        let Some(iface) = component.get_export_index(None, ops::instance_name(op.interface)) else {
-            continue;
+        let instance_name = ops::instance_name(op.interface);
+        let found = component
+            .get_export_index(None, &instance_name)
+            .and_then(|iface| component.get_export_index(Some(&iface), op.name))
+            .zip(ty.get_export(engine, &instance_name).and_then(|iface| {
+                let ComponentItem::ComponentInstance(iface) = iface.ty else {
+                    return None;
+                };
+                match iface.get_export(engine, op.name)?.ty {
+                    ComponentItem::ComponentFunc(f) => Some(f),
+                    _ => None,
+                }
+            }));
+        let Some(found) = found else {
+            return Err(Error::Component(wasmtime::format_err!(
+                "the component does not export `{}` from {instance_name}",
+                op.name
+            )));
         };
-        if let Some(func) = component.get_export_index(Some(&iface), op.name) {
-            funcs.insert(op.name, func);
-        }
+        funcs.insert(op.name, found);
     }
-    funcs
+    Ok(funcs)
+}
+
+/// Whether two views of a function agree on its parameter and result
+/// types (structurally: they may come from different components and
+/// engines). Parameter names do not matter to a call.
+pub(crate) fn same_signature(a: &ComponentFunc, b: &ComponentFunc) -> bool {
+    a.async_() == b.async_()
+        && a.params().map(|(_, t)| t).eq(b.params().map(|(_, t)| t))
+        && a.results().eq(b.results())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Runtime, same_signature};
+    use crate::ops;
+
+    /// Signatures compare by types, not by where they come from: the same
+    /// function agrees with itself as a fresh compilation sees it, and
+    /// with no other.
+    #[test]
+    fn signatures_compare_structurally() {
+        let rt = Runtime::shared().unwrap();
+        let other = Runtime::new(&super::RuntimeOptions::default()).unwrap();
+        let sig = |rt: &Runtime, op: ops::Op| rt.funcs[op.name].1.clone();
+        for op in ops::ALL {
+            assert!(
+                same_signature(&sig(&rt, *op), &sig(&other, *op)),
+                "{}",
+                op.name
+            );
+        }
+        // Same parameters (a token), other results.
+        assert!(!same_signature(
+            &sig(&rt, ops::VALIDATE),
+            &sig(&rt, ops::LOGOUT)
+        ));
+        // Same results (a bool), other parameters.
+        assert!(!same_signature(
+            &sig(&rt, ops::HAS_ALL),
+            &sig(&rt, ops::TOKEN_HAS_ALL)
+        ));
+    }
 }
