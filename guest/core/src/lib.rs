@@ -36,6 +36,7 @@ mod env;
 mod error;
 #[cfg(any(test, feature = "testing"))]
 pub mod memory;
+mod oauth;
 mod one_time;
 mod password;
 mod policy;
@@ -66,6 +67,10 @@ pub use email_tokens::{
 };
 pub use env::{Entry, Env, Guard, StoreError, Write};
 pub use error::{Error, Result};
+pub use oauth::{
+    CODE_CHALLENGE_LEN, MAX_CODE_VERIFIER_LEN, MAX_REDIRECT_URI_BYTES, MAX_SCOPE_TOKEN_BYTES,
+    MAX_SCOPES, MIN_CODE_VERIFIER_LEN, PkceChallenge, RedirectUri, Scopes, check_code_verifier,
+};
 pub use one_time::{
     DEFAULT_ONE_TIME_LIFETIME, MAX_ONE_TIME_LIFETIME, MAX_PURPOSE_BYTES, OneTimeToken,
     PURPOSE_RESET_PASSWORD, PURPOSE_VERIFY_EMAIL,

@@ -1,0 +1,15 @@
+//! The OAuth 2 authorization server's rules that hold whatever is stored:
+//! what a redirect URI may be and when one matches (RFC 6749 §3.1.2,
+//! RFC 8252 §7, RFC 9700 §2.1), what a scope is (RFC 6749 §3.3), and PKCE
+//! (RFC 7636, `S256` only). Clients, codes and tokens build on these.
+
+mod pkce;
+mod redirect;
+mod scope;
+
+pub use pkce::{
+    CODE_CHALLENGE_LEN, MAX_CODE_VERIFIER_LEN, MIN_CODE_VERIFIER_LEN, PkceChallenge,
+    check_code_verifier,
+};
+pub use redirect::{MAX_REDIRECT_URI_BYTES, RedirectUri};
+pub use scope::{MAX_SCOPE_TOKEN_BYTES, MAX_SCOPES, Scopes};
