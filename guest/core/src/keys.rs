@@ -98,6 +98,10 @@ pub const ROLE_LINK: u8 = b'j';
 /// one range read. The value is empty.
 pub const ROLE_HOLDER: u8 = b'q';
 
+/// `z` + client id (16 bytes): an OAuth client; the value is a
+/// [`crate::record::ClientRecord`].
+pub const OAUTH_CLIENT: u8 = b'z';
+
 /// The key of the last assigned user id.
 pub fn next_user_id() -> Vec<u8> {
     [&[META][..], b"next-user-id"].concat()
@@ -111,6 +115,30 @@ pub fn settings() -> Vec<u8> {
 /// The key of the secret that signs device credentials.
 pub fn device_key() -> Vec<u8> {
     [&[META][..], b"device-key"].concat()
+}
+
+/// The key of the OAuth client `id`.
+pub fn oauth_client(id: &[u8; 16]) -> Vec<u8> {
+    tagged(OAUTH_CLIENT, id)
+}
+
+/// The range of OAuth client keys after `after` (all of them for `None`),
+/// in id order.
+pub fn oauth_clients_after(after: Option<&[u8; 16]>) -> (Vec<u8>, Vec<u8>) {
+    let start = match after {
+        // The smallest key greater than `after`'s: it with a 0 appended.
+        Some(id) => [&oauth_client(id)[..], &[0]].concat(),
+        None => vec![OAUTH_CLIENT],
+    };
+    (start, vec![OAUTH_CLIENT + 1])
+}
+
+/// The client id inside an OAuth client key.
+pub fn oauth_client_id(key: &[u8]) -> Option<[u8; 16]> {
+    match key {
+        [OAUTH_CLIENT, rest @ ..] => rest.try_into().ok(),
+        _ => None,
+    }
 }
 
 /// The key of user `id`.

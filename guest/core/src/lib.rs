@@ -68,8 +68,10 @@ pub use email_tokens::{
 pub use env::{Entry, Env, Guard, StoreError, Write};
 pub use error::{Error, Result};
 pub use oauth::{
-    CODE_CHALLENGE_LEN, MAX_CODE_VERIFIER_LEN, MAX_REDIRECT_URI_BYTES, MAX_SCOPE_TOKEN_BYTES,
-    MAX_SCOPES, MIN_CODE_VERIFIER_LEN, PkceChallenge, RedirectUri, Scopes, check_code_verifier,
+    CODE_CHALLENGE_LEN, Client, ClientPage, ClientSpec, GrantType, MAX_CLIENT_NAME_BYTES,
+    MAX_CLIENT_PAGE, MAX_CODE_VERIFIER_LEN, MAX_REDIRECT_URI_BYTES, MAX_REDIRECT_URIS,
+    MAX_SCOPE_TOKEN_BYTES, MAX_SCOPES, MIN_CODE_VERIFIER_LEN, NewClient, PkceChallenge,
+    RedirectUri, Scopes, check_code_verifier,
 };
 pub use one_time::{
     DEFAULT_ONE_TIME_LIFETIME, MAX_ONE_TIME_LIFETIME, MAX_PURPOSE_BYTES, OneTimeToken,

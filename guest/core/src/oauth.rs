@@ -1,12 +1,18 @@
 //! The OAuth 2 authorization server's rules that hold whatever is stored:
 //! what a redirect URI may be and when one matches (RFC 6749 §3.1.2,
 //! RFC 8252 §7, RFC 9700 §2.1), what a scope is (RFC 6749 §3.3), and PKCE
-//! (RFC 7636, `S256` only). Clients, codes and tokens build on these.
+//! (RFC 7636, `S256` only); and the registry of clients (`clients`).
+//! Codes and tokens build on these.
 
+mod clients;
 mod pkce;
 mod redirect;
 mod scope;
 
+pub use clients::{
+    Client, ClientPage, ClientSpec, GrantType, MAX_CLIENT_NAME_BYTES, MAX_CLIENT_PAGE,
+    MAX_REDIRECT_URIS, NewClient,
+};
 pub use pkce::{
     CODE_CHALLENGE_LEN, MAX_CODE_VERIFIER_LEN, MIN_CODE_VERIFIER_LEN, PkceChallenge,
     check_code_verifier,

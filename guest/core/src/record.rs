@@ -473,12 +473,14 @@ pub fn decode_revocation(bytes: &[u8]) -> Result<Option<u64>> {
 mod api_key;
 mod attempts;
 mod email;
+mod oauth;
 mod one_time;
 mod roles;
 
 pub use api_key::ApiKeyRecord;
 pub use attempts::{CounterRecord, LogRecord};
 pub use email::EmailTokenRecord;
+pub use oauth::ClientRecord;
 pub use one_time::OneTimeRecord;
 pub use roles::{PermissionRecord, RoleRecord};
 

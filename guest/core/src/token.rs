@@ -21,6 +21,8 @@ pub const EMAIL_TOKEN_PREFIX: &str = "mothe_";
 pub const API_KEY_PREFIX: &str = "mothk_";
 /// Every one-time token starts with this.
 pub const ONE_TIME_TOKEN_PREFIX: &str = "motho_";
+/// Every OAuth client secret starts with this.
+pub const CLIENT_SECRET_PREFIX: &str = "moths_";
 const RANDOM_BYTES: usize = 32;
 const RANDOM_CHARS: usize = 43;
 const CHECKSUM_CHARS: usize = 6;
@@ -113,7 +115,12 @@ mod tests {
     #[test]
     fn each_kind_checks_its_own_prefix() {
         let env = MemoryEnv::new();
-        for prefix in [EMAIL_TOKEN_PREFIX, API_KEY_PREFIX, ONE_TIME_TOKEN_PREFIX] {
+        for prefix in [
+            EMAIL_TOKEN_PREFIX,
+            API_KEY_PREFIX,
+            ONE_TIME_TOKEN_PREFIX,
+            CLIENT_SECRET_PREFIX,
+        ] {
             let t = mint_prefixed(&env, prefix);
             assert!(t.starts_with(prefix) && well_formed_prefixed(&t, prefix));
             assert!(!well_formed(&t), "{t} is not a login token");
@@ -122,6 +129,7 @@ mod tests {
                 EMAIL_TOKEN_PREFIX,
                 API_KEY_PREFIX,
                 ONE_TIME_TOKEN_PREFIX,
+                CLIENT_SECRET_PREFIX,
             ] {
                 assert_eq!(well_formed_prefixed(&t, other), other == prefix);
             }
