@@ -101,6 +101,15 @@ pub const ROLE_HOLDER: u8 = b'q';
 /// `z` + client id (16 bytes): an OAuth client; the value is a
 /// [`crate::record::ClientRecord`].
 pub const OAUTH_CLIENT: u8 = b'z';
+/// `A` + SHA-256(code): an OAuth authorization code; the value is a
+/// [`crate::record::CodeRecord`].
+pub const OAUTH_CODE: u8 = b'A';
+/// `B` + SHA-256(token): an OAuth access or refresh token; the value is an
+/// [`crate::record::OAuthTokenRecord`].
+pub const OAUTH_TOKEN: u8 = b'B';
+/// `C` + grant id (16 bytes): what one authorization issued; the value is
+/// a [`crate::record::GrantRecord`].
+pub const OAUTH_GRANT: u8 = b'C';
 
 /// The key of the last assigned user id.
 pub fn next_user_id() -> Vec<u8> {
@@ -120,6 +129,21 @@ pub fn device_key() -> Vec<u8> {
 /// The key of the OAuth client `id`.
 pub fn oauth_client(id: &[u8; 16]) -> Vec<u8> {
     tagged(OAUTH_CLIENT, id)
+}
+
+/// The key of the OAuth authorization code whose digest is `digest`.
+pub fn oauth_code(digest: &[u8; 32]) -> Vec<u8> {
+    tagged(OAUTH_CODE, digest)
+}
+
+/// The key of the OAuth token whose digest is `digest`.
+pub fn oauth_token(digest: &[u8; 32]) -> Vec<u8> {
+    tagged(OAUTH_TOKEN, digest)
+}
+
+/// The key of the OAuth grant `id`.
+pub fn oauth_grant(id: &[u8; 16]) -> Vec<u8> {
+    tagged(OAUTH_GRANT, id)
 }
 
 /// The range of OAuth client keys after `after` (all of them for `None`),

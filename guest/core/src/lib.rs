@@ -68,10 +68,13 @@ pub use email_tokens::{
 pub use env::{Entry, Env, Guard, StoreError, Write};
 pub use error::{Error, Result};
 pub use oauth::{
-    CODE_CHALLENGE_LEN, Client, ClientPage, ClientSpec, GrantType, MAX_CLIENT_NAME_BYTES,
-    MAX_CLIENT_PAGE, MAX_CODE_VERIFIER_LEN, MAX_REDIRECT_URI_BYTES, MAX_REDIRECT_URIS,
-    MAX_SCOPE_TOKEN_BYTES, MAX_SCOPES, MIN_CODE_VERIFIER_LEN, NewClient, PkceChallenge,
-    RedirectUri, Scopes, check_code_verifier,
+    Authorization, AuthorizationRequest, AuthorizeError, BearerError, CODE_CHALLENGE_LEN, Client,
+    ClientPage, ClientSpec, DEFAULT_ACCESS_LIFETIME, DEFAULT_CODE_LIFETIME,
+    DEFAULT_REFRESH_IDLE_LIFETIME, DEFAULT_REFRESH_LIFETIME, GrantType, MAX_CLIENT_NAME_BYTES,
+    MAX_CLIENT_PAGE, MAX_CODE_LIFETIME, MAX_CODE_VERIFIER_LEN, MAX_OAUTH_LIFETIME,
+    MAX_REDIRECT_URI_BYTES, MAX_REDIRECT_URIS, MAX_SCOPE_TOKEN_BYTES, MAX_SCOPES,
+    MIN_CODE_VERIFIER_LEN, NewClient, OAuthError, OAuthLifetimes, PkceChallenge, RedirectUri,
+    Scopes, TokenInfo, TokenResponse, check_code_verifier,
 };
 pub use one_time::{
     DEFAULT_ONE_TIME_LIFETIME, MAX_ONE_TIME_LIFETIME, MAX_PURPOSE_BYTES, OneTimeToken,

@@ -5,6 +5,7 @@
 //! Codes and tokens build on these.
 
 mod clients;
+mod grants;
 mod pkce;
 mod redirect;
 mod scope;
@@ -12,6 +13,11 @@ mod scope;
 pub use clients::{
     Client, ClientPage, ClientSpec, GrantType, MAX_CLIENT_NAME_BYTES, MAX_CLIENT_PAGE,
     MAX_REDIRECT_URIS, NewClient,
+};
+pub use grants::{
+    Authorization, AuthorizationRequest, AuthorizeError, BearerError, DEFAULT_ACCESS_LIFETIME,
+    DEFAULT_CODE_LIFETIME, DEFAULT_REFRESH_IDLE_LIFETIME, DEFAULT_REFRESH_LIFETIME,
+    MAX_CODE_LIFETIME, MAX_OAUTH_LIFETIME, OAuthError, OAuthLifetimes, TokenInfo, TokenResponse,
 };
 pub use pkce::{
     CODE_CHALLENGE_LEN, MAX_CODE_VERIFIER_LEN, MIN_CODE_VERIFIER_LEN, PkceChallenge,

@@ -480,7 +480,7 @@ mod roles;
 pub use api_key::ApiKeyRecord;
 pub use attempts::{CounterRecord, LogRecord};
 pub use email::EmailTokenRecord;
-pub use oauth::ClientRecord;
+pub use oauth::{ClientRecord, CodeRecord, GrantRecord, OAuthTokenRecord, TokenKind};
 pub use one_time::OneTimeRecord;
 pub use roles::{PermissionRecord, RoleRecord};
 

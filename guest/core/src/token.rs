@@ -23,6 +23,12 @@ pub const API_KEY_PREFIX: &str = "mothk_";
 pub const ONE_TIME_TOKEN_PREFIX: &str = "motho_";
 /// Every OAuth client secret starts with this.
 pub const CLIENT_SECRET_PREFIX: &str = "moths_";
+/// Every OAuth authorization code starts with this.
+pub const OAUTH_CODE_PREFIX: &str = "mothc_";
+/// Every OAuth access token starts with this.
+pub const OAUTH_ACCESS_PREFIX: &str = "motha_";
+/// Every OAuth refresh token starts with this.
+pub const OAUTH_REFRESH_PREFIX: &str = "mothr_";
 const RANDOM_BYTES: usize = 32;
 const RANDOM_CHARS: usize = 43;
 const CHECKSUM_CHARS: usize = 6;
@@ -120,6 +126,9 @@ mod tests {
             API_KEY_PREFIX,
             ONE_TIME_TOKEN_PREFIX,
             CLIENT_SECRET_PREFIX,
+            OAUTH_CODE_PREFIX,
+            OAUTH_ACCESS_PREFIX,
+            OAUTH_REFRESH_PREFIX,
         ] {
             let t = mint_prefixed(&env, prefix);
             assert!(t.starts_with(prefix) && well_formed_prefixed(&t, prefix));
@@ -130,6 +139,9 @@ mod tests {
                 API_KEY_PREFIX,
                 ONE_TIME_TOKEN_PREFIX,
                 CLIENT_SECRET_PREFIX,
+                OAUTH_CODE_PREFIX,
+                OAUTH_ACCESS_PREFIX,
+                OAUTH_REFRESH_PREFIX,
             ] {
                 assert_eq!(well_formed_prefixed(&t, other), other == prefix);
             }

@@ -170,7 +170,7 @@ pub struct ClientPage {
 
 /// The 16 bytes a client id stands for, if it is one (32 lower-case hex
 /// digits); anything else names no client.
-fn parse_client_id(id: &str) -> Option<[u8; 16]> {
+pub(super) fn client_id_bytes(id: &str) -> Option<[u8; 16]> {
     let bytes = id.as_bytes();
     if bytes.len() != 32 {
         return None;
@@ -187,7 +187,8 @@ fn parse_client_id(id: &str) -> Option<[u8; 16]> {
     Some(out)
 }
 
-fn client_id_string(id: &[u8; 16]) -> String {
+/// A client id as shown: 32 lower-case hex digits.
+pub(super) fn client_id_string(id: &[u8; 16]) -> String {
     use core::fmt::Write as _;
     let mut s = String::with_capacity(32);
     for b in id {
@@ -329,7 +330,7 @@ impl<E: Env> Auth<E> {
             return Err(invalid(format!("limit must be 1..={MAX_CLIENT_PAGE}")));
         }
         let after = match after {
-            Some(a) => Some(parse_client_id(a).ok_or_else(|| invalid("after is not a client id"))?),
+            Some(a) => Some(client_id_bytes(a).ok_or_else(|| invalid("after is not a client id"))?),
             None => None,
         };
         let (start, end) = keys::oauth_clients_after(after.as_ref());
@@ -457,7 +458,7 @@ impl<E: Env> Auth<E> {
     }
 
     fn load_client(&self, id: &str) -> Result<Option<Stored>> {
-        let Some(id) = parse_client_id(id) else {
+        let Some(id) = client_id_bytes(id) else {
             return Ok(None);
         };
         let Some(bytes) = self.env.get(&keys::oauth_client(&id))? else {

@@ -1,6 +1,8 @@
-//! The OAuth client record, stored under `z` + client id.
+//! The OAuth records: clients (`z` + client id), authorization codes
+//! (`A` + SHA-256(code)), grants (`C` + grant id: what one authorization
+//! issued, which its tokens name) and tokens (`B` + SHA-256(token)).
 //!
-//! Version 1: name, a flags byte (bit 0: confidential), the secret's
+//! Client version 1: name, a flags byte (bit 0: confidential), the secret's
 //! digest as an option (`0`, or `1` then 32 bytes), the redirect URIs (a
 //! count, then each string), the grant types as a bit set, the allowed
 //! scopes, then created and updated.
@@ -117,6 +119,203 @@ impl ClientRecord {
     }
 }
 
+/// Write `Some(bytes)` as `1` + the bytes, `None` as `0`.
+fn put_fixed(mut w: Writer, v: Option<&[u8]>) -> Writer {
+    match v {
+        None => w.0.push(0),
+        Some(bytes) => {
+            w.0.push(1);
+            w.0.extend_from_slice(bytes);
+        }
+    }
+    w
+}
+
+/// Read what [`put_fixed`] wrote, of `N` bytes.
+fn take_fixed<const N: usize>(r: &mut Reader<'_>) -> Result<Option<[u8; N]>> {
+    match r.take(1)?[0] {
+        0 => Ok(None),
+        1 => Ok(Some(r.take(N)?.try_into().map_err(|_| corrupt())?)),
+        _ => Err(corrupt()),
+    }
+}
+
+/// An authorization code as stored under `A` + digest (version 1: client,
+/// redirect URI, user, generation, scopes, challenge, expires, grant).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CodeRecord {
+    /// The client it was issued to.
+    pub client: [u8; 16],
+    /// The `redirect_uri` of the authorization request, as sent: the token
+    /// request must send the same.
+    pub redirect_uri: String,
+    /// The user who authorized it.
+    pub user: u64,
+    /// The user's generation then: a revocation since kills the code.
+    pub generation: u64,
+    /// The granted scopes, space-separated.
+    pub scopes: String,
+    /// The PKCE challenge's digest.
+    pub challenge: Option<[u8; 32]>,
+    /// Unix seconds at which it stops being redeemable.
+    pub expires: u64,
+    /// Once redeemed, the grant its tokens belong to: kept so that a second
+    /// redemption can revoke them (RFC 6749 §4.1.2).
+    pub grant: Option<[u8; 16]>,
+}
+
+impl CodeRecord {
+    /// The stored bytes (version 1).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new(1);
+        w.0.extend_from_slice(&self.client);
+        w = w
+            .str(&self.redirect_uri)
+            .u64(self.user)
+            .u64(self.generation)
+            .str(&self.scopes);
+        w = put_fixed(w, self.challenge.as_ref().map(|c| &c[..])).u64(self.expires);
+        put_fixed(w, self.grant.as_ref().map(|g| &g[..])).0
+    }
+
+    /// Parse stored bytes of version 1.
+    pub fn decode(bytes: &[u8]) -> Result<Self> {
+        let (version, mut r) = Reader::new(bytes)?;
+        if version != 1 {
+            return Err(corrupt());
+        }
+        let rec = CodeRecord {
+            client: r.take(16)?.try_into().map_err(|_| corrupt())?,
+            redirect_uri: r.str()?,
+            user: r.u64()?,
+            generation: r.u64()?,
+            scopes: r.str()?,
+            challenge: take_fixed(&mut r)?,
+            expires: r.u64()?,
+            grant: take_fixed(&mut r)?,
+        };
+        r.end()?;
+        Ok(rec)
+    }
+}
+
+/// A grant as stored under `C` + grant id: what one authorization code (or
+/// one client-credentials request) issued. Every token names its grant;
+/// deleting the grant revokes them all at once.
+///
+/// Version 1: client, user (an option of id and generation), scopes,
+/// created, expires, then the live refresh token's digest as an option.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GrantRecord {
+    /// The client.
+    pub client: [u8; 16],
+    /// The user and their generation at the grant; `None` for a client
+    /// acting for itself.
+    pub user: Option<(u64, u64)>,
+    /// The granted scopes, space-separated.
+    pub scopes: String,
+    /// Unix seconds of the grant.
+    pub created: u64,
+    /// Unix seconds at which the grant ends, whatever is refreshed: the
+    /// refresh tokens' absolute lifetime.
+    pub expires: u64,
+    /// The digest of the one refresh token that may be used now; a used
+    /// one presented again is a replay, which revokes the grant.
+    pub refresh: Option<[u8; 32]>,
+}
+
+impl GrantRecord {
+    /// The stored bytes (version 1).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new(1);
+        w.0.extend_from_slice(&self.client);
+        w = match self.user {
+            None => put_fixed(w, None),
+            Some((id, generation)) => put_fixed(w, Some(&[])).u64(id).u64(generation),
+        };
+        w = w.str(&self.scopes).u64(self.created).u64(self.expires);
+        put_fixed(w, self.refresh.as_ref().map(|r| &r[..])).0
+    }
+
+    /// Parse stored bytes of version 1.
+    pub fn decode(bytes: &[u8]) -> Result<Self> {
+        let (version, mut r) = Reader::new(bytes)?;
+        if version != 1 {
+            return Err(corrupt());
+        }
+        let client = r.take(16)?.try_into().map_err(|_| corrupt())?;
+        let user = match take_fixed::<0>(&mut r)? {
+            None => None,
+            Some([]) => Some((r.u64()?, r.u64()?)),
+        };
+        let rec = GrantRecord {
+            client,
+            user,
+            scopes: r.str()?,
+            created: r.u64()?,
+            expires: r.u64()?,
+            refresh: take_fixed(&mut r)?,
+        };
+        r.end()?;
+        Ok(rec)
+    }
+}
+
+/// Which kind of OAuth token a record is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenKind {
+    /// An access token.
+    Access,
+    /// A refresh token.
+    Refresh,
+}
+
+/// An OAuth token as stored under `B` + digest (version 1: kind, grant,
+/// expires).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OAuthTokenRecord {
+    /// Access or refresh.
+    pub kind: TokenKind,
+    /// The grant it belongs to.
+    pub grant: [u8; 16],
+    /// Unix seconds at which it stops being valid (for a refresh token,
+    /// its idle expiry).
+    pub expires: u64,
+}
+
+impl OAuthTokenRecord {
+    /// The stored bytes (version 1).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new(1);
+        w.0.push(match self.kind {
+            TokenKind::Access => 1,
+            TokenKind::Refresh => 2,
+        });
+        w.0.extend_from_slice(&self.grant);
+        w.u64(self.expires).0
+    }
+
+    /// Parse stored bytes of version 1.
+    pub fn decode(bytes: &[u8]) -> Result<Self> {
+        let (version, mut r) = Reader::new(bytes)?;
+        if version != 1 {
+            return Err(corrupt());
+        }
+        let kind = match r.take(1)?[0] {
+            1 => TokenKind::Access,
+            2 => TokenKind::Refresh,
+            _ => return Err(corrupt()),
+        };
+        let rec = OAuthTokenRecord {
+            kind,
+            grant: r.take(16)?.try_into().map_err(|_| corrupt())?,
+            expires: r.u64()?,
+        };
+        r.end()?;
+        Ok(rec)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::ClientRecord;
@@ -177,6 +376,68 @@ mod tests {
         let at = 1 + 4 + 3 + 1 + 1 + 32;
         huge[at..at + 4].copy_from_slice(&u32::MAX.to_be_bytes());
         assert!(ClientRecord::decode(&huge).is_err());
+    }
+
+    #[test]
+    fn codes_grants_and_tokens_round_trip_and_refuse_damage() {
+        use super::{CodeRecord, GrantRecord, OAuthTokenRecord, TokenKind};
+        let code = CodeRecord {
+            client: [1; 16],
+            redirect_uri: "https://app.example/cb".into(),
+            user: 7,
+            generation: 2,
+            scopes: "read".into(),
+            challenge: Some([3; 32]),
+            expires: 99,
+            grant: None,
+        };
+        let redeemed = CodeRecord {
+            grant: Some([4; 16]),
+            challenge: None,
+            ..code.clone()
+        };
+        for c in [code, redeemed] {
+            let bytes = c.encode();
+            assert_eq!(CodeRecord::decode(&bytes).unwrap(), c);
+            for len in 0..bytes.len() {
+                assert!(CodeRecord::decode(&bytes[..len]).is_err());
+            }
+        }
+        let grant = GrantRecord {
+            client: [1; 16],
+            user: Some((7, 2)),
+            scopes: "read write".into(),
+            created: 5,
+            expires: 50,
+            refresh: Some([9; 32]),
+        };
+        let machine = GrantRecord {
+            user: None,
+            refresh: None,
+            ..grant.clone()
+        };
+        for g in [grant, machine] {
+            let bytes = g.encode();
+            assert_eq!(GrantRecord::decode(&bytes).unwrap(), g);
+            for len in 0..bytes.len() {
+                assert!(GrantRecord::decode(&bytes[..len]).is_err());
+            }
+        }
+        for kind in [TokenKind::Access, TokenKind::Refresh] {
+            let t = OAuthTokenRecord {
+                kind,
+                grant: [2; 16],
+                expires: 12,
+            };
+            let bytes = t.encode();
+            assert_eq!(OAuthTokenRecord::decode(&bytes).unwrap(), t);
+            for len in 0..bytes.len() {
+                assert!(OAuthTokenRecord::decode(&bytes[..len]).is_err());
+            }
+            let mut bad = bytes.clone();
+            bad[1] = 3;
+            assert!(OAuthTokenRecord::decode(&bad).is_err());
+        }
     }
 
     #[test]

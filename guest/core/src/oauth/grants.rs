@@ -1,0 +1,880 @@
+//! The OAuth 2 grants: authorization codes with PKCE (RFC 6749 §4.1, RFC
+//! 7636), rotating refresh tokens (RFC 6749 §6, RFC 9700 §4.14), client
+//! credentials (RFC 6749 §4.4); introspection (RFC 7662) and revocation
+//! (RFC 7009) of what they issue.
+//!
+//! Everything one authorization issues belongs to one *grant* (a record
+//! of its client, user, scopes and lifetime, and of the one refresh token
+//! that may be used now). Every token names its grant and is valid only
+//! while the grant is: deleting the grant revokes them all at once, which
+//! is what a replayed code or refresh token, a revocation, and the user's
+//! deletion or disabling (through the user's generation, recorded in the
+//! grant) need. Codes, tokens and grants are stored under the SHA-256 of
+//! their secrets; each redemption and each refresh is one guarded commit.
+
+use core::fmt;
+
+use super::clients::{Client, GrantType, client_id_bytes, client_id_string};
+use super::{PkceChallenge, Scopes};
+use crate::env::{Env, Guard, Write};
+use crate::error::{Error, Result};
+use crate::record::{CodeRecord, GrantRecord, OAuthTokenRecord, TokenKind};
+use crate::token::{self, OAUTH_ACCESS_PREFIX, OAUTH_CODE_PREFIX, OAUTH_REFRESH_PREFIX};
+use crate::txn::{Attempt, committed, retry};
+use crate::{Auth, keys};
+
+/// The default lifetime of an authorization code: 60 s.
+pub const DEFAULT_CODE_LIFETIME: u64 = 60;
+/// The longest lifetime of an authorization code: 10 minutes (RFC 6749
+/// §4.1.2).
+pub const MAX_CODE_LIFETIME: u64 = 10 * 60;
+/// The default lifetime of an access token: one hour.
+pub const DEFAULT_ACCESS_LIFETIME: u64 = 60 * 60;
+/// The default idle lifetime of a refresh token: 14 days unused.
+pub const DEFAULT_REFRESH_IDLE_LIFETIME: u64 = 14 * 24 * 60 * 60;
+/// The default absolute lifetime of a grant's refresh tokens: 30 days,
+/// however often they are refreshed.
+pub const DEFAULT_REFRESH_LIFETIME: u64 = 30 * 24 * 60 * 60;
+/// The longest any OAuth lifetime may be: one year.
+pub const MAX_OAUTH_LIFETIME: u64 = 365 * 24 * 60 * 60;
+
+/// How long what a grant issues lives, in seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OAuthLifetimes {
+    /// Of an authorization code: 1..=[`MAX_CODE_LIFETIME`].
+    pub code: u64,
+    /// Of an access token.
+    pub access: u64,
+    /// Of a refresh token left unused.
+    pub refresh_idle: u64,
+    /// Of a grant's refresh tokens in all: no refresh goes past it.
+    pub refresh: u64,
+}
+
+impl Default for OAuthLifetimes {
+    fn default() -> Self {
+        OAuthLifetimes {
+            code: DEFAULT_CODE_LIFETIME,
+            access: DEFAULT_ACCESS_LIFETIME,
+            refresh_idle: DEFAULT_REFRESH_IDLE_LIFETIME,
+            refresh: DEFAULT_REFRESH_LIFETIME,
+        }
+    }
+}
+
+impl OAuthLifetimes {
+    fn check(&self) -> core::result::Result<(), OAuthError> {
+        let bad = |what: &str, max: u64| {
+            OAuthError::InvalidRequest(format!("the {what} lifetime must be 1..={max} seconds"))
+        };
+        if !(1..=MAX_CODE_LIFETIME).contains(&self.code) {
+            return Err(bad("code", MAX_CODE_LIFETIME));
+        }
+        for (what, l) in [
+            ("access token", self.access),
+            ("refresh token idle", self.refresh_idle),
+            ("refresh token", self.refresh),
+        ] {
+            if !(1..=MAX_OAUTH_LIFETIME).contains(&l) {
+                return Err(bad(what, MAX_OAUTH_LIFETIME));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why an OAuth request failed: RFC 6749 §5.2's error codes (and §4.1.2.1's
+/// for the authorization endpoint), each with what the `error_description`
+/// may say. Never echoes a secret, code or token.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum OAuthError {
+    /// `invalid_request`: a parameter is missing, repeated or malformed.
+    #[error("invalid_request: {0}")]
+    InvalidRequest(String),
+    /// `invalid_client`: client authentication failed.
+    #[error("invalid_client")]
+    InvalidClient,
+    /// `invalid_grant`: the code, refresh token or its binding is invalid,
+    /// expired, revoked or used.
+    #[error("invalid_grant: {0}")]
+    InvalidGrant(String),
+    /// `unauthorized_client`: the client may not use this grant type.
+    #[error("unauthorized_client")]
+    UnauthorizedClient,
+    /// `invalid_scope`: the scope is malformed or exceeds what is allowed.
+    #[error("invalid_scope: {0}")]
+    InvalidScope(String),
+    /// `server_error`: the store failed; nothing was partly written.
+    #[error("server_error: {0}")]
+    Storage(String),
+}
+
+impl OAuthError {
+    /// The RFC 6749 `error` code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            OAuthError::InvalidRequest(_) => "invalid_request",
+            OAuthError::InvalidClient => "invalid_client",
+            OAuthError::InvalidGrant(_) => "invalid_grant",
+            OAuthError::UnauthorizedClient => "unauthorized_client",
+            OAuthError::InvalidScope(_) => "invalid_scope",
+            OAuthError::Storage(_) => "server_error",
+        }
+    }
+}
+
+impl From<Error> for OAuthError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::InvalidInput(why) => OAuthError::InvalidRequest(why),
+            Error::Storage(why) => OAuthError::Storage(why),
+            // Nothing else reaches here: the grants judge users and tokens
+            // themselves, as `invalid_grant`.
+            other => OAuthError::Storage(other.to_string()),
+        }
+    }
+}
+
+type OAuthResult<T> = core::result::Result<T, OAuthError>;
+
+/// An authorization request's parameters (RFC 6749 §4.1.1, RFC 7636 §4.3).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuthorizationRequest {
+    /// `client_id`.
+    pub client_id: String,
+    /// `redirect_uri`; may be left out when the client has exactly one.
+    pub redirect_uri: Option<String>,
+    /// `scope`; left out, the client's allowed scopes.
+    pub scope: Option<String>,
+    /// `code_challenge`: required for public clients.
+    pub code_challenge: Option<String>,
+    /// `code_challenge_method`: `S256`.
+    pub code_challenge_method: Option<String>,
+}
+
+/// Why an authorization request is refused, and so where the answer goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthorizeError {
+    /// The client or the redirect URI is unknown or invalid: the error is
+    /// shown to the user, never sent to the redirect URI (RFC 6749
+    /// §4.1.2.1), since that URI may be an attacker's.
+    NoRedirect(String),
+    /// Anything else: sent to the (valid) redirect URI.
+    Redirect {
+        /// Where to send it.
+        redirect_uri: String,
+        /// What to send.
+        error: OAuthError,
+    },
+}
+
+impl fmt::Display for AuthorizeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AuthorizeError::NoRedirect(why) => f.write_str(why),
+            AuthorizeError::Redirect { error, .. } => write!(f, "{error}"),
+        }
+    }
+}
+
+/// A checked authorization request: what the user is asked to consent to,
+/// and what the code will be bound to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Authorization {
+    /// The client.
+    pub client: Client,
+    /// Where the answer goes: the request's `redirect_uri`, or the client's
+    /// one registered URI.
+    pub redirect_uri: String,
+    /// Whether the request named the redirect URI (the token request must
+    /// then name the same, RFC 6749 §4.1.3).
+    pub redirect_uri_sent: bool,
+    /// The scopes asked for.
+    pub scopes: Scopes,
+    /// The PKCE challenge.
+    pub challenge: Option<PkceChallenge>,
+}
+
+/// What the token endpoint answers (RFC 6749 §5.1). `Debug` redacts the
+/// tokens.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenResponse {
+    /// `access_token`.
+    pub access_token: String,
+    /// `expires_in`, in seconds.
+    pub expires_in: u64,
+    /// `refresh_token`, when the grant has one.
+    pub refresh_token: Option<String>,
+    /// `scope`: what the tokens carry.
+    pub scopes: Scopes,
+}
+
+impl fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("access_token", &"<redacted>")
+            .field("expires_in", &self.expires_in)
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("scopes", &self.scopes)
+            .finish()
+    }
+}
+
+/// What introspection tells of an active token (RFC 7662 §2.2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenInfo {
+    /// Whether it is an access token (else a refresh token).
+    pub access: bool,
+    /// `client_id`.
+    pub client_id: String,
+    /// The user (`sub`), unless the client acts for itself.
+    pub user: Option<u64>,
+    /// `scope`.
+    pub scopes: Scopes,
+    /// `exp`.
+    pub expires: u64,
+    /// `iat`: when the grant was made.
+    pub issued: u64,
+}
+
+/// Why a resource server refuses a bearer token (RFC 6750 §3.1).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BearerError {
+    /// `invalid_token`: not an active access token.
+    #[error("invalid_token")]
+    InvalidToken,
+    /// `insufficient_scope`: active, but without every required scope.
+    #[error("insufficient_scope")]
+    InsufficientScope,
+}
+
+/// A grant as read, with the bytes that guard commits made on its account.
+struct StoredGrant {
+    id: [u8; 16],
+    bytes: Vec<u8>,
+    record: GrantRecord,
+}
+
+impl StoredGrant {
+    fn guard(&self) -> Guard {
+        Guard::equals(keys::oauth_grant(&self.id), Some(self.bytes.clone()))
+    }
+
+    fn revoke(&self) -> Write {
+        Write::delete(keys::oauth_grant(&self.id))
+    }
+}
+
+fn grant_error(why: &str) -> OAuthError {
+    OAuthError::InvalidGrant(why.into())
+}
+
+/// The scopes asked for, which must be within `allowed`; none asked means
+/// all of `allowed`.
+fn requested_scopes(scope: Option<&str>, allowed: &Scopes) -> OAuthResult<Scopes> {
+    let Some(scope) = scope else {
+        return Ok(allowed.clone());
+    };
+    let asked = Scopes::parse(scope).map_err(|e| OAuthError::InvalidScope(e.to_string()))?;
+    if !asked.is_subset(allowed) {
+        return Err(OAuthError::InvalidScope(
+            "the scope exceeds what this client may ask for".into(),
+        ));
+    }
+    Ok(asked)
+}
+
+fn add(now: u64, lifetime: u64) -> u64 {
+    now.saturating_add(lifetime)
+}
+
+impl<E: Env> Auth<E> {
+    /// Check an authorization request (RFC 6749 §4.1.1): the client, its
+    /// redirect URI (exactly, RFC 8252's loopback ports aside), that it may
+    /// use the code grant, the scopes and PKCE (`S256`; required for a
+    /// public client). The user's consent comes next; then
+    /// [`Auth::issue_code`].
+    pub fn check_authorization(
+        &self,
+        req: &AuthorizationRequest,
+    ) -> core::result::Result<Authorization, AuthorizeError> {
+        let client = match self.get_client(&req.client_id) {
+            Ok(Some(c)) => c,
+            Ok(None) => return Err(AuthorizeError::NoRedirect("unknown client_id".into())),
+            Err(e) => return Err(AuthorizeError::NoRedirect(e.to_string())),
+        };
+        let redirect_uri = match &req.redirect_uri {
+            Some(uri) => match client.redirect_uri(uri) {
+                Some(_) => uri.clone(),
+                None => {
+                    return Err(AuthorizeError::NoRedirect(
+                        "redirect_uri is not registered for this client".into(),
+                    ));
+                }
+            },
+            None => match client.redirect_uris.as_slice() {
+                [only] => only.as_str().to_owned(),
+                [] => {
+                    return Err(AuthorizeError::NoRedirect(
+                        "this client has no redirect URI".into(),
+                    ));
+                }
+                _ => {
+                    return Err(AuthorizeError::NoRedirect(
+                        "redirect_uri is required: this client has several".into(),
+                    ));
+                }
+            },
+        };
+        let redirect = |error| AuthorizeError::Redirect {
+            redirect_uri: redirect_uri.clone(),
+            error,
+        };
+        if !client.allows(GrantType::AuthorizationCode) {
+            return Err(redirect(OAuthError::UnauthorizedClient));
+        }
+        let scopes = requested_scopes(req.scope.as_deref(), &client.scopes).map_err(redirect)?;
+        let challenge = match &req.code_challenge {
+            Some(c) => Some(
+                PkceChallenge::parse(c, req.code_challenge_method.as_deref())
+                    .map_err(|e| redirect(OAuthError::from(e)))?,
+            ),
+            None if !client.confidential => {
+                return Err(redirect(OAuthError::InvalidRequest(
+                    "code_challenge (S256) is required for public clients".into(),
+                )));
+            }
+            None if req.code_challenge_method.is_some() => {
+                return Err(redirect(OAuthError::InvalidRequest(
+                    "code_challenge_method without code_challenge".into(),
+                )));
+            }
+            None => None,
+        };
+        Ok(Authorization {
+            client,
+            redirect_uri_sent: req.redirect_uri.is_some(),
+            redirect_uri,
+            scopes,
+            challenge,
+        })
+    }
+
+    /// Issue an authorization code for `authz`, consented to by user
+    /// `user`: single-use, bound to the client, redirect URI, PKCE
+    /// challenge, user and scopes, living `lifetimes.code` seconds.
+    ///
+    /// Errors: `access_denied`-like refusals are the caller's; here
+    /// [`OAuthError::InvalidRequest`] for a bad lifetime, and
+    /// [`OAuthError::InvalidGrant`] for a user that does not exist or is
+    /// disabled.
+    pub fn issue_code(
+        &self,
+        authz: &Authorization,
+        user: u64,
+        lifetimes: &OAuthLifetimes,
+    ) -> OAuthResult<String> {
+        lifetimes.check()?;
+        let client = client_id_bytes(&authz.client.id).ok_or(OAuthError::InvalidClient)?;
+        retry(|| {
+            let now = self.env.now();
+            let loaded = match self.load_user(user)? {
+                Some(u) if !u.record.state.is_disabled_at(now) => u,
+                Some(_) => return Ok(Attempt::Done(Err(grant_error("the user is disabled")))),
+                None => return Ok(Attempt::Done(Err(grant_error("no such user")))),
+            };
+            let code = token::mint_prefixed(&self.env, OAUTH_CODE_PREFIX);
+            let digest = token::digest(&code);
+            let record = CodeRecord {
+                client,
+                redirect_uri: if authz.redirect_uri_sent {
+                    authz.redirect_uri.clone()
+                } else {
+                    String::new()
+                },
+                user,
+                generation: loaded.record.generation,
+                scopes: authz.scopes.to_string(),
+                challenge: authz.challenge.map(|c| *c.digest()),
+                expires: add(now, lifetimes.code),
+                grant: None,
+            };
+            let key = keys::oauth_code(&digest);
+            committed(
+                self.env.commit(
+                    &[loaded.guard(), Guard::absent(key.clone())],
+                    &[Write::put(key, record.encode())],
+                ),
+                Ok(code),
+            )
+        })?
+    }
+
+    /// Redeem authorization code `code` for tokens (RFC 6749 §4.1.3), for
+    /// the authenticated `client`. Atomic: of concurrent redemptions one
+    /// wins. A code is good for one attempt: redeemed, or refused for the
+    /// wrong client, redirect URI or verifier, it is spent; redeemed again,
+    /// it also revokes every token issued from it (RFC 6749 §4.1.2).
+    ///
+    /// `redirect_uri` must be the authorization request's, if that named
+    /// one; `code_verifier` must match its PKCE challenge, and must be
+    /// absent if it had none (RFC 9700 §2.1.1).
+    pub fn exchange_code(
+        &self,
+        client: &Client,
+        code: &str,
+        redirect_uri: Option<&str>,
+        code_verifier: Option<&str>,
+        lifetimes: &OAuthLifetimes,
+    ) -> OAuthResult<TokenResponse> {
+        lifetimes.check()?;
+        if !client.allows(GrantType::AuthorizationCode) {
+            return Err(OAuthError::UnauthorizedClient);
+        }
+        let client_id = client_id_bytes(&client.id).ok_or(OAuthError::InvalidClient)?;
+        if !token::well_formed_prefixed(code, OAUTH_CODE_PREFIX) {
+            return Err(grant_error("the code is invalid"));
+        }
+        let key = keys::oauth_code(&token::digest(code));
+        retry(|| {
+            let Some(bytes) = self.env.get(&key)? else {
+                return Ok(Attempt::Done(Err(grant_error("the code is invalid"))));
+            };
+            let record = CodeRecord::decode(&bytes)?;
+            let guard = Guard::equals(key.clone(), Some(bytes));
+            // A second redemption: whoever holds the code now may have
+            // stolen it, so everything issued from it is revoked.
+            if let Some(grant) = record.grant {
+                let writes = [Write::delete(keys::oauth_grant(&grant))];
+                return committed(
+                    self.env.commit(&[guard], &writes),
+                    Err(grant_error(
+                        "the code was already used; its tokens are revoked",
+                    )),
+                );
+            }
+            let now = self.env.now();
+            let spend = |why: &'static str| -> Result<Attempt<OAuthResult<TokenResponse>>> {
+                committed(
+                    self.env
+                        .commit(std::slice::from_ref(&guard), &[Write::delete(key.clone())]),
+                    Err(grant_error(why)),
+                )
+            };
+            if record.client != client_id {
+                return spend("the code was issued to another client");
+            }
+            if now >= record.expires {
+                return spend("the code has expired");
+            }
+            let redirect_ok = match (record.redirect_uri.as_str(), redirect_uri) {
+                ("", None) => true,
+                ("", Some(sent)) => {
+                    client.redirect_uris.len() == 1 && client.redirect_uris[0].as_str() == sent
+                }
+                (bound, Some(sent)) => bound == sent,
+                (_, None) => false,
+            };
+            if !redirect_ok {
+                return spend("redirect_uri does not match the authorization request");
+            }
+            let pkce_ok = match (record.challenge, code_verifier) {
+                (Some(c), Some(v)) => PkceChallenge::from_digest(c).verifies(v),
+                (None, None) => true,
+                _ => false,
+            };
+            if !pkce_ok {
+                return spend("code_verifier does not match the code_challenge");
+            }
+            let user = match self.load_user(record.user)? {
+                Some(u)
+                    if u.record.generation == record.generation
+                        && !u.record.state.is_disabled_at(now) =>
+                {
+                    u
+                }
+                _ => return spend("the user's authorization was revoked"),
+            };
+            let scopes = Scopes::parse(&record.scopes)
+                .map_err(|_| Error::Storage("corrupt OAuth code record".into()))?;
+            let grant_id = self.mint_grant_id()?;
+            let refresh = client.allows(GrantType::RefreshToken);
+            let issued = self.issue_tokens(
+                grant_id,
+                client_id,
+                Some((record.user, user.record.generation)),
+                scopes,
+                refresh,
+                lifetimes,
+                now,
+            );
+            let redeemed = CodeRecord {
+                grant: Some(grant_id),
+                ..record
+            };
+            let mut guards = vec![guard, user.guard()];
+            guards.extend(issued.guards);
+            let mut writes = vec![Write::put(key.clone(), redeemed.encode())];
+            writes.extend(issued.writes);
+            committed(self.env.commit(&guards, &writes), Ok(issued.response))
+        })?
+    }
+
+    /// Refresh (RFC 6749 §6): the refresh token is spent and a new one
+    /// issued with a new access token (rotation). Presenting a spent one
+    /// again revokes the whole grant: one of its two holders stole it. The
+    /// new access token may carry fewer scopes (`scope`), never more.
+    pub fn refresh_grant(
+        &self,
+        client: &Client,
+        refresh_token: &str,
+        scope: Option<&str>,
+        lifetimes: &OAuthLifetimes,
+    ) -> OAuthResult<TokenResponse> {
+        lifetimes.check()?;
+        if !client.allows(GrantType::RefreshToken) {
+            return Err(OAuthError::UnauthorizedClient);
+        }
+        let client_id = client_id_bytes(&client.id).ok_or(OAuthError::InvalidClient)?;
+        if !token::well_formed_prefixed(refresh_token, OAUTH_REFRESH_PREFIX) {
+            return Err(grant_error("the refresh token is invalid"));
+        }
+        let digest = token::digest(refresh_token);
+        retry(|| {
+            let invalid = || {
+                Ok(Attempt::Done(Err(grant_error(
+                    "the refresh token is invalid",
+                ))))
+            };
+            let Some(token) = self.load_oauth_token(&digest)? else {
+                return invalid();
+            };
+            if token.kind != TokenKind::Refresh {
+                return invalid();
+            }
+            let Some(grant) = self.load_grant(&token.grant)? else {
+                return invalid();
+            };
+            if grant.record.client != client_id {
+                return invalid();
+            }
+            let now = self.env.now();
+            let revoke = |why: &'static str| {
+                committed(
+                    self.env.commit(&[grant.guard()], &[grant.revoke()]),
+                    Err(grant_error(why)),
+                )
+            };
+            if grant.record.refresh != Some(digest) {
+                return revoke("the refresh token was already used; the grant is revoked");
+            }
+            if now >= token.expires || now >= grant.record.expires {
+                return revoke("the refresh token has expired");
+            }
+            let mut guards = vec![grant.guard()];
+            if let Some((id, generation)) = grant.record.user {
+                match self.load_user(id)? {
+                    Some(u)
+                        if u.record.generation == generation
+                            && !u.record.state.is_disabled_at(now) =>
+                    {
+                        guards.push(u.guard());
+                    }
+                    _ => return revoke("the user's authorization was revoked"),
+                }
+            }
+            let granted = Scopes::parse(&grant.record.scopes)
+                .map_err(|_| Error::Storage("corrupt OAuth grant record".into()))?;
+            let scopes = match requested_scopes(scope, &granted) {
+                Ok(s) => s,
+                Err(e) => return Ok(Attempt::Done(Err(e))),
+            };
+            let issued = self.rotate_tokens(&grant, scopes, lifetimes, now);
+            guards.extend(issued.guards);
+            committed(
+                self.env.commit(&guards, &issued.writes),
+                Ok(issued.response),
+            )
+        })?
+    }
+
+    /// Client credentials (RFC 6749 §4.4): an access token for a
+    /// confidential client acting for itself; no refresh token.
+    pub fn client_credentials_grant(
+        &self,
+        client: &Client,
+        scope: Option<&str>,
+        lifetimes: &OAuthLifetimes,
+    ) -> OAuthResult<TokenResponse> {
+        lifetimes.check()?;
+        if !client.confidential || !client.allows(GrantType::ClientCredentials) {
+            return Err(OAuthError::UnauthorizedClient);
+        }
+        let client_id = client_id_bytes(&client.id).ok_or(OAuthError::InvalidClient)?;
+        let scopes = requested_scopes(scope, &client.scopes)?;
+        retry(|| {
+            let now = self.env.now();
+            let grant_id = self.mint_grant_id()?;
+            let issued = self.issue_tokens(
+                grant_id,
+                client_id,
+                None,
+                scopes.clone(),
+                false,
+                lifetimes,
+                now,
+            );
+            committed(
+                self.env.commit(&issued.guards, &issued.writes),
+                issued.response,
+            )
+        })
+        .map_err(OAuthError::from)
+    }
+
+    /// What token `token` is, if it is active (RFC 7662): an access or
+    /// refresh token, unexpired, whose grant stands, whose user (if any)
+    /// still exists unrevoked and enabled. `None` for anything else.
+    pub fn introspect_token(&self, token: &str) -> Result<Option<TokenInfo>> {
+        let access = token::well_formed_prefixed(token, OAUTH_ACCESS_PREFIX);
+        if !access && !token::well_formed_prefixed(token, OAUTH_REFRESH_PREFIX) {
+            return Ok(None);
+        }
+        let digest = token::digest(token);
+        let Some(record) = self.load_oauth_token(&digest)? else {
+            return Ok(None);
+        };
+        if (record.kind == TokenKind::Access) != access {
+            return Ok(None);
+        }
+        let now = self.env.now();
+        let Some(grant) = self.load_grant(&record.grant)? else {
+            return Ok(None);
+        };
+        let expires = match record.kind {
+            TokenKind::Access => record.expires,
+            // Only the grant's current refresh token is active.
+            TokenKind::Refresh if grant.record.refresh == Some(digest) => {
+                record.expires.min(grant.record.expires)
+            }
+            TokenKind::Refresh => return Ok(None),
+        };
+        if now >= expires {
+            return Ok(None);
+        }
+        if let Some((id, generation)) = grant.record.user {
+            match self.load_user(id)? {
+                Some(u)
+                    if u.record.generation == generation && !u.record.state.is_disabled_at(now) => {
+                }
+                _ => return Ok(None),
+            }
+        }
+        let scopes = Scopes::parse(&grant.record.scopes)
+            .map_err(|_| Error::Storage("corrupt OAuth grant record".into()))?;
+        Ok(Some(TokenInfo {
+            access,
+            client_id: client_id_string(&grant.record.client),
+            user: grant.record.user.map(|(id, _)| id),
+            scopes,
+            expires,
+            issued: grant.record.created,
+        }))
+    }
+
+    /// A resource server's check of a bearer access token (RFC 6750): the
+    /// token's principal if it is an active access token carrying every
+    /// scope in `required`.
+    pub fn authorize_bearer(
+        &self,
+        token: &str,
+        required: &Scopes,
+    ) -> Result<core::result::Result<TokenInfo, BearerError>> {
+        Ok(match self.introspect_token(token)? {
+            Some(info) if info.access && required.is_subset(&info.scopes) => Ok(info),
+            Some(info) if info.access => Err(BearerError::InsufficientScope),
+            _ => Err(BearerError::InvalidToken),
+        })
+    }
+
+    /// Revoke `token` for the authenticated `client` (RFC 7009): a refresh
+    /// token revokes its whole grant (and so its access tokens), an access
+    /// token itself. An unknown token, or another client's, is left alone
+    /// without saying so: the caller answers 200 either way.
+    pub fn revoke_oauth_token(&self, client: &Client, token: &str) -> Result<()> {
+        let Some(client_id) = client_id_bytes(&client.id) else {
+            return Ok(());
+        };
+        if !token::well_formed_prefixed(token, OAUTH_ACCESS_PREFIX)
+            && !token::well_formed_prefixed(token, OAUTH_REFRESH_PREFIX)
+        {
+            return Ok(());
+        }
+        let digest = token::digest(token);
+        retry(|| {
+            let Some(record) = self.load_oauth_token(&digest)? else {
+                return Ok(Attempt::Done(()));
+            };
+            let Some(grant) = self.load_grant(&record.grant)? else {
+                return Ok(Attempt::Done(()));
+            };
+            if grant.record.client != client_id {
+                return Ok(Attempt::Done(()));
+            }
+            let write = match record.kind {
+                TokenKind::Refresh => grant.revoke(),
+                TokenKind::Access => Write::delete(keys::oauth_token(&digest)),
+            };
+            committed(self.env.commit(&[grant.guard()], &[write]), ())
+        })
+    }
+
+    fn load_oauth_token(&self, digest: &[u8; 32]) -> Result<Option<OAuthTokenRecord>> {
+        self.env
+            .get(&keys::oauth_token(digest))?
+            .map(|b| OAuthTokenRecord::decode(&b))
+            .transpose()
+    }
+
+    fn load_grant(&self, id: &[u8; 16]) -> Result<Option<StoredGrant>> {
+        let Some(bytes) = self.env.get(&keys::oauth_grant(id))? else {
+            return Ok(None);
+        };
+        let record = GrantRecord::decode(&bytes)?;
+        Ok(Some(StoredGrant {
+            id: *id,
+            bytes,
+            record,
+        }))
+    }
+
+    /// A random grant id; its record is guarded absent when written, so a
+    /// collision conflicts and draws again.
+    fn mint_grant_id(&self) -> Result<[u8; 16]> {
+        let mut id = [0u8; 16];
+        self.env.random(&mut id);
+        Ok(id)
+    }
+
+    /// The writes of a new grant and its first tokens.
+    #[allow(clippy::too_many_arguments)]
+    fn issue_tokens(
+        &self,
+        grant_id: [u8; 16],
+        client: [u8; 16],
+        user: Option<(u64, u64)>,
+        scopes: Scopes,
+        refresh: bool,
+        lifetimes: &OAuthLifetimes,
+        now: u64,
+    ) -> Issued {
+        let access_token = token::mint_prefixed(&self.env, OAUTH_ACCESS_PREFIX);
+        let access_expires = add(now, lifetimes.access);
+        let mut grant = GrantRecord {
+            client,
+            user,
+            scopes: scopes.to_string(),
+            created: now,
+            expires: if refresh {
+                add(now, lifetimes.refresh)
+            } else {
+                access_expires
+            },
+            refresh: None,
+        };
+        let mut issued = Issued::default();
+        issued.token(&access_token, TokenKind::Access, grant_id, access_expires);
+        let refresh_token = refresh.then(|| {
+            let t = token::mint_prefixed(&self.env, OAUTH_REFRESH_PREFIX);
+            grant.refresh = Some(token::digest(&t));
+            let idle = add(now, lifetimes.refresh_idle).min(grant.expires);
+            issued.token(&t, TokenKind::Refresh, grant_id, idle);
+            t
+        });
+        let key = keys::oauth_grant(&grant_id);
+        issued.guards.push(Guard::absent(key.clone()));
+        issued.writes.push(Write::put(key, grant.encode()));
+        issued.response = TokenResponse {
+            access_token,
+            expires_in: lifetimes.access,
+            refresh_token,
+            scopes,
+        };
+        issued
+    }
+
+    /// The writes of a refresh: a new refresh token becomes the grant's
+    /// current one, and a new access token with `scopes`.
+    fn rotate_tokens(
+        &self,
+        grant: &StoredGrant,
+        scopes: Scopes,
+        lifetimes: &OAuthLifetimes,
+        now: u64,
+    ) -> Issued {
+        let mut issued = Issued::default();
+        let access_token = token::mint_prefixed(&self.env, OAUTH_ACCESS_PREFIX);
+        let access_expires = add(now, lifetimes.access);
+        issued.token(&access_token, TokenKind::Access, grant.id, access_expires);
+        let refresh_token = token::mint_prefixed(&self.env, OAUTH_REFRESH_PREFIX);
+        let idle = add(now, lifetimes.refresh_idle).min(grant.record.expires);
+        issued.token(&refresh_token, TokenKind::Refresh, grant.id, idle);
+        let record = GrantRecord {
+            refresh: Some(token::digest(&refresh_token)),
+            ..grant.record.clone()
+        };
+        issued
+            .writes
+            .push(Write::put(keys::oauth_grant(&grant.id), record.encode()));
+        issued.response = TokenResponse {
+            access_token,
+            expires_in: lifetimes.access,
+            refresh_token: Some(refresh_token),
+            scopes,
+        };
+        issued
+    }
+}
+
+/// Guards, writes and the answer of one issuance.
+struct Issued {
+    guards: Vec<Guard>,
+    writes: Vec<Write>,
+    response: TokenResponse,
+}
+
+impl Default for Issued {
+    fn default() -> Self {
+        Issued {
+            guards: Vec::new(),
+            writes: Vec::new(),
+            response: TokenResponse {
+                access_token: String::new(),
+                expires_in: 0,
+                refresh_token: None,
+                scopes: Scopes::default(),
+            },
+        }
+    }
+}
+
+impl Issued {
+    /// Store token `t` (guarded absent: a collision of 256 random bits
+    /// conflicts rather than overwrites).
+    fn token(&mut self, t: &str, kind: TokenKind, grant: [u8; 16], expires: u64) {
+        let key = keys::oauth_token(&token::digest(t));
+        let record = OAuthTokenRecord {
+            kind,
+            grant,
+            expires,
+        };
+        self.guards.push(Guard::absent(key.clone()));
+        self.writes.push(Write::put(key, record.encode()));
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,563 @@
+//! Tests of the OAuth grants, including regression tests for proauth2's
+//! flaws: codes and tokens stored in plaintext, `redirect_uri` not checked
+//! at token exchange, non-atomic code redemption, a wrong client's
+//! redemption leaving the code usable, tokens that never expire, no
+//! refresh, no PKCE, scope not enforced, errors echoing the code.
+
+use std::sync::Arc;
+
+use super::*;
+use crate::AccountState;
+use crate::memory::MemoryEnv;
+use crate::oauth::clients::ClientSpec;
+use crate::users::tests::auth;
+
+/// RFC 7636, Appendix B.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+const CB: &str = "https://app.example/cb";
+
+fn lifetimes() -> OAuthLifetimes {
+    OAuthLifetimes::default()
+}
+
+struct World {
+    a: Auth<MemoryEnv>,
+    web: Client,
+    public: Client,
+    machine: Client,
+    ann: u64,
+}
+
+fn world() -> World {
+    let a = auth();
+    let web = a
+        .register_client(&ClientSpec {
+            name: "Web".into(),
+            confidential: true,
+            redirect_uris: vec![CB.into(), "https://app.example/other".into()],
+            grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+            scopes: "read write".into(),
+        })
+        .unwrap()
+        .client;
+    let public = a
+        .register_client(&ClientSpec {
+            name: "CLI".into(),
+            confidential: false,
+            redirect_uris: vec!["http://127.0.0.1/cb".into()],
+            grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+            scopes: "read".into(),
+        })
+        .unwrap()
+        .client;
+    let machine = a
+        .register_client(&ClientSpec {
+            name: "Batch".into(),
+            confidential: true,
+            redirect_uris: vec![],
+            grant_types: vec![GrantType::ClientCredentials],
+            scopes: "reports".into(),
+        })
+        .unwrap()
+        .client;
+    let ann = a.create_user("ann", "pw", "").unwrap().id;
+    World {
+        a,
+        web,
+        public,
+        machine,
+        ann,
+    }
+}
+
+fn request(client: &Client, redirect_uri: &str) -> AuthorizationRequest {
+    AuthorizationRequest {
+        client_id: client.id.clone(),
+        redirect_uri: Some(redirect_uri.into()),
+        scope: Some("read".into()),
+        code_challenge: Some(CHALLENGE.into()),
+        code_challenge_method: Some("S256".into()),
+    }
+}
+
+/// A code for ann from `client` at `redirect_uri`, with PKCE.
+fn code(w: &World, client: &Client, redirect_uri: &str) -> String {
+    let authz =
+        w.a.check_authorization(&request(client, redirect_uri))
+            .unwrap();
+    w.a.issue_code(&authz, w.ann, &lifetimes()).unwrap()
+}
+
+fn exchange(w: &World, client: &Client, code: &str) -> OAuthResult<TokenResponse> {
+    w.a.exchange_code(client, code, Some(CB), Some(VERIFIER), &lifetimes())
+}
+
+fn active(w: &World, token: &str) -> bool {
+    w.a.introspect_token(token).unwrap().is_some()
+}
+
+#[test]
+fn the_code_flow_with_pkce_issues_tokens_that_introspect() {
+    let w = world();
+    let c = code(&w, &w.web, CB);
+    let t = exchange(&w, &w.web, &c).unwrap();
+    assert_eq!(t.scopes.to_string(), "read");
+    assert_eq!(t.expires_in, DEFAULT_ACCESS_LIFETIME);
+    let info = w.a.introspect_token(&t.access_token).unwrap().unwrap();
+    assert!(info.access);
+    assert_eq!(info.client_id, w.web.id);
+    assert_eq!(info.user, Some(w.ann));
+    assert_eq!(info.scopes.to_string(), "read");
+    assert_eq!(info.expires, w.a.env().now() + DEFAULT_ACCESS_LIFETIME);
+    let refresh = t.refresh_token.unwrap();
+    assert!(!w.a.introspect_token(&refresh).unwrap().unwrap().access);
+    // The tokens are distinct kinds: an access token is no refresh token.
+    assert!(
+        w.a.refresh_grant(&w.web, &t.access_token, None, &lifetimes())
+            .is_err()
+    );
+}
+
+#[test]
+fn secrets_are_stored_only_as_digests_and_never_echoed() {
+    let w = world();
+    let c = code(&w, &w.web, CB);
+    let t = exchange(&w, &w.web, &c).unwrap();
+    let secrets = [
+        c.clone(),
+        t.access_token.clone(),
+        t.refresh_token.clone().unwrap(),
+    ];
+    for (k, v) in w.a.env().dump() {
+        let hay = [k, v].concat();
+        for s in &secrets {
+            assert!(
+                !hay.windows(s.len()).any(|w| w == s.as_bytes()),
+                "stored: {s}"
+            );
+        }
+    }
+    let again = exchange(&w, &w.web, &c).unwrap_err();
+    assert!(!again.to_string().contains(&c), "{again}");
+    assert!(!format!("{t:?}").contains(&t.access_token));
+}
+
+#[test]
+fn a_code_is_single_use_and_a_replay_revokes_what_it_issued() {
+    let w = world();
+    let c = code(&w, &w.web, CB);
+    let t = exchange(&w, &w.web, &c).unwrap();
+    let err = exchange(&w, &w.web, &c).unwrap_err();
+    assert_eq!(err.code(), "invalid_grant");
+    assert!(!active(&w, &t.access_token));
+    assert!(!active(&w, t.refresh_token.as_deref().unwrap()));
+    assert!(exchange(&w, &w.web, &c).is_err());
+}
+
+#[test]
+fn concurrent_redemptions_issue_tokens_once() {
+    let w = world();
+    let c = code(&w, &w.web, CB);
+    let a = Arc::new(w.a);
+    let wins: usize = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                let a = a.clone();
+                let (web, c) = (w.web.clone(), c.clone());
+                s.spawn(move || {
+                    a.exchange_code(&web, &c, Some(CB), Some(VERIFIER), &lifetimes())
+                        .is_ok()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| usize::from(h.join().unwrap()))
+            .sum()
+    });
+    assert_eq!(wins, 1);
+}
+
+#[test]
+fn a_wrong_clients_redemption_spends_the_code() {
+    let w = world();
+    let c = code(&w, &w.web, CB);
+    let other =
+        w.a.register_client(&ClientSpec {
+            name: "Other".into(),
+            confidential: true,
+            redirect_uris: vec![CB.into()],
+            grant_types: vec![GrantType::AuthorizationCode],
+            scopes: "read".into(),
+        })
+        .unwrap()
+        .client;
+    assert_eq!(
+        exchange(&w, &other, &c).unwrap_err().code(),
+        "invalid_grant"
+    );
+    assert!(exchange(&w, &w.web, &c).is_err(), "the code is spent");
+}
+
+#[test]
+fn the_redirect_uri_is_checked_at_the_exchange() {
+    let w = world();
+    for sent in [
+        None,
+        Some("https://app.example/other"),
+        Some("https://app.example/cb/"),
+    ] {
+        let c = code(&w, &w.web, CB);
+        let err =
+            w.a.exchange_code(&w.web, &c, sent, Some(VERIFIER), &lifetimes())
+                .unwrap_err();
+        assert_eq!(err.code(), "invalid_grant", "{sent:?}");
+        assert!(exchange(&w, &w.web, &c).is_err(), "spent after {sent:?}");
+    }
+}
+
+#[test]
+fn pkce_is_verified_and_cannot_be_downgraded() {
+    let w = world();
+    let wrong = "a".repeat(43);
+    for verifier in [None, Some(wrong.as_str()), Some(CHALLENGE)] {
+        let c = code(&w, &w.web, CB);
+        let r =
+            w.a.exchange_code(&w.web, &c, Some(CB), verifier, &lifetimes());
+        assert_eq!(r.unwrap_err().code(), "invalid_grant", "{verifier:?}");
+    }
+    // A confidential client may skip PKCE; a verifier then is refused
+    // (RFC 9700 §2.1.1: a downgrade).
+    let plain = AuthorizationRequest {
+        code_challenge: None,
+        code_challenge_method: None,
+        ..request(&w.web, CB)
+    };
+    let authz = w.a.check_authorization(&plain).unwrap();
+    let c = w.a.issue_code(&authz, w.ann, &lifetimes()).unwrap();
+    assert!(exchange(&w, &w.web, &c).is_err());
+    let c = w.a.issue_code(&authz, w.ann, &lifetimes()).unwrap();
+    assert!(
+        w.a.exchange_code(&w.web, &c, Some(CB), None, &lifetimes())
+            .is_ok()
+    );
+}
+
+#[test]
+fn authorization_requests_are_checked_and_errors_go_where_they_may() {
+    let w = world();
+    let no_redirect = |req: AuthorizationRequest| match w.a.check_authorization(&req) {
+        Err(AuthorizeError::NoRedirect(_)) => {}
+        other => panic!("{req:?}: {other:?}"),
+    };
+    no_redirect(AuthorizationRequest {
+        client_id: "f".repeat(32),
+        ..request(&w.web, CB)
+    });
+    no_redirect(request(&w.web, "https://evil.example/cb"));
+    no_redirect(request(&w.web, "https://app.example/cb?x"));
+    // Several registered: the request must say which.
+    no_redirect(AuthorizationRequest {
+        redirect_uri: None,
+        ..request(&w.web, CB)
+    });
+    let redirected = |req: AuthorizationRequest, code: &str| match w.a.check_authorization(&req) {
+        Err(AuthorizeError::Redirect {
+            redirect_uri,
+            error,
+        }) => {
+            assert_eq!(Some(redirect_uri), req.redirect_uri);
+            assert_eq!(error.code(), code, "{req:?}");
+        }
+        other => panic!("{req:?}: {other:?}"),
+    };
+    redirected(
+        AuthorizationRequest {
+            scope: Some("admin".into()),
+            ..request(&w.web, CB)
+        },
+        "invalid_scope",
+    );
+    redirected(
+        AuthorizationRequest {
+            code_challenge_method: Some("plain".into()),
+            ..request(&w.web, CB)
+        },
+        "invalid_request",
+    );
+    redirected(
+        AuthorizationRequest {
+            code_challenge: None,
+            code_challenge_method: None,
+            ..request(&w.public, "http://127.0.0.1:4242/cb")
+        },
+        "invalid_request",
+    );
+    // A loopback redirect URI matches with any port.
+    let authz =
+        w.a.check_authorization(&request(&w.public, "http://127.0.0.1:4242/cb"))
+            .unwrap();
+    assert_eq!(authz.redirect_uri, "http://127.0.0.1:4242/cb");
+    // Without a scope, the client's allowed scopes.
+    let all =
+        w.a.check_authorization(&AuthorizationRequest {
+            scope: None,
+            ..request(&w.web, CB)
+        })
+        .unwrap();
+    assert_eq!(all.scopes.to_string(), "read write");
+}
+
+#[test]
+fn codes_and_access_tokens_expire() {
+    let w = world();
+    let c = code(&w, &w.web, CB);
+    w.a.env().advance(DEFAULT_CODE_LIFETIME);
+    assert_eq!(
+        exchange(&w, &w.web, &c).unwrap_err().code(),
+        "invalid_grant"
+    );
+    let c = code(&w, &w.web, CB);
+    let t = exchange(&w, &w.web, &c).unwrap();
+    w.a.env().advance(DEFAULT_ACCESS_LIFETIME - 1);
+    assert!(active(&w, &t.access_token));
+    w.a.env().advance(1);
+    assert!(!active(&w, &t.access_token));
+    // The refresh token outlives it.
+    assert!(active(&w, t.refresh_token.as_deref().unwrap()));
+}
+
+#[test]
+fn refresh_tokens_rotate_and_a_replay_revokes_the_grant() {
+    let w = world();
+    let c = code(&w, &w.web, CB);
+    let first = exchange(&w, &w.web, &c).unwrap();
+    let r1 = first.refresh_token.unwrap();
+    let second = w.a.refresh_grant(&w.web, &r1, None, &lifetimes()).unwrap();
+    let r2 = second.refresh_token.clone().unwrap();
+    assert_ne!(r1, r2);
+    assert!(active(&w, &second.access_token));
+    assert!(
+        active(&w, &first.access_token),
+        "refreshing keeps earlier access tokens"
+    );
+    assert!(!active(&w, &r1), "a spent refresh token is inactive");
+    // The old one again: theft. Everything of the grant goes.
+    let err =
+        w.a.refresh_grant(&w.web, &r1, None, &lifetimes())
+            .unwrap_err();
+    assert_eq!(err.code(), "invalid_grant");
+    for t in [&first.access_token, &second.access_token, &r2] {
+        assert!(!active(&w, t));
+    }
+    assert!(w.a.refresh_grant(&w.web, &r2, None, &lifetimes()).is_err());
+}
+
+#[test]
+fn refreshing_may_narrow_the_scope_never_widen_it() {
+    let w = world();
+    let authz =
+        w.a.check_authorization(&AuthorizationRequest {
+            scope: Some("read write".into()),
+            ..request(&w.web, CB)
+        })
+        .unwrap();
+    let c = w.a.issue_code(&authz, w.ann, &lifetimes()).unwrap();
+    let t = exchange(&w, &w.web, &c).unwrap();
+    let r = t.refresh_token.unwrap();
+    let err =
+        w.a.refresh_grant(&w.web, &r, Some("read admin"), &lifetimes())
+            .unwrap_err();
+    assert_eq!(err.code(), "invalid_scope");
+    let narrow =
+        w.a.refresh_grant(&w.web, &r, Some("read"), &lifetimes())
+            .unwrap();
+    assert_eq!(narrow.scopes.to_string(), "read");
+    // The grant keeps its scopes: the next refresh may ask for all again.
+    let wide =
+        w.a.refresh_grant(
+            &w.web,
+            narrow.refresh_token.as_deref().unwrap(),
+            None,
+            &lifetimes(),
+        )
+        .unwrap();
+    assert_eq!(wide.scopes.to_string(), "read write");
+}
+
+#[test]
+fn refresh_tokens_have_idle_and_absolute_lifetimes() {
+    let w = world();
+    let short = OAuthLifetimes {
+        refresh_idle: 100,
+        refresh: 250,
+        ..lifetimes()
+    };
+    let c = code(&w, &w.web, CB);
+    let t =
+        w.a.exchange_code(&w.web, &c, Some(CB), Some(VERIFIER), &short)
+            .unwrap();
+    let mut r = t.refresh_token.unwrap();
+    for _ in 0..2 {
+        w.a.env().advance(99);
+        r =
+            w.a.refresh_grant(&w.web, &r, None, &short)
+                .unwrap()
+                .refresh_token
+                .unwrap();
+    }
+    // 198 s in: idle allows 100 more, the grant only 52.
+    w.a.env().advance(52);
+    assert!(w.a.refresh_grant(&w.web, &r, None, &short).is_err());
+    let c = code(&w, &w.web, CB);
+    let t =
+        w.a.exchange_code(&w.web, &c, Some(CB), Some(VERIFIER), &short)
+            .unwrap();
+    w.a.env().advance(100);
+    let idle =
+        w.a.refresh_grant(&w.web, t.refresh_token.as_deref().unwrap(), None, &short);
+    assert_eq!(idle.unwrap_err().code(), "invalid_grant");
+}
+
+#[test]
+fn another_client_cannot_refresh_a_grant() {
+    let w = world();
+    let c = code(&w, &w.web, CB);
+    let r = exchange(&w, &w.web, &c).unwrap().refresh_token.unwrap();
+    let err =
+        w.a.refresh_grant(&w.public, &r, None, &lifetimes())
+            .unwrap_err();
+    assert_eq!(err.code(), "invalid_grant");
+    assert!(active(&w, &r), "and it does not revoke the owner's grant");
+}
+
+#[test]
+fn client_credentials_are_for_confidential_clients_acting_for_themselves() {
+    let w = world();
+    let t =
+        w.a.client_credentials_grant(&w.machine, None, &lifetimes())
+            .unwrap();
+    assert_eq!(t.refresh_token, None);
+    let info = w.a.introspect_token(&t.access_token).unwrap().unwrap();
+    assert_eq!(info.user, None);
+    assert_eq!(info.scopes.to_string(), "reports");
+    assert_eq!(
+        w.a.client_credentials_grant(&w.web, None, &lifetimes())
+            .unwrap_err(),
+        OAuthError::UnauthorizedClient
+    );
+    assert_eq!(
+        w.a.client_credentials_grant(&w.machine, Some("admin"), &lifetimes())
+            .unwrap_err()
+            .code(),
+        "invalid_scope"
+    );
+    w.a.env().advance(DEFAULT_ACCESS_LIFETIME);
+    assert!(!active(&w, &t.access_token));
+}
+
+#[test]
+fn revoking_a_refresh_token_revokes_its_access_tokens_and_only_for_its_client() {
+    let w = world();
+    let c = code(&w, &w.web, CB);
+    let t = exchange(&w, &w.web, &c).unwrap();
+    let r = t.refresh_token.unwrap();
+    // Another client's revocation does nothing (and says nothing).
+    w.a.revoke_oauth_token(&w.public, &r).unwrap();
+    assert!(active(&w, &r));
+    // An access token alone.
+    w.a.revoke_oauth_token(&w.web, &t.access_token).unwrap();
+    assert!(!active(&w, &t.access_token));
+    assert!(active(&w, &r));
+    let again = w.a.refresh_grant(&w.web, &r, None, &lifetimes()).unwrap();
+    w.a.revoke_oauth_token(&w.web, again.refresh_token.as_deref().unwrap())
+        .unwrap();
+    assert!(!active(&w, &again.access_token));
+    // Unknown and malformed tokens: fine, nothing happens.
+    w.a.revoke_oauth_token(&w.web, "nonsense").unwrap();
+    w.a.revoke_oauth_token(&w.web, &r).unwrap();
+}
+
+#[test]
+fn deleting_disabling_or_revoking_the_user_revokes_the_grants() {
+    for end in ["delete", "disable", "revoke sessions"] {
+        let w = world();
+        let c = code(&w, &w.web, CB);
+        let t = exchange(&w, &w.web, &c).unwrap();
+        let pending = code(&w, &w.web, CB);
+        match end {
+            "delete" => w.a.delete_user(w.ann).unwrap(),
+            "disable" => {
+                w.a.set_account_state(
+                    w.ann,
+                    &AccountState {
+                        enabled: false,
+                        ..AccountState::default()
+                    },
+                )
+                .unwrap()
+            }
+            _ => {
+                w.a.delete_tokens(w.ann).unwrap();
+            }
+        }
+        assert!(!active(&w, &t.access_token), "{end}");
+        let r = t.refresh_token.as_deref().unwrap();
+        assert!(
+            w.a.refresh_grant(&w.web, r, None, &lifetimes()).is_err(),
+            "{end}"
+        );
+        assert!(exchange(&w, &w.web, &pending).is_err(), "{end}");
+    }
+}
+
+#[test]
+fn bearer_checks_answer_rfc_6750s_errors() {
+    let w = world();
+    let c = code(&w, &w.web, CB);
+    let t = exchange(&w, &w.web, &c).unwrap();
+    let read = Scopes::parse("read").unwrap();
+    let write = Scopes::parse("read write").unwrap();
+    let info =
+        w.a.authorize_bearer(&t.access_token, &read)
+            .unwrap()
+            .unwrap();
+    assert_eq!(info.user, Some(w.ann));
+    assert_eq!(
+        w.a.authorize_bearer(&t.access_token, &write).unwrap(),
+        Err(BearerError::InsufficientScope)
+    );
+    let refresh = t.refresh_token.unwrap();
+    for bad in [refresh.as_str(), "", "motha_nope"] {
+        assert_eq!(
+            w.a.authorize_bearer(bad, &read).unwrap(),
+            Err(BearerError::InvalidToken)
+        );
+    }
+}
+
+#[test]
+fn lifetimes_are_bounded() {
+    let w = world();
+    let authz = w.a.check_authorization(&request(&w.web, CB)).unwrap();
+    let too_long = OAuthLifetimes {
+        code: MAX_CODE_LIFETIME + 1,
+        ..lifetimes()
+    };
+    assert_eq!(
+        w.a.issue_code(&authz, w.ann, &too_long).unwrap_err().code(),
+        "invalid_request"
+    );
+    let zero = OAuthLifetimes {
+        access: 0,
+        ..lifetimes()
+    };
+    assert!(w.a.issue_code(&authz, w.ann, &zero).is_err());
+    assert_eq!(
+        w.a.issue_code(&authz, 999, &lifetimes())
+            .unwrap_err()
+            .code(),
+        "invalid_grant"
+    );
+}
