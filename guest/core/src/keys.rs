@@ -33,7 +33,9 @@ pub const SESSION: u8 = b'l';
 pub const LEGACY_SESSION: u8 = b's';
 /// `e` + expiry + SHA-256(token): tokens by expiry, for sweeping. The value
 /// names the kind: empty for a login token (`t`), else the tag of the
-/// token's record ([`EMAIL_TOKEN`], [`API_KEY`], [`ONE_TIME`]).
+/// token's record ([`EMAIL_TOKEN`], [`API_KEY`], [`ONE_TIME`],
+/// [`OAUTH_CODE`], [`OAUTH_TOKEN`]; for [`OAUTH_GRANT`] the 32 bytes are
+/// the grant id and 16 zeros, see [`grant_expiry_digest`]).
 pub const EXPIRY: u8 = b'e';
 /// `a` + SHA-256(token): an email token record.
 pub const EMAIL_TOKEN: u8 = b'a';
@@ -139,6 +141,14 @@ pub fn oauth_code(digest: &[u8; 32]) -> Vec<u8> {
 /// The key of the OAuth token whose digest is `digest`.
 pub fn oauth_token(digest: &[u8; 32]) -> Vec<u8> {
     tagged(OAUTH_TOKEN, digest)
+}
+
+/// What stands for grant `id` in its expiry-index key, which ends in 32
+/// bytes: the id, then 16 zeros.
+pub fn grant_expiry_digest(id: &[u8; 16]) -> [u8; 32] {
+    let mut d = [0u8; 32];
+    d[..16].copy_from_slice(id);
+    d
 }
 
 /// The key of the OAuth grant `id`.

@@ -403,10 +403,17 @@ impl<E: Env> Auth<E> {
                 grant: None,
             };
             let key = keys::oauth_code(&digest);
+            // Swept at its expiry, redeemed or not: a replay after that is
+            // refused as unknown, without revoking (the grant's tokens are
+            // then revoked by their own rotation rules).
+            let expiry = Write::put(
+                keys::expiry(record.expires, &digest),
+                vec![keys::OAUTH_CODE],
+            );
             committed(
                 self.env.commit(
                     &[loaded.guard(), Guard::absent(key.clone())],
-                    &[Write::put(key, record.encode())],
+                    &[Write::put(key, record.encode()), expiry],
                 ),
                 Ok(code),
             )
@@ -797,6 +804,10 @@ impl<E: Env> Auth<E> {
         let key = keys::oauth_grant(&grant_id);
         issued.guards.push(Guard::absent(key.clone()));
         issued.writes.push(Write::put(key, grant.encode()));
+        issued.writes.push(Write::put(
+            keys::expiry(grant.expires, &keys::grant_expiry_digest(&grant_id)),
+            vec![keys::OAUTH_GRANT],
+        ));
         issued.response = TokenResponse {
             access_token,
             expires_in: lifetimes.access,
@@ -863,9 +874,14 @@ impl Default for Issued {
 
 impl Issued {
     /// Store token `t` (guarded absent: a collision of 256 random bits
-    /// conflicts rather than overwrites).
+    /// conflicts rather than overwrites), indexed by expiry for sweeping.
     fn token(&mut self, t: &str, kind: TokenKind, grant: [u8; 16], expires: u64) {
-        let key = keys::oauth_token(&token::digest(t));
+        let digest = token::digest(t);
+        let key = keys::oauth_token(&digest);
+        self.writes.push(Write::put(
+            keys::expiry(expires, &digest),
+            vec![keys::OAUTH_TOKEN],
+        ));
         let record = OAuthTokenRecord {
             kind,
             grant,

@@ -105,6 +105,12 @@ impl<E: Env> Auth<E> {
                 [keys::EMAIL_TOKEN] => writes.extend(self.email_token_deletes(&digest)?),
                 [keys::API_KEY] => writes.extend(self.api_key_deletes(&digest)?),
                 [keys::ONE_TIME] => writes.push(Write::delete(keys::one_time(&digest))),
+                [keys::OAUTH_CODE] => writes.push(Write::delete(keys::oauth_code(&digest))),
+                [keys::OAUTH_TOKEN] => writes.push(Write::delete(keys::oauth_token(&digest))),
+                [keys::OAUTH_GRANT] => {
+                    let id: [u8; 16] = digest[..16].try_into().expect("16 of 32 bytes");
+                    writes.push(Write::delete(keys::oauth_grant(&id)));
+                }
                 [keys::COUNTER] => stale.push(digest),
                 _ => return Err(Error::Storage("corrupt expiry entry".into())),
             }

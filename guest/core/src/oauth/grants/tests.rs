@@ -561,3 +561,43 @@ fn lifetimes_are_bounded() {
         "invalid_grant"
     );
 }
+
+#[test]
+fn sweeping_deletes_what_expired_and_nothing_live() {
+    let w = world();
+    let short = OAuthLifetimes {
+        refresh_idle: 500,
+        refresh: 1000,
+        ..lifetimes()
+    };
+    let oauth_keys = |w: &World| {
+        w.a.env()
+            .dump()
+            .into_iter()
+            .filter(|(k, v)| {
+                matches!(
+                    k[0],
+                    keys::OAUTH_CODE | keys::OAUTH_TOKEN | keys::OAUTH_GRANT
+                ) || (k[0] == keys::EXPIRY && v.first().is_some_and(|t| t.is_ascii_uppercase()))
+            })
+            .count()
+    };
+    let c = code(&w, &w.web, CB);
+    let t =
+        w.a.exchange_code(&w.web, &c, Some(CB), Some(VERIFIER), &short)
+            .unwrap();
+    w.a.client_credentials_grant(&w.machine, None, &lifetimes())
+        .unwrap();
+    let _unused = code(&w, &w.web, CB);
+    assert!(oauth_keys(&w) > 0);
+    // Past the codes' and access tokens' lifetimes: the refresh token lives.
+    w.a.env().advance(DEFAULT_ACCESS_LIFETIME.min(400));
+    while w.a.sweep(100).unwrap().deleted == 100 {}
+    let r = t.refresh_token.unwrap();
+    assert!(active(&w, &r));
+    assert!(w.a.refresh_grant(&w.web, &r, None, &short).is_ok());
+    // Past everything.
+    w.a.env().advance(short.refresh + DEFAULT_ACCESS_LIFETIME);
+    while w.a.sweep(100).unwrap().deleted == 100 {}
+    assert_eq!(oauth_keys(&w), 0);
+}
