@@ -112,6 +112,9 @@ pub const OAUTH_TOKEN: u8 = b'B';
 /// `C` + grant id (16 bytes): what one authorization issued; the value is
 /// a [`crate::record::GrantRecord`].
 pub const OAUTH_GRANT: u8 = b'C';
+/// `D` + user id + client id: the user's consent to the client; the value
+/// is a [`crate::record::ConsentRecord`].
+pub const OAUTH_CONSENT: u8 = b'D';
 
 /// The key of the last assigned user id.
 pub fn next_user_id() -> Vec<u8> {
@@ -141,6 +144,24 @@ pub fn oauth_code(digest: &[u8; 32]) -> Vec<u8> {
 /// The key of the OAuth token whose digest is `digest`.
 pub fn oauth_token(digest: &[u8; 32]) -> Vec<u8> {
     tagged(OAUTH_TOKEN, digest)
+}
+
+/// The key of user `user`'s consent to client `client`.
+pub fn oauth_consent(user: u64, client: &[u8; 16]) -> Vec<u8> {
+    [&[OAUTH_CONSENT][..], &user.to_be_bytes(), client].concat()
+}
+
+/// The range of user `user`'s consents, in client id order.
+pub fn oauth_consents_of(user: u64) -> (Vec<u8>, Vec<u8>) {
+    per_user(OAUTH_CONSENT, user)
+}
+
+/// The client id inside a consent key.
+pub fn oauth_consent_client(key: &[u8]) -> Option<[u8; 16]> {
+    match key {
+        [OAUTH_CONSENT, rest @ ..] if rest.len() == 24 => rest[8..].try_into().ok(),
+        _ => None,
+    }
 }
 
 /// What stands for grant `id` in its expiry-index key, which ends in 32

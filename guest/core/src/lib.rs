@@ -69,9 +69,9 @@ pub use env::{Entry, Env, Guard, StoreError, Write};
 pub use error::{Error, Result};
 pub use oauth::{
     Authorization, AuthorizationRequest, AuthorizeError, BearerError, CODE_CHALLENGE_LEN, Client,
-    ClientPage, ClientSpec, DEFAULT_ACCESS_LIFETIME, DEFAULT_CODE_LIFETIME,
+    ClientPage, ClientSpec, Consent, DEFAULT_ACCESS_LIFETIME, DEFAULT_CODE_LIFETIME,
     DEFAULT_REFRESH_IDLE_LIFETIME, DEFAULT_REFRESH_LIFETIME, GrantType, MAX_CLIENT_NAME_BYTES,
-    MAX_CLIENT_PAGE, MAX_CODE_LIFETIME, MAX_CODE_VERIFIER_LEN, MAX_OAUTH_LIFETIME,
+    MAX_CLIENT_PAGE, MAX_CODE_LIFETIME, MAX_CODE_VERIFIER_LEN, MAX_CONSENTS, MAX_OAUTH_LIFETIME,
     MAX_REDIRECT_URI_BYTES, MAX_REDIRECT_URIS, MAX_SCOPE_TOKEN_BYTES, MAX_SCOPES,
     MIN_CODE_VERIFIER_LEN, NewClient, OAuthError, OAuthLifetimes, PkceChallenge, RedirectUri,
     Scopes, TokenInfo, TokenResponse, check_code_verifier,

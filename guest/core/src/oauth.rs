@@ -5,6 +5,7 @@
 //! Codes and tokens build on these.
 
 mod clients;
+mod consents;
 mod grants;
 mod pkce;
 mod redirect;
@@ -14,6 +15,7 @@ pub use clients::{
     Client, ClientPage, ClientSpec, GrantType, MAX_CLIENT_NAME_BYTES, MAX_CLIENT_PAGE,
     MAX_REDIRECT_URIS, NewClient,
 };
+pub use consents::{Consent, MAX_CONSENTS};
 pub use grants::{
     Authorization, AuthorizationRequest, AuthorizeError, BearerError, DEFAULT_ACCESS_LIFETIME,
     DEFAULT_CODE_LIFETIME, DEFAULT_REFRESH_IDLE_LIFETIME, DEFAULT_REFRESH_LIFETIME,

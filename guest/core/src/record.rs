@@ -480,7 +480,9 @@ mod roles;
 pub use api_key::ApiKeyRecord;
 pub use attempts::{CounterRecord, LogRecord};
 pub use email::EmailTokenRecord;
-pub use oauth::{ClientRecord, CodeRecord, GrantRecord, OAuthTokenRecord, TokenKind};
+pub use oauth::{
+    ClientRecord, CodeRecord, ConsentRecord, GrantRecord, OAuthTokenRecord, TokenKind,
+};
 pub use one_time::OneTimeRecord;
 pub use roles::{PermissionRecord, RoleRecord};
 

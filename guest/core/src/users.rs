@@ -160,6 +160,9 @@ impl<E: Env> Auth<E> {
             writes.extend(key_writes);
             // At most `MAX_ROLE_LINKS` (+ racing grants) links and mirrors.
             writes.extend(self.user_role_deletes(id)?);
+            // At most `MAX_CONSENTS` OAuth consents (their grants end with
+            // the user record).
+            writes.extend(self.user_consent_deletes(id)?);
             committed(self.env.commit(&guards, &writes), ())
         })
     }

@@ -7,9 +7,11 @@
 //! of its client, user, scopes and lifetime, and of the one refresh token
 //! that may be used now). Every token names its grant and is valid only
 //! while the grant is: deleting the grant revokes them all at once, which
-//! is what a replayed code or refresh token, a revocation, and the user's
-//! deletion or disabling (through the user's generation, recorded in the
-//! grant) need. Codes, tokens and grants are stored under the SHA-256 of
+//! is what a replayed code or refresh token and a revocation need. A
+//! grant also stands only while its user does (deleted, disabled, or their
+//! tokens revoked: through the user's generation, recorded in the grant),
+//! while the user's consent to the client does (`consents.rs`), and while
+//! the client does. Codes, tokens and grants are stored under the SHA-256 of
 //! their secrets; each redemption and each refresh is one guarded commit.
 
 use core::fmt;
@@ -410,10 +412,16 @@ impl<E: Env> Auth<E> {
                 keys::expiry(record.expires, &digest),
                 vec![keys::OAUTH_CODE],
             );
+            // Issuing the code is the user's consent to these scopes for
+            // this client, remembered (see `consents.rs`).
+            let consent = self.load_consent(user, &client)?;
+            let mut epoch = [0u8; 8];
+            self.env.random(&mut epoch);
+            let remembered = consent.widened(&authz.scopes, now, u64::from_le_bytes(epoch))?;
             committed(
                 self.env.commit(
-                    &[loaded.guard(), Guard::absent(key.clone())],
-                    &[Write::put(key, record.encode()), expiry],
+                    &[loaded.guard(), Guard::absent(key.clone()), consent.guard()],
+                    &[Write::put(key, record.encode()), expiry, remembered],
                 ),
                 Ok(code),
             )
@@ -505,6 +513,9 @@ impl<E: Env> Auth<E> {
                 }
                 _ => return spend("the user's authorization was revoked"),
             };
+            let Some((consent, epoch)) = self.consent_stands(record.user, &client_id, None)? else {
+                return spend("the user's consent was revoked");
+            };
             let scopes = Scopes::parse(&record.scopes)
                 .map_err(|_| Error::Storage("corrupt OAuth code record".into()))?;
             let grant_id = self.mint_grant_id()?;
@@ -512,7 +523,7 @@ impl<E: Env> Auth<E> {
             let issued = self.issue_tokens(
                 grant_id,
                 client_id,
-                Some((record.user, user.record.generation)),
+                Some((record.user, user.record.generation, epoch)),
                 scopes,
                 refresh,
                 lifetimes,
@@ -522,7 +533,7 @@ impl<E: Env> Auth<E> {
                 grant: Some(grant_id),
                 ..record
             };
-            let mut guards = vec![guard, user.guard()];
+            let mut guards = vec![guard, user.guard(), consent];
             guards.extend(issued.guards);
             let mut writes = vec![Write::put(key.clone(), redeemed.encode())];
             writes.extend(issued.writes);
@@ -582,7 +593,7 @@ impl<E: Env> Auth<E> {
                 return revoke("the refresh token has expired");
             }
             let mut guards = vec![grant.guard()];
-            if let Some((id, generation)) = grant.record.user {
+            if let Some((id, generation, epoch)) = grant.record.user {
                 match self.load_user(id)? {
                     Some(u)
                         if u.record.generation == generation
@@ -591,6 +602,10 @@ impl<E: Env> Auth<E> {
                         guards.push(u.guard());
                     }
                     _ => return revoke("the user's authorization was revoked"),
+                }
+                match self.consent_stands(id, &client_id, Some(epoch))? {
+                    Some((consent, _)) => guards.push(consent),
+                    None => return revoke("the user's consent was revoked"),
                 }
             }
             let granted = Scopes::parse(&grant.record.scopes)
@@ -672,20 +687,32 @@ impl<E: Env> Auth<E> {
         if now >= expires {
             return Ok(None);
         }
-        if let Some((id, generation)) = grant.record.user {
+        if let Some((id, generation, epoch)) = grant.record.user {
             match self.load_user(id)? {
                 Some(u)
                     if u.record.generation == generation && !u.record.state.is_disabled_at(now) => {
                 }
                 _ => return Ok(None),
             }
+            let consent = self.consent_stands(id, &grant.record.client, Some(epoch))?;
+            if consent.is_none() {
+                return Ok(None);
+            }
+        }
+        // A deleted client's grants end with it.
+        if self
+            .env
+            .get(&keys::oauth_client(&grant.record.client))?
+            .is_none()
+        {
+            return Ok(None);
         }
         let scopes = Scopes::parse(&grant.record.scopes)
             .map_err(|_| Error::Storage("corrupt OAuth grant record".into()))?;
         Ok(Some(TokenInfo {
             access,
             client_id: client_id_string(&grant.record.client),
-            user: grant.record.user.map(|(id, _)| id),
+            user: grant.record.user.map(|(id, _, _)| id),
             scopes,
             expires,
             issued: grant.record.created,
@@ -772,7 +799,7 @@ impl<E: Env> Auth<E> {
         &self,
         grant_id: [u8; 16],
         client: [u8; 16],
-        user: Option<(u64, u64)>,
+        user: Option<(u64, u64, u64)>,
         scopes: Scopes,
         refresh: bool,
         lifetimes: &OAuthLifetimes,

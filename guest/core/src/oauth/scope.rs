@@ -49,6 +49,15 @@ impl Scopes {
         Ok(Scopes(set))
     }
 
+    /// Every scope of both sets; refused past [`MAX_SCOPES`].
+    pub fn union(&self, other: &Scopes) -> Result<Scopes> {
+        let all: BTreeSet<String> = self.0.union(&other.0).cloned().collect();
+        if all.len() > MAX_SCOPES {
+            return Err(invalid(format!("at most {MAX_SCOPES} scopes")));
+        }
+        Ok(Scopes(all))
+    }
+
     /// Whether every scope here is also in `other`.
     pub fn is_subset(&self, other: &Scopes) -> bool {
         self.0.is_subset(&other.0)
@@ -133,6 +142,11 @@ mod tests {
         assert!(!Scopes::parse("Read").unwrap().is_subset(&granted));
         assert!(!Scopes::parse("read admin").unwrap().is_subset(&granted));
         assert!(granted.contains("write") && !granted.contains("wri"));
+        let more = Scopes::parse("admin read").unwrap();
+        assert_eq!(
+            granted.union(&more).unwrap().to_string(),
+            "admin read write"
+        );
     }
 
     #[test]

@@ -203,15 +203,16 @@ impl CodeRecord {
 /// one client-credentials request) issued. Every token names its grant;
 /// deleting the grant revokes them all at once.
 ///
-/// Version 1: client, user (an option of id and generation), scopes,
-/// created, expires, then the live refresh token's digest as an option.
+/// Version 1: client, user (an option of id, generation and consent
+/// epoch), scopes, created, expires, then the live refresh token's digest
+/// as an option.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GrantRecord {
     /// The client.
     pub client: [u8; 16],
-    /// The user and their generation at the grant; `None` for a client
-    /// acting for itself.
-    pub user: Option<(u64, u64)>,
+    /// The user, their generation and the epoch of their consent at the
+    /// grant; `None` for a client acting for itself.
+    pub user: Option<(u64, u64, u64)>,
     /// The granted scopes, space-separated.
     pub scopes: String,
     /// Unix seconds of the grant.
@@ -231,7 +232,9 @@ impl GrantRecord {
         w.0.extend_from_slice(&self.client);
         w = match self.user {
             None => put_fixed(w, None),
-            Some((id, generation)) => put_fixed(w, Some(&[])).u64(id).u64(generation),
+            Some((id, generation, epoch)) => {
+                put_fixed(w, Some(&[])).u64(id).u64(generation).u64(epoch)
+            }
         };
         w = w.str(&self.scopes).u64(self.created).u64(self.expires);
         put_fixed(w, self.refresh.as_ref().map(|r| &r[..])).0
@@ -246,7 +249,7 @@ impl GrantRecord {
         let client = r.take(16)?.try_into().map_err(|_| corrupt())?;
         let user = match take_fixed::<0>(&mut r)? {
             None => None,
-            Some([]) => Some((r.u64()?, r.u64()?)),
+            Some([]) => Some((r.u64()?, r.u64()?, r.u64()?)),
         };
         let rec = GrantRecord {
             client,
@@ -310,6 +313,46 @@ impl OAuthTokenRecord {
             kind,
             grant: r.take(16)?.try_into().map_err(|_| corrupt())?,
             expires: r.u64()?,
+        };
+        r.end()?;
+        Ok(rec)
+    }
+}
+
+/// A user's consent to a client, as stored under `D` + user + client
+/// (version 1: scopes, since, epoch).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsentRecord {
+    /// Every scope the user has consented to for the client.
+    pub scopes: String,
+    /// Unix seconds of the first consent since the last revocation.
+    pub since: u64,
+    /// Random, drawn at that first consent and recorded in every grant made
+    /// under it: a grant whose epoch is not the consent's belongs to a
+    /// consent since revoked, however soon it was given again.
+    pub epoch: u64,
+}
+
+impl ConsentRecord {
+    /// The stored bytes (version 1).
+    pub fn encode(&self) -> Vec<u8> {
+        Writer::new(1)
+            .str(&self.scopes)
+            .u64(self.since)
+            .u64(self.epoch)
+            .0
+    }
+
+    /// Parse stored bytes of version 1.
+    pub fn decode(bytes: &[u8]) -> Result<Self> {
+        let (version, mut r) = Reader::new(bytes)?;
+        if version != 1 {
+            return Err(corrupt());
+        }
+        let rec = ConsentRecord {
+            scopes: r.str()?,
+            since: r.u64()?,
+            epoch: r.u64()?,
         };
         r.end()?;
         Ok(rec)
@@ -405,7 +448,7 @@ mod tests {
         }
         let grant = GrantRecord {
             client: [1; 16],
-            user: Some((7, 2)),
+            user: Some((7, 2, 5)),
             scopes: "read write".into(),
             created: 5,
             expires: 50,
@@ -437,6 +480,20 @@ mod tests {
             let mut bad = bytes.clone();
             bad[1] = 3;
             assert!(OAuthTokenRecord::decode(&bad).is_err());
+        }
+    }
+
+    #[test]
+    fn consents_round_trip() {
+        let c = super::ConsentRecord {
+            scopes: "read".into(),
+            since: 3,
+            epoch: 4,
+        };
+        let bytes = c.encode();
+        assert_eq!(super::ConsentRecord::decode(&bytes).unwrap(), c);
+        for len in 0..bytes.len() {
+            assert!(super::ConsentRecord::decode(&bytes[..len]).is_err());
         }
     }
 
