@@ -126,6 +126,11 @@ pub fn settings() -> Vec<u8> {
     [&[META][..], b"settings"].concat()
 }
 
+/// The key of the OAuth lifetimes.
+pub fn oauth_settings() -> Vec<u8> {
+    [&[META][..], b"oauth-settings"].concat()
+}
+
 /// The key of the secret that signs device credentials.
 pub fn device_key() -> Vec<u8> {
     [&[META][..], b"device-key"].concat()

@@ -482,6 +482,7 @@ pub use attempts::{CounterRecord, LogRecord};
 pub use email::EmailTokenRecord;
 pub use oauth::{
     ClientRecord, CodeRecord, ConsentRecord, GrantRecord, OAuthTokenRecord, TokenKind,
+    decode_oauth_lifetimes, encode_oauth_lifetimes,
 };
 pub use one_time::OneTimeRecord;
 pub use roles::{PermissionRecord, RoleRecord};

@@ -20,7 +20,10 @@ use super::clients::{Client, GrantType, client_id_bytes, client_id_string};
 use super::{PkceChallenge, Scopes};
 use crate::env::{Env, Guard, Write};
 use crate::error::{Error, Result};
-use crate::record::{CodeRecord, GrantRecord, OAuthTokenRecord, TokenKind};
+use crate::record::{
+    CodeRecord, GrantRecord, OAuthTokenRecord, TokenKind, decode_oauth_lifetimes,
+    encode_oauth_lifetimes,
+};
 use crate::token::{self, OAUTH_ACCESS_PREFIX, OAUTH_CODE_PREFIX, OAUTH_REFRESH_PREFIX};
 use crate::txn::{Attempt, committed, retry};
 use crate::{Auth, keys};
@@ -298,7 +301,7 @@ impl<E: Env> Auth<E> {
     /// redirect URI (exactly, RFC 8252's loopback ports aside), that it may
     /// use the code grant, the scopes and PKCE (`S256`; required for a
     /// public client). The user's consent comes next; then
-    /// [`Auth::issue_code`].
+    /// [`Auth::issue_code`] (which checks again).
     pub fn check_authorization(
         &self,
         req: &AuthorizationRequest,
@@ -365,15 +368,12 @@ impl<E: Env> Auth<E> {
         })
     }
 
-    /// Issue an authorization code for `authz`, consented to by user
-    /// `user`: single-use, bound to the client, redirect URI, PKCE
-    /// challenge, user and scopes, living `lifetimes.code` seconds.
-    ///
-    /// Errors: `access_denied`-like refusals are the caller's; here
-    /// [`OAuthError::InvalidRequest`] for a bad lifetime, and
-    /// [`OAuthError::InvalidGrant`] for a user that does not exist or is
-    /// disabled.
-    pub fn issue_code(
+    /// Issue an authorization code for the checked `authz`, consented to
+    /// by user `user`: single-use, bound to the client, redirect URI, PKCE
+    /// challenge, user and scopes, living `lifetimes.code` seconds; and
+    /// remember the consent. [`OAuthError::InvalidGrant`] for a user that
+    /// does not exist or is disabled.
+    pub(crate) fn issue_code_for(
         &self,
         authz: &Authorization,
         user: u64,
@@ -428,16 +428,9 @@ impl<E: Env> Auth<E> {
         })?
     }
 
-    /// Redeem authorization code `code` for tokens (RFC 6749 §4.1.3), for
-    /// the authenticated `client`. Atomic: of concurrent redemptions one
-    /// wins. A code is good for one attempt: redeemed, or refused for the
-    /// wrong client, redirect URI or verifier, it is spent; redeemed again,
-    /// it also revokes every token issued from it (RFC 6749 §4.1.2).
-    ///
-    /// `redirect_uri` must be the authorization request's, if that named
-    /// one; `code_verifier` must match its PKCE challenge, and must be
-    /// absent if it had none (RFC 9700 §2.1.1).
-    pub fn exchange_code(
+    /// [`Auth::exchange_code`] for an authenticated `client`, with
+    /// `lifetimes`.
+    pub(crate) fn exchange_code_as(
         &self,
         client: &Client,
         code: &str,
@@ -541,11 +534,9 @@ impl<E: Env> Auth<E> {
         })?
     }
 
-    /// Refresh (RFC 6749 §6): the refresh token is spent and a new one
-    /// issued with a new access token (rotation). Presenting a spent one
-    /// again revokes the whole grant: one of its two holders stole it. The
-    /// new access token may carry fewer scopes (`scope`), never more.
-    pub fn refresh_grant(
+    /// [`Auth::refresh_grant`] for an authenticated `client`, with
+    /// `lifetimes`.
+    pub(crate) fn refresh_grant_as(
         &self,
         client: &Client,
         refresh_token: &str,
@@ -623,9 +614,9 @@ impl<E: Env> Auth<E> {
         })?
     }
 
-    /// Client credentials (RFC 6749 §4.4): an access token for a
-    /// confidential client acting for itself; no refresh token.
-    pub fn client_credentials_grant(
+    /// [`Auth::client_credentials_grant`] for an authenticated `client`,
+    /// with `lifetimes`.
+    pub(crate) fn client_credentials_grant_as(
         &self,
         client: &Client,
         scope: Option<&str>,
@@ -655,6 +646,138 @@ impl<E: Env> Auth<E> {
             )
         })
         .map_err(OAuthError::from)
+    }
+
+    /// The lifetimes of what OAuth grants issue, as set (or the defaults).
+    pub fn get_oauth_lifetimes(&self) -> Result<OAuthLifetimes> {
+        match self.env.get(&keys::oauth_settings())? {
+            Some(bytes) => decode_oauth_lifetimes(&bytes),
+            None => Ok(OAuthLifetimes::default()),
+        }
+    }
+
+    /// Set the lifetimes of what OAuth grants issue from now on.
+    ///
+    /// Errors: [`Error::InvalidInput`] for a lifetime out of range (a code
+    /// 1..=[`MAX_CODE_LIFETIME`] seconds, the rest
+    /// 1..=[`MAX_OAUTH_LIFETIME`]).
+    pub fn set_oauth_lifetimes(&self, lifetimes: &OAuthLifetimes) -> Result<()> {
+        lifetimes.check().map_err(|e| match e {
+            OAuthError::InvalidRequest(why) => Error::InvalidInput(why),
+            other => Error::InvalidInput(other.to_string()),
+        })?;
+        self.env.commit(
+            &[],
+            &[Write::put(
+                keys::oauth_settings(),
+                encode_oauth_lifetimes(lifetimes),
+            )],
+        )?;
+        Ok(())
+    }
+
+    /// The client making a token-endpoint request (RFC 6749 §2.3, §3.2.1):
+    /// a confidential client with its secret, a public one with none.
+    /// Anything else is [`OAuthError::InvalidClient`], without saying what.
+    pub fn authenticate_token_client(
+        &self,
+        client_id: &str,
+        client_secret: Option<&str>,
+    ) -> OAuthResult<Client> {
+        let client = self
+            .get_client(client_id)?
+            .ok_or(OAuthError::InvalidClient)?;
+        match (client.confidential, client_secret) {
+            (true, Some(secret)) => self
+                .authenticate_client(client_id, secret)?
+                .ok_or(OAuthError::InvalidClient),
+            (false, None) => Ok(client),
+            _ => Err(OAuthError::InvalidClient),
+        }
+    }
+
+    /// Check the authorization request again, as the user consented to it,
+    /// and issue a code for user `user` (see [`Auth::check_authorization`];
+    /// the code lives the set code lifetime).
+    pub fn issue_code(
+        &self,
+        request: &AuthorizationRequest,
+        user: u64,
+    ) -> core::result::Result<String, AuthorizeError> {
+        let authz = self.check_authorization(request)?;
+        let fail = |error| AuthorizeError::Redirect {
+            redirect_uri: authz.redirect_uri.clone(),
+            error,
+        };
+        let lifetimes = self.get_oauth_lifetimes().map_err(|e| fail(e.into()))?;
+        self.issue_code_for(&authz, user, &lifetimes).map_err(fail)
+    }
+
+    /// Redeem authorization code `code` for tokens (RFC 6749 §4.1.3), for
+    /// the client `client_id` authenticated by `client_secret` (see
+    /// [`Auth::authenticate_token_client`]). Atomic: of concurrent redemptions one
+    /// wins. A code is good for one attempt: redeemed, or refused for the
+    /// wrong client, redirect URI or verifier, it is spent; redeemed again,
+    /// it also revokes every token issued from it (RFC 6749 §4.1.2).
+    ///
+    /// `redirect_uri` must be the authorization request's, if that named
+    /// one; `code_verifier` must match its PKCE challenge, and must be
+    /// absent if it had none (RFC 9700 §2.1.1).
+    pub fn exchange_code(
+        &self,
+        client_id: &str,
+        client_secret: Option<&str>,
+        code: &str,
+        redirect_uri: Option<&str>,
+        code_verifier: Option<&str>,
+    ) -> OAuthResult<TokenResponse> {
+        let client = self.authenticate_token_client(client_id, client_secret)?;
+        let lifetimes = self.get_oauth_lifetimes()?;
+        self.exchange_code_as(&client, code, redirect_uri, code_verifier, &lifetimes)
+    }
+
+    /// Refresh (RFC 6749 §6): the refresh token is spent and a new one
+    /// issued with a new access token (rotation). Presenting a spent one
+    /// again revokes the whole grant: one of its two holders stole it. The
+    /// new access token may carry fewer scopes (`scope`), never more.
+    pub fn refresh_grant(
+        &self,
+        client_id: &str,
+        client_secret: Option<&str>,
+        refresh_token: &str,
+        scope: Option<&str>,
+    ) -> OAuthResult<TokenResponse> {
+        let client = self.authenticate_token_client(client_id, client_secret)?;
+        let lifetimes = self.get_oauth_lifetimes()?;
+        self.refresh_grant_as(&client, refresh_token, scope, &lifetimes)
+    }
+
+    /// The `client_credentials` grant (RFC 6749 §4.4): an access token for
+    /// a confidential client acting for itself.
+    pub fn client_credentials_grant(
+        &self,
+        client_id: &str,
+        client_secret: Option<&str>,
+        scope: Option<&str>,
+    ) -> OAuthResult<TokenResponse> {
+        let client = self.authenticate_token_client(client_id, client_secret)?;
+        let lifetimes = self.get_oauth_lifetimes()?;
+        self.client_credentials_grant_as(&client, scope, &lifetimes)
+    }
+
+    /// Revoke `token` for the authenticated `client` (RFC 7009): a refresh
+    /// token revokes its whole grant (and so its access tokens), an access
+    /// token itself. An unknown token, or another client's, is left alone
+    /// without saying so: the caller answers 200 either way. Fails only
+    /// when the client does not authenticate.
+    pub fn revoke_oauth_token(
+        &self,
+        client_id: &str,
+        client_secret: Option<&str>,
+        token: &str,
+    ) -> OAuthResult<()> {
+        let client = self.authenticate_token_client(client_id, client_secret)?;
+        Ok(self.revoke_oauth_token_as(&client, token)?)
     }
 
     /// What token `token` is, if it is active (RFC 7662): an access or
@@ -734,11 +857,8 @@ impl<E: Env> Auth<E> {
         })
     }
 
-    /// Revoke `token` for the authenticated `client` (RFC 7009): a refresh
-    /// token revokes its whole grant (and so its access tokens), an access
-    /// token itself. An unknown token, or another client's, is left alone
-    /// without saying so: the caller answers 200 either way.
-    pub fn revoke_oauth_token(&self, client: &Client, token: &str) -> Result<()> {
+    /// [`Auth::revoke_oauth_token`] for an authenticated `client`.
+    pub(crate) fn revoke_oauth_token_as(&self, client: &Client, token: &str) -> Result<()> {
         let Some(client_id) = client_id_bytes(&client.id) else {
             return Ok(());
         };

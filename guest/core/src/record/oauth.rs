@@ -359,6 +359,33 @@ impl ConsentRecord {
     }
 }
 
+/// The OAuth lifetimes as stored under the `oauth-settings` meta key
+/// (version 1: code, access, refresh idle, refresh).
+pub fn encode_oauth_lifetimes(l: &crate::OAuthLifetimes) -> Vec<u8> {
+    Writer::new(1)
+        .u64(l.code)
+        .u64(l.access)
+        .u64(l.refresh_idle)
+        .u64(l.refresh)
+        .0
+}
+
+/// Parse what [`encode_oauth_lifetimes`] wrote.
+pub fn decode_oauth_lifetimes(bytes: &[u8]) -> Result<crate::OAuthLifetimes> {
+    let (version, mut r) = Reader::new(bytes)?;
+    if version != 1 {
+        return Err(corrupt());
+    }
+    let l = crate::OAuthLifetimes {
+        code: r.u64()?,
+        access: r.u64()?,
+        refresh_idle: r.u64()?,
+        refresh: r.u64()?,
+    };
+    r.end()?;
+    Ok(l)
+}
+
 #[cfg(test)]
 mod tests {
     use super::ClientRecord;

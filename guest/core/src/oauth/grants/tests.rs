@@ -86,11 +86,11 @@ fn code(w: &World, client: &Client, redirect_uri: &str) -> String {
     let authz =
         w.a.check_authorization(&request(client, redirect_uri))
             .unwrap();
-    w.a.issue_code(&authz, w.ann, &lifetimes()).unwrap()
+    w.a.issue_code_for(&authz, w.ann, &lifetimes()).unwrap()
 }
 
 fn exchange(w: &World, client: &Client, code: &str) -> OAuthResult<TokenResponse> {
-    w.a.exchange_code(client, code, Some(CB), Some(VERIFIER), &lifetimes())
+    w.a.exchange_code_as(client, code, Some(CB), Some(VERIFIER), &lifetimes())
 }
 
 fn active(w: &World, token: &str) -> bool {
@@ -114,7 +114,7 @@ fn the_code_flow_with_pkce_issues_tokens_that_introspect() {
     assert!(!w.a.introspect_token(&refresh).unwrap().unwrap().access);
     // The tokens are distinct kinds: an access token is no refresh token.
     assert!(
-        w.a.refresh_grant(&w.web, &t.access_token, None, &lifetimes())
+        w.a.refresh_grant_as(&w.web, &t.access_token, None, &lifetimes())
             .is_err()
     );
 }
@@ -166,7 +166,7 @@ fn concurrent_redemptions_issue_tokens_once() {
                 let a = a.clone();
                 let (web, c) = (w.web.clone(), c.clone());
                 s.spawn(move || {
-                    a.exchange_code(&web, &c, Some(CB), Some(VERIFIER), &lifetimes())
+                    a.exchange_code_as(&web, &c, Some(CB), Some(VERIFIER), &lifetimes())
                         .is_ok()
                 })
             })
@@ -210,7 +210,7 @@ fn the_redirect_uri_is_checked_at_the_exchange() {
     ] {
         let c = code(&w, &w.web, CB);
         let err =
-            w.a.exchange_code(&w.web, &c, sent, Some(VERIFIER), &lifetimes())
+            w.a.exchange_code_as(&w.web, &c, sent, Some(VERIFIER), &lifetimes())
                 .unwrap_err();
         assert_eq!(err.code(), "invalid_grant", "{sent:?}");
         assert!(exchange(&w, &w.web, &c).is_err(), "spent after {sent:?}");
@@ -224,7 +224,7 @@ fn pkce_is_verified_and_cannot_be_downgraded() {
     for verifier in [None, Some(wrong.as_str()), Some(CHALLENGE)] {
         let c = code(&w, &w.web, CB);
         let r =
-            w.a.exchange_code(&w.web, &c, Some(CB), verifier, &lifetimes());
+            w.a.exchange_code_as(&w.web, &c, Some(CB), verifier, &lifetimes());
         assert_eq!(r.unwrap_err().code(), "invalid_grant", "{verifier:?}");
     }
     // A confidential client may skip PKCE; a verifier then is refused
@@ -235,11 +235,11 @@ fn pkce_is_verified_and_cannot_be_downgraded() {
         ..request(&w.web, CB)
     };
     let authz = w.a.check_authorization(&plain).unwrap();
-    let c = w.a.issue_code(&authz, w.ann, &lifetimes()).unwrap();
+    let c = w.a.issue_code_for(&authz, w.ann, &lifetimes()).unwrap();
     assert!(exchange(&w, &w.web, &c).is_err());
-    let c = w.a.issue_code(&authz, w.ann, &lifetimes()).unwrap();
+    let c = w.a.issue_code_for(&authz, w.ann, &lifetimes()).unwrap();
     assert!(
-        w.a.exchange_code(&w.web, &c, Some(CB), None, &lifetimes())
+        w.a.exchange_code_as(&w.web, &c, Some(CB), None, &lifetimes())
             .is_ok()
     );
 }
@@ -334,7 +334,9 @@ fn refresh_tokens_rotate_and_a_replay_revokes_the_grant() {
     let c = code(&w, &w.web, CB);
     let first = exchange(&w, &w.web, &c).unwrap();
     let r1 = first.refresh_token.unwrap();
-    let second = w.a.refresh_grant(&w.web, &r1, None, &lifetimes()).unwrap();
+    let second =
+        w.a.refresh_grant_as(&w.web, &r1, None, &lifetimes())
+            .unwrap();
     let r2 = second.refresh_token.clone().unwrap();
     assert_ne!(r1, r2);
     assert!(active(&w, &second.access_token));
@@ -345,13 +347,16 @@ fn refresh_tokens_rotate_and_a_replay_revokes_the_grant() {
     assert!(!active(&w, &r1), "a spent refresh token is inactive");
     // The old one again: theft. Everything of the grant goes.
     let err =
-        w.a.refresh_grant(&w.web, &r1, None, &lifetimes())
+        w.a.refresh_grant_as(&w.web, &r1, None, &lifetimes())
             .unwrap_err();
     assert_eq!(err.code(), "invalid_grant");
     for t in [&first.access_token, &second.access_token, &r2] {
         assert!(!active(&w, t));
     }
-    assert!(w.a.refresh_grant(&w.web, &r2, None, &lifetimes()).is_err());
+    assert!(
+        w.a.refresh_grant_as(&w.web, &r2, None, &lifetimes())
+            .is_err()
+    );
 }
 
 #[test]
@@ -363,20 +368,20 @@ fn refreshing_may_narrow_the_scope_never_widen_it() {
             ..request(&w.web, CB)
         })
         .unwrap();
-    let c = w.a.issue_code(&authz, w.ann, &lifetimes()).unwrap();
+    let c = w.a.issue_code_for(&authz, w.ann, &lifetimes()).unwrap();
     let t = exchange(&w, &w.web, &c).unwrap();
     let r = t.refresh_token.unwrap();
     let err =
-        w.a.refresh_grant(&w.web, &r, Some("read admin"), &lifetimes())
+        w.a.refresh_grant_as(&w.web, &r, Some("read admin"), &lifetimes())
             .unwrap_err();
     assert_eq!(err.code(), "invalid_scope");
     let narrow =
-        w.a.refresh_grant(&w.web, &r, Some("read"), &lifetimes())
+        w.a.refresh_grant_as(&w.web, &r, Some("read"), &lifetimes())
             .unwrap();
     assert_eq!(narrow.scopes.to_string(), "read");
     // The grant keeps its scopes: the next refresh may ask for all again.
     let wide =
-        w.a.refresh_grant(
+        w.a.refresh_grant_as(
             &w.web,
             narrow.refresh_token.as_deref().unwrap(),
             None,
@@ -396,27 +401,27 @@ fn refresh_tokens_have_idle_and_absolute_lifetimes() {
     };
     let c = code(&w, &w.web, CB);
     let t =
-        w.a.exchange_code(&w.web, &c, Some(CB), Some(VERIFIER), &short)
+        w.a.exchange_code_as(&w.web, &c, Some(CB), Some(VERIFIER), &short)
             .unwrap();
     let mut r = t.refresh_token.unwrap();
     for _ in 0..2 {
         w.a.env().advance(99);
         r =
-            w.a.refresh_grant(&w.web, &r, None, &short)
+            w.a.refresh_grant_as(&w.web, &r, None, &short)
                 .unwrap()
                 .refresh_token
                 .unwrap();
     }
     // 198 s in: idle allows 100 more, the grant only 52.
     w.a.env().advance(52);
-    assert!(w.a.refresh_grant(&w.web, &r, None, &short).is_err());
+    assert!(w.a.refresh_grant_as(&w.web, &r, None, &short).is_err());
     let c = code(&w, &w.web, CB);
     let t =
-        w.a.exchange_code(&w.web, &c, Some(CB), Some(VERIFIER), &short)
+        w.a.exchange_code_as(&w.web, &c, Some(CB), Some(VERIFIER), &short)
             .unwrap();
     w.a.env().advance(100);
     let idle =
-        w.a.refresh_grant(&w.web, t.refresh_token.as_deref().unwrap(), None, &short);
+        w.a.refresh_grant_as(&w.web, t.refresh_token.as_deref().unwrap(), None, &short);
     assert_eq!(idle.unwrap_err().code(), "invalid_grant");
 }
 
@@ -426,7 +431,7 @@ fn another_client_cannot_refresh_a_grant() {
     let c = code(&w, &w.web, CB);
     let r = exchange(&w, &w.web, &c).unwrap().refresh_token.unwrap();
     let err =
-        w.a.refresh_grant(&w.public, &r, None, &lifetimes())
+        w.a.refresh_grant_as(&w.public, &r, None, &lifetimes())
             .unwrap_err();
     assert_eq!(err.code(), "invalid_grant");
     assert!(active(&w, &r), "and it does not revoke the owner's grant");
@@ -436,19 +441,19 @@ fn another_client_cannot_refresh_a_grant() {
 fn client_credentials_are_for_confidential_clients_acting_for_themselves() {
     let w = world();
     let t =
-        w.a.client_credentials_grant(&w.machine, None, &lifetimes())
+        w.a.client_credentials_grant_as(&w.machine, None, &lifetimes())
             .unwrap();
     assert_eq!(t.refresh_token, None);
     let info = w.a.introspect_token(&t.access_token).unwrap().unwrap();
     assert_eq!(info.user, None);
     assert_eq!(info.scopes.to_string(), "reports");
     assert_eq!(
-        w.a.client_credentials_grant(&w.web, None, &lifetimes())
+        w.a.client_credentials_grant_as(&w.web, None, &lifetimes())
             .unwrap_err(),
         OAuthError::UnauthorizedClient
     );
     assert_eq!(
-        w.a.client_credentials_grant(&w.machine, Some("admin"), &lifetimes())
+        w.a.client_credentials_grant_as(&w.machine, Some("admin"), &lifetimes())
             .unwrap_err()
             .code(),
         "invalid_scope"
@@ -464,19 +469,21 @@ fn revoking_a_refresh_token_revokes_its_access_tokens_and_only_for_its_client() 
     let t = exchange(&w, &w.web, &c).unwrap();
     let r = t.refresh_token.unwrap();
     // Another client's revocation does nothing (and says nothing).
-    w.a.revoke_oauth_token(&w.public, &r).unwrap();
+    w.a.revoke_oauth_token_as(&w.public, &r).unwrap();
     assert!(active(&w, &r));
     // An access token alone.
-    w.a.revoke_oauth_token(&w.web, &t.access_token).unwrap();
+    w.a.revoke_oauth_token_as(&w.web, &t.access_token).unwrap();
     assert!(!active(&w, &t.access_token));
     assert!(active(&w, &r));
-    let again = w.a.refresh_grant(&w.web, &r, None, &lifetimes()).unwrap();
-    w.a.revoke_oauth_token(&w.web, again.refresh_token.as_deref().unwrap())
+    let again =
+        w.a.refresh_grant_as(&w.web, &r, None, &lifetimes())
+            .unwrap();
+    w.a.revoke_oauth_token_as(&w.web, again.refresh_token.as_deref().unwrap())
         .unwrap();
     assert!(!active(&w, &again.access_token));
     // Unknown and malformed tokens: fine, nothing happens.
-    w.a.revoke_oauth_token(&w.web, "nonsense").unwrap();
-    w.a.revoke_oauth_token(&w.web, &r).unwrap();
+    w.a.revoke_oauth_token_as(&w.web, "nonsense").unwrap();
+    w.a.revoke_oauth_token_as(&w.web, &r).unwrap();
 }
 
 #[test]
@@ -505,7 +512,7 @@ fn deleting_disabling_or_revoking_the_user_revokes_the_grants() {
         assert!(!active(&w, &t.access_token), "{end}");
         let r = t.refresh_token.as_deref().unwrap();
         assert!(
-            w.a.refresh_grant(&w.web, r, None, &lifetimes()).is_err(),
+            w.a.refresh_grant_as(&w.web, r, None, &lifetimes()).is_err(),
             "{end}"
         );
         assert!(exchange(&w, &w.web, &pending).is_err(), "{end}");
@@ -546,16 +553,18 @@ fn lifetimes_are_bounded() {
         ..lifetimes()
     };
     assert_eq!(
-        w.a.issue_code(&authz, w.ann, &too_long).unwrap_err().code(),
+        w.a.issue_code_for(&authz, w.ann, &too_long)
+            .unwrap_err()
+            .code(),
         "invalid_request"
     );
     let zero = OAuthLifetimes {
         access: 0,
         ..lifetimes()
     };
-    assert!(w.a.issue_code(&authz, w.ann, &zero).is_err());
+    assert!(w.a.issue_code_for(&authz, w.ann, &zero).is_err());
     assert_eq!(
-        w.a.issue_code(&authz, 999, &lifetimes())
+        w.a.issue_code_for(&authz, 999, &lifetimes())
             .unwrap_err()
             .code(),
         "invalid_grant"
@@ -584,9 +593,9 @@ fn sweeping_deletes_what_expired_and_nothing_live() {
     };
     let c = code(&w, &w.web, CB);
     let t =
-        w.a.exchange_code(&w.web, &c, Some(CB), Some(VERIFIER), &short)
+        w.a.exchange_code_as(&w.web, &c, Some(CB), Some(VERIFIER), &short)
             .unwrap();
-    w.a.client_credentials_grant(&w.machine, None, &lifetimes())
+    w.a.client_credentials_grant_as(&w.machine, None, &lifetimes())
         .unwrap();
     let _unused = code(&w, &w.web, CB);
     assert!(oauth_keys(&w) > 0);
@@ -595,7 +604,7 @@ fn sweeping_deletes_what_expired_and_nothing_live() {
     while w.a.sweep(100).unwrap().deleted == 100 {}
     let r = t.refresh_token.unwrap();
     assert!(active(&w, &r));
-    assert!(w.a.refresh_grant(&w.web, &r, None, &short).is_ok());
+    assert!(w.a.refresh_grant_as(&w.web, &r, None, &short).is_ok());
     // Past everything.
     w.a.env().advance(short.refresh + DEFAULT_ACCESS_LIFETIME);
     while w.a.sweep(100).unwrap().deleted == 100 {}
@@ -622,7 +631,7 @@ fn issuing_a_code_remembers_consent_which_the_user_can_revoke() {
     // Another client's grant is not touched by this revocation.
     let pc = code(&w, &w.public, "http://127.0.0.1/cb");
     let other =
-        w.a.exchange_code(
+        w.a.exchange_code_as(
             &w.public,
             &pc,
             Some("http://127.0.0.1/cb"),
@@ -634,7 +643,7 @@ fn issuing_a_code_remembers_consent_which_the_user_can_revoke() {
     assert!(!w.a.revoke_consent(w.ann, &w.web.id).unwrap());
     assert!(!active(&w, &t.access_token));
     let r = t.refresh_token.as_deref().unwrap();
-    assert!(w.a.refresh_grant(&w.web, r, None, &lifetimes()).is_err());
+    assert!(w.a.refresh_grant_as(&w.web, r, None, &lifetimes()).is_err());
     assert!(exchange(&w, &w.web, &pending).is_err());
     assert!(active(&w, &other.access_token));
     // Consenting again starts afresh: old grants stay dead, new ones live.
@@ -652,7 +661,7 @@ fn issuing_a_code_remembers_consent_which_the_user_can_revoke() {
 fn deleting_a_client_ends_its_grants() {
     let w = world();
     let t =
-        w.a.client_credentials_grant(&w.machine, None, &lifetimes())
+        w.a.client_credentials_grant_as(&w.machine, None, &lifetimes())
             .unwrap();
     assert!(active(&w, &t.access_token));
     assert!(w.a.delete_client(&w.machine.id).unwrap());
@@ -671,4 +680,99 @@ fn deleting_a_user_deletes_their_consents() {
             .filter(|(k, _)| k[0] == keys::OAUTH_CONSENT)
             .count();
     assert_eq!(consents, 0);
+}
+
+#[test]
+fn the_token_endpoint_authenticates_clients_as_rfc_6749_says() {
+    let w = world();
+    let secret =
+        w.a.rotate_client_secret(&w.web.id)
+            .unwrap()
+            .unwrap()
+            .secret
+            .unwrap();
+    assert_eq!(
+        w.a.authenticate_token_client(&w.web.id, Some(&secret))
+            .unwrap()
+            .id,
+        w.web.id
+    );
+    for (id, sent) in [
+        (w.web.id.as_str(), None),
+        (w.web.id.as_str(), Some("moths_wrong")),
+        (w.public.id.as_str(), Some(secret.as_str())),
+        ("unknown", None),
+    ] {
+        assert_eq!(
+            w.a.authenticate_token_client(id, sent).unwrap_err(),
+            OAuthError::InvalidClient,
+            "{id} {sent:?}"
+        );
+    }
+    assert!(w.a.authenticate_token_client(&w.public.id, None).is_ok());
+    // The public grant functions authenticate first.
+    let c = code(&w, &w.web, CB);
+    assert_eq!(
+        w.a.exchange_code(&w.web.id, None, &c, Some(CB), Some(VERIFIER))
+            .unwrap_err(),
+        OAuthError::InvalidClient
+    );
+    let t =
+        w.a.exchange_code(&w.web.id, Some(&secret), &c, Some(CB), Some(VERIFIER))
+            .unwrap();
+    let r = t.refresh_token.unwrap();
+    assert!(
+        w.a.refresh_grant(&w.web.id, Some(&secret), &r, None)
+            .is_ok()
+    );
+    assert_eq!(
+        w.a.revoke_oauth_token(&w.web.id, Some("moths_x"), &r)
+            .unwrap_err(),
+        OAuthError::InvalidClient
+    );
+}
+
+#[test]
+fn issue_code_checks_the_request_again_and_uses_the_set_lifetimes() {
+    let w = world();
+    let set = OAuthLifetimes {
+        code: 5,
+        ..lifetimes()
+    };
+    w.a.set_oauth_lifetimes(&set).unwrap();
+    assert_eq!(w.a.get_oauth_lifetimes().unwrap(), set);
+    let c = w.a.issue_code(&request(&w.web, CB), w.ann).unwrap();
+    w.a.env().advance(5);
+    let secret = w.a.rotate_client_secret(&w.web.id).unwrap().unwrap().secret;
+    let expired =
+        w.a.exchange_code(&w.web.id, secret.as_deref(), &c, Some(CB), Some(VERIFIER));
+    assert_eq!(expired.unwrap_err().code(), "invalid_grant");
+    let bad = AuthorizationRequest {
+        scope: Some("admin".into()),
+        ..request(&w.web, CB)
+    };
+    assert!(matches!(
+        w.a.issue_code(&bad, w.ann),
+        Err(AuthorizeError::Redirect { .. })
+    ));
+    for wrong in [
+        OAuthLifetimes {
+            code: 0,
+            ..lifetimes()
+        },
+        OAuthLifetimes {
+            code: MAX_CODE_LIFETIME + 1,
+            ..lifetimes()
+        },
+        OAuthLifetimes {
+            refresh: MAX_OAUTH_LIFETIME + 1,
+            ..lifetimes()
+        },
+    ] {
+        assert!(matches!(
+            w.a.set_oauth_lifetimes(&wrong),
+            Err(Error::InvalidInput(_))
+        ));
+    }
+    assert_eq!(w.a.get_oauth_lifetimes().unwrap(), set);
 }
