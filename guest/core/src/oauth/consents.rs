@@ -40,9 +40,9 @@ impl StoredConsent {
         Guard::equals(self.key.clone(), self.bytes.clone())
     }
 
-    /// The consent widened to `scopes` at `now`: its `since` and epoch
-    /// stay; a new one gets `epoch`.
-    pub fn widened(&self, scopes: &Scopes, now: u64, epoch: u64) -> Result<Write> {
+    /// The consent widened to `scopes` at `now`, and its epoch: its
+    /// `since` and epoch stay; a new one gets `epoch`.
+    pub fn widened(&self, scopes: &Scopes, now: u64, epoch: u64) -> Result<(Write, u64)> {
         let record = match &self.record {
             Some(r) => ConsentRecord {
                 scopes: parse(&r.scopes)?.union(scopes)?.to_string(),
@@ -54,7 +54,7 @@ impl StoredConsent {
                 epoch,
             },
         };
-        Ok(Write::put(self.key.clone(), record.encode()))
+        Ok((Write::put(self.key.clone(), record.encode()), record.epoch))
     }
 }
 

@@ -241,7 +241,7 @@ pub struct TokenInfo {
     pub scopes: Scopes,
     /// `exp`.
     pub expires: u64,
-    /// `iat`: when the grant was made.
+    /// `iat`: when the token was issued.
     pub issued: u64,
 }
 
@@ -390,34 +390,33 @@ impl<E: Env> Auth<E> {
             };
             let code = token::mint_prefixed(&self.env, OAUTH_CODE_PREFIX);
             let digest = token::digest(&code);
+            // Issuing the code is the user's consent to these scopes for
+            // this client, remembered (see `consents.rs`); the code is bound
+            // to that consent.
+            let consent = self.load_consent(user, &client)?;
+            let mut fresh = [0u8; 8];
+            self.env.random(&mut fresh);
+            let (remembered, epoch) =
+                consent.widened(&authz.scopes, now, u64::from_le_bytes(fresh))?;
             let record = CodeRecord {
                 client,
-                redirect_uri: if authz.redirect_uri_sent {
-                    authz.redirect_uri.clone()
-                } else {
-                    String::new()
-                },
+                redirect_uri: authz.redirect_uri.clone(),
+                redirect_sent: authz.redirect_uri_sent,
                 user,
                 generation: loaded.record.generation,
+                consent: epoch,
                 scopes: authz.scopes.to_string(),
                 challenge: authz.challenge.map(|c| *c.digest()),
                 expires: add(now, lifetimes.code),
                 grant: None,
             };
             let key = keys::oauth_code(&digest);
-            // Swept at its expiry, redeemed or not: a replay after that is
-            // refused as unknown, without revoking (the grant's tokens are
-            // then revoked by their own rotation rules).
+            // Swept at its expiry unless redeemed; a redeemed code is kept
+            // as long as its grant, so that a replay can revoke the grant.
             let expiry = Write::put(
                 keys::expiry(record.expires, &digest),
                 vec![keys::OAUTH_CODE],
             );
-            // Issuing the code is the user's consent to these scopes for
-            // this client, remembered (see `consents.rs`).
-            let consent = self.load_consent(user, &client)?;
-            let mut epoch = [0u8; 8];
-            self.env.random(&mut epoch);
-            let remembered = consent.widened(&authz.scopes, now, u64::from_le_bytes(epoch))?;
             committed(
                 self.env.commit(
                     &[loaded.guard(), Guard::absent(key.clone()), consent.guard()],
@@ -478,20 +477,21 @@ impl<E: Env> Auth<E> {
             if now >= record.expires {
                 return spend("the code has expired");
             }
-            let redirect_ok = match (record.redirect_uri.as_str(), redirect_uri) {
-                ("", None) => true,
-                ("", Some(sent)) => {
-                    client.redirect_uris.len() == 1 && client.redirect_uris[0].as_str() == sent
-                }
-                (bound, Some(sent)) => bound == sent,
-                (_, None) => false,
+            // Named in the authorization request, it must be named again,
+            // identically; left out there, it may be left out or name the
+            // URI the response went to (RFC 6749 §4.1.3).
+            let redirect_ok = match redirect_uri {
+                Some(sent) => sent == record.redirect_uri,
+                None => !record.redirect_sent,
             };
             if !redirect_ok {
                 return spend("redirect_uri does not match the authorization request");
             }
             let pkce_ok = match (record.challenge, code_verifier) {
                 (Some(c), Some(v)) => PkceChallenge::from_digest(c).verifies(v),
-                (None, None) => true,
+                // Without a challenge only for a confidential client (a
+                // public one could not have got the code without one).
+                (None, None) => client.confidential,
                 _ => false,
             };
             if !pkce_ok {
@@ -506,11 +506,16 @@ impl<E: Env> Auth<E> {
                 }
                 _ => return spend("the user's authorization was revoked"),
             };
-            let Some((consent, epoch)) = self.consent_stands(record.user, &client_id, None)? else {
+            let Some((consent, epoch)) =
+                self.consent_stands(record.user, &client_id, Some(record.consent))?
+            else {
                 return spend("the user's consent was revoked");
             };
+            // Within what the client may have now, should it have lost a
+            // scope since the code was issued.
             let scopes = Scopes::parse(&record.scopes)
-                .map_err(|_| Error::Storage("corrupt OAuth code record".into()))?;
+                .map_err(|_| Error::Storage("corrupt OAuth code record".into()))?
+                .intersection(&client.scopes);
             let grant_id = self.mint_grant_id()?;
             let refresh = client.allows(GrantType::RefreshToken);
             let issued = self.issue_tokens(
@@ -522,13 +527,23 @@ impl<E: Env> Auth<E> {
                 lifetimes,
                 now,
             );
+            let code_digest = token::digest(code);
+            let grant_expires = issued.grant_expires;
+            let mut writes = vec![
+                // Kept until its grant ends, not swept at its own expiry.
+                Write::delete(keys::expiry(record.expires, &code_digest)),
+                Write::put(
+                    keys::expiry(grant_expires, &code_digest),
+                    vec![keys::OAUTH_CODE],
+                ),
+            ];
             let redeemed = CodeRecord {
                 grant: Some(grant_id),
                 ..record
             };
             let mut guards = vec![guard, user.guard(), consent];
             guards.extend(issued.guards);
-            let mut writes = vec![Write::put(key.clone(), redeemed.encode())];
+            writes.push(Write::put(key.clone(), redeemed.encode()));
             writes.extend(issued.writes);
             committed(self.env.commit(&guards, &writes), Ok(issued.response))
         })?
@@ -599,8 +614,10 @@ impl<E: Env> Auth<E> {
                     None => return revoke("the user's consent was revoked"),
                 }
             }
+            // Within what the client may still have.
             let granted = Scopes::parse(&grant.record.scopes)
-                .map_err(|_| Error::Storage("corrupt OAuth grant record".into()))?;
+                .map_err(|_| Error::Storage("corrupt OAuth grant record".into()))?
+                .intersection(&client.scopes);
             let scopes = match requested_scopes(scope, &granted) {
                 Ok(s) => s,
                 Err(e) => return Ok(Attempt::Done(Err(e))),
@@ -800,7 +817,7 @@ impl<E: Env> Auth<E> {
             return Ok(None);
         };
         let expires = match record.kind {
-            TokenKind::Access => record.expires,
+            TokenKind::Access => record.expires.min(grant.record.expires),
             // Only the grant's current refresh token is active.
             TokenKind::Refresh if grant.record.refresh == Some(digest) => {
                 record.expires.min(grant.record.expires)
@@ -830,15 +847,17 @@ impl<E: Env> Auth<E> {
         {
             return Ok(None);
         }
-        let scopes = Scopes::parse(&grant.record.scopes)
-            .map_err(|_| Error::Storage("corrupt OAuth grant record".into()))?;
+        // The token's own scopes: an access token from a narrowed refresh
+        // carries fewer than its grant.
+        let scopes = Scopes::parse(&record.scopes)
+            .map_err(|_| Error::Storage("corrupt OAuth token record".into()))?;
         Ok(Some(TokenInfo {
             access,
             client_id: client_id_string(&grant.record.client),
             user: grant.record.user.map(|(id, _, _)| id),
             scopes,
             expires,
-            issued: grant.record.created,
+            issued: record.issued,
         }))
     }
 
@@ -926,26 +945,39 @@ impl<E: Env> Auth<E> {
         now: u64,
     ) -> Issued {
         let access_token = token::mint_prefixed(&self.env, OAUTH_ACCESS_PREFIX);
-        let access_expires = add(now, lifetimes.access);
+        let expires = if refresh {
+            add(now, lifetimes.refresh)
+        } else {
+            add(now, lifetimes.access)
+        };
+        // No token outlives its grant.
+        let access_expires = add(now, lifetimes.access).min(expires);
         let mut grant = GrantRecord {
             client,
             user,
             scopes: scopes.to_string(),
             created: now,
-            expires: if refresh {
-                add(now, lifetimes.refresh)
-            } else {
-                access_expires
-            },
+            expires,
             refresh: None,
         };
-        let mut issued = Issued::default();
-        issued.token(&access_token, TokenKind::Access, grant_id, access_expires);
+        let mut issued = Issued {
+            grant_expires: expires,
+            ..Issued::default()
+        };
+        let carried = scopes.to_string();
+        issued.token(
+            &access_token,
+            TokenKind::Access,
+            grant_id,
+            now,
+            access_expires,
+            &carried,
+        );
         let refresh_token = refresh.then(|| {
             let t = token::mint_prefixed(&self.env, OAUTH_REFRESH_PREFIX);
             grant.refresh = Some(token::digest(&t));
             let idle = add(now, lifetimes.refresh_idle).min(grant.expires);
-            issued.token(&t, TokenKind::Refresh, grant_id, idle);
+            issued.token(&t, TokenKind::Refresh, grant_id, now, idle, &carried);
             t
         });
         let key = keys::oauth_grant(&grant_id);
@@ -957,7 +989,7 @@ impl<E: Env> Auth<E> {
         ));
         issued.response = TokenResponse {
             access_token,
-            expires_in: lifetimes.access,
+            expires_in: access_expires.saturating_sub(now),
             refresh_token,
             scopes,
         };
@@ -975,11 +1007,28 @@ impl<E: Env> Auth<E> {
     ) -> Issued {
         let mut issued = Issued::default();
         let access_token = token::mint_prefixed(&self.env, OAUTH_ACCESS_PREFIX);
-        let access_expires = add(now, lifetimes.access);
-        issued.token(&access_token, TokenKind::Access, grant.id, access_expires);
+        // No token outlives its grant.
+        let access_expires = add(now, lifetimes.access).min(grant.record.expires);
+        let carried = scopes.to_string();
+        issued.token(
+            &access_token,
+            TokenKind::Access,
+            grant.id,
+            now,
+            access_expires,
+            &carried,
+        );
         let refresh_token = token::mint_prefixed(&self.env, OAUTH_REFRESH_PREFIX);
         let idle = add(now, lifetimes.refresh_idle).min(grant.record.expires);
-        issued.token(&refresh_token, TokenKind::Refresh, grant.id, idle);
+        let granted = grant.record.scopes.clone();
+        issued.token(
+            &refresh_token,
+            TokenKind::Refresh,
+            grant.id,
+            now,
+            idle,
+            &granted,
+        );
         let record = GrantRecord {
             refresh: Some(token::digest(&refresh_token)),
             ..grant.record.clone()
@@ -989,7 +1038,7 @@ impl<E: Env> Auth<E> {
             .push(Write::put(keys::oauth_grant(&grant.id), record.encode()));
         issued.response = TokenResponse {
             access_token,
-            expires_in: lifetimes.access,
+            expires_in: access_expires.saturating_sub(now),
             refresh_token: Some(refresh_token),
             scopes,
         };
@@ -1002,6 +1051,8 @@ struct Issued {
     guards: Vec<Guard>,
     writes: Vec<Write>,
     response: TokenResponse,
+    /// When the grant ends.
+    grant_expires: u64,
 }
 
 impl Default for Issued {
@@ -1015,6 +1066,7 @@ impl Default for Issued {
                 refresh_token: None,
                 scopes: Scopes::default(),
             },
+            grant_expires: 0,
         }
     }
 }
@@ -1022,7 +1074,15 @@ impl Default for Issued {
 impl Issued {
     /// Store token `t` (guarded absent: a collision of 256 random bits
     /// conflicts rather than overwrites), indexed by expiry for sweeping.
-    fn token(&mut self, t: &str, kind: TokenKind, grant: [u8; 16], expires: u64) {
+    fn token(
+        &mut self,
+        t: &str,
+        kind: TokenKind,
+        grant: [u8; 16],
+        issued: u64,
+        expires: u64,
+        scopes: &str,
+    ) {
         let digest = token::digest(t);
         let key = keys::oauth_token(&digest);
         self.writes.push(Write::put(
@@ -1032,7 +1092,9 @@ impl Issued {
         let record = OAuthTokenRecord {
             kind,
             grant,
+            issued,
             expires,
+            scopes: scopes.to_owned(),
         };
         self.guards.push(Guard::absent(key.clone()));
         self.writes.push(Write::put(key, record.encode()));

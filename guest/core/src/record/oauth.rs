@@ -141,18 +141,25 @@ fn take_fixed<const N: usize>(r: &mut Reader<'_>) -> Result<Option<[u8; N]>> {
 }
 
 /// An authorization code as stored under `A` + digest (version 1: client,
-/// redirect URI, user, generation, scopes, challenge, expires, grant).
+/// redirect URI, whether it was sent, user, generation, consent epoch,
+/// scopes, challenge, expires, grant).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CodeRecord {
     /// The client it was issued to.
     pub client: [u8; 16],
-    /// The `redirect_uri` of the authorization request, as sent: the token
-    /// request must send the same.
+    /// Where the authorization response went: the request's `redirect_uri`,
+    /// or the client's one registered URI.
     pub redirect_uri: String,
+    /// Whether the request named it: the token request must then name the
+    /// same (RFC 6749 §4.1.3).
+    pub redirect_sent: bool,
     /// The user who authorized it.
     pub user: u64,
     /// The user's generation then: a revocation since kills the code.
     pub generation: u64,
+    /// The epoch of the consent it was issued under: revoked since (even if
+    /// given again), the code is dead.
+    pub consent: u64,
     /// The granted scopes, space-separated.
     pub scopes: String,
     /// The PKCE challenge's digest.
@@ -169,10 +176,12 @@ impl CodeRecord {
     pub fn encode(&self) -> Vec<u8> {
         let mut w = Writer::new(1);
         w.0.extend_from_slice(&self.client);
+        w = w.str(&self.redirect_uri);
+        w.0.push(u8::from(self.redirect_sent));
         w = w
-            .str(&self.redirect_uri)
             .u64(self.user)
             .u64(self.generation)
+            .u64(self.consent)
             .str(&self.scopes);
         w = put_fixed(w, self.challenge.as_ref().map(|c| &c[..])).u64(self.expires);
         put_fixed(w, self.grant.as_ref().map(|g| &g[..])).0
@@ -187,8 +196,14 @@ impl CodeRecord {
         let rec = CodeRecord {
             client: r.take(16)?.try_into().map_err(|_| corrupt())?,
             redirect_uri: r.str()?,
+            redirect_sent: match r.take(1)?[0] {
+                0 => false,
+                1 => true,
+                _ => return Err(corrupt()),
+            },
             user: r.u64()?,
             generation: r.u64()?,
+            consent: r.u64()?,
             scopes: r.str()?,
             challenge: take_fixed(&mut r)?,
             expires: r.u64()?,
@@ -274,16 +289,21 @@ pub enum TokenKind {
 }
 
 /// An OAuth token as stored under `B` + digest (version 1: kind, grant,
-/// expires).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// issued, expires, scopes).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OAuthTokenRecord {
     /// Access or refresh.
     pub kind: TokenKind,
     /// The grant it belongs to.
     pub grant: [u8; 16],
+    /// Unix seconds of its issue.
+    pub issued: u64,
     /// Unix seconds at which it stops being valid (for a refresh token,
     /// its idle expiry).
     pub expires: u64,
+    /// The scopes it carries: an access token's may be fewer than its
+    /// grant's (a narrowed refresh); a refresh token carries the grant's.
+    pub scopes: String,
 }
 
 impl OAuthTokenRecord {
@@ -295,7 +315,7 @@ impl OAuthTokenRecord {
             TokenKind::Refresh => 2,
         });
         w.0.extend_from_slice(&self.grant);
-        w.u64(self.expires).0
+        w.u64(self.issued).u64(self.expires).str(&self.scopes).0
     }
 
     /// Parse stored bytes of version 1.
@@ -312,7 +332,9 @@ impl OAuthTokenRecord {
         let rec = OAuthTokenRecord {
             kind,
             grant: r.take(16)?.try_into().map_err(|_| corrupt())?,
+            issued: r.u64()?,
             expires: r.u64()?,
+            scopes: r.str()?,
         };
         r.end()?;
         Ok(rec)
@@ -454,8 +476,10 @@ mod tests {
         let code = CodeRecord {
             client: [1; 16],
             redirect_uri: "https://app.example/cb".into(),
+            redirect_sent: true,
             user: 7,
             generation: 2,
+            consent: 11,
             scopes: "read".into(),
             challenge: Some([3; 32]),
             expires: 99,
@@ -497,7 +521,9 @@ mod tests {
             let t = OAuthTokenRecord {
                 kind,
                 grant: [2; 16],
+                issued: 10,
                 expires: 12,
+                scopes: "read".into(),
             };
             let bytes = t.encode();
             assert_eq!(OAuthTokenRecord::decode(&bytes).unwrap(), t);
