@@ -74,7 +74,7 @@ pub use oauth::{
     MAX_CLIENT_PAGE, MAX_CODE_LIFETIME, MAX_CODE_VERIFIER_LEN, MAX_CONSENTS, MAX_OAUTH_LIFETIME,
     MAX_REDIRECT_URI_BYTES, MAX_REDIRECT_URIS, MAX_SCOPE_TOKEN_BYTES, MAX_SCOPES,
     MIN_CODE_VERIFIER_LEN, NewClient, OAuthError, OAuthLifetimes, PkceChallenge, RedirectUri,
-    Scopes, TokenInfo, TokenResponse, check_code_verifier,
+    Scopes, TOKEN_TYPE, TokenInfo, TokenResponse, check_code_verifier,
 };
 pub use one_time::{
     DEFAULT_ONE_TIME_LIFETIME, MAX_ONE_TIME_LIFETIME, MAX_PURPOSE_BYTES, OneTimeToken,

@@ -43,6 +43,9 @@ pub const DEFAULT_REFRESH_LIFETIME: u64 = 30 * 24 * 60 * 60;
 /// The longest any OAuth lifetime may be: one year.
 pub const MAX_OAUTH_LIFETIME: u64 = 365 * 24 * 60 * 60;
 
+/// The `token_type` of every access token moth issues (RFC 6750).
+pub const TOKEN_TYPE: &str = "Bearer";
+
 /// How long what a grant issues lives, in seconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OAuthLifetimes {
@@ -109,6 +112,17 @@ pub enum OAuthError {
     /// `invalid_scope`: the scope is malformed or exceeds what is allowed.
     #[error("invalid_scope: {0}")]
     InvalidScope(String),
+    /// `unsupported_response_type`: an authorization request for anything
+    /// but a code (no implicit grant, RFC 9700 §2.1.2).
+    #[error("unsupported_response_type")]
+    UnsupportedResponseType,
+    /// `unsupported_grant_type`: a token request for a grant moth does not
+    /// offer (the HTTP layer reads `grant_type`).
+    #[error("unsupported_grant_type")]
+    UnsupportedGrantType,
+    /// `access_denied`: the user (or the app, in headless mode) refused.
+    #[error("access_denied")]
+    AccessDenied,
     /// `server_error`: the store failed; nothing was partly written.
     #[error("server_error: {0}")]
     Storage(String),
@@ -123,6 +137,9 @@ impl OAuthError {
             OAuthError::InvalidGrant(_) => "invalid_grant",
             OAuthError::UnauthorizedClient => "unauthorized_client",
             OAuthError::InvalidScope(_) => "invalid_scope",
+            OAuthError::UnsupportedResponseType => "unsupported_response_type",
+            OAuthError::UnsupportedGrantType => "unsupported_grant_type",
+            OAuthError::AccessDenied => "access_denied",
             OAuthError::Storage(_) => "server_error",
         }
     }
@@ -145,6 +162,8 @@ type OAuthResult<T> = core::result::Result<T, OAuthError>;
 /// An authorization request's parameters (RFC 6749 §4.1.1, RFC 7636 §4.3).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AuthorizationRequest {
+    /// `response_type`: must be `code`.
+    pub response_type: String,
     /// `client_id`.
     pub client_id: String,
     /// `redirect_uri`; may be left out when the client has exactly one.
@@ -237,6 +256,8 @@ pub struct TokenInfo {
     pub client_id: String,
     /// The user (`sub`), unless the client acts for itself.
     pub user: Option<u64>,
+    /// The user's username (`username`).
+    pub username: Option<String>,
     /// `scope`.
     pub scopes: Scopes,
     /// `exp`.
@@ -338,6 +359,15 @@ impl<E: Env> Auth<E> {
             redirect_uri: redirect_uri.clone(),
             error,
         };
+        match req.response_type.as_str() {
+            "code" => {}
+            "" => {
+                return Err(redirect(OAuthError::InvalidRequest(
+                    "response_type is required".into(),
+                )));
+            }
+            _ => return Err(redirect(OAuthError::UnsupportedResponseType)),
+        }
         if !client.allows(GrantType::AuthorizationCode) {
             return Err(redirect(OAuthError::UnauthorizedClient));
         }
@@ -827,10 +857,13 @@ impl<E: Env> Auth<E> {
         if now >= expires {
             return Ok(None);
         }
+        let mut username = None;
         if let Some((id, generation, epoch)) = grant.record.user {
             match self.load_user(id)? {
                 Some(u)
-                    if u.record.generation == generation && !u.record.state.is_disabled_at(now) => {
+                    if u.record.generation == generation && !u.record.state.is_disabled_at(now) =>
+                {
+                    username = Some(u.record.username);
                 }
                 _ => return Ok(None),
             }
@@ -855,6 +888,7 @@ impl<E: Env> Auth<E> {
             access,
             client_id: client_id_string(&grant.record.client),
             user: grant.record.user.map(|(id, _, _)| id),
+            username,
             scopes,
             expires,
             issued: record.issued,

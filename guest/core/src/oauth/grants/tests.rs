@@ -73,6 +73,7 @@ fn world() -> World {
 
 fn request(client: &Client, redirect_uri: &str) -> AuthorizationRequest {
     AuthorizationRequest {
+        response_type: "code".into(),
         client_id: client.id.clone(),
         redirect_uri: Some(redirect_uri.into()),
         scope: Some("read".into()),
@@ -108,6 +109,7 @@ fn the_code_flow_with_pkce_issues_tokens_that_introspect() {
     assert!(info.access);
     assert_eq!(info.client_id, w.web.id);
     assert_eq!(info.user, Some(w.ann));
+    assert_eq!(info.username.as_deref(), Some("ann"));
     assert_eq!(info.scopes.to_string(), "read");
     assert_eq!(info.expires, w.a.env().now() + DEFAULT_ACCESS_LIFETIME);
     let refresh = t.refresh_token.unwrap();
@@ -279,6 +281,30 @@ fn authorization_requests_are_checked_and_errors_go_where_they_may() {
         },
         "invalid_scope",
     );
+    // No implicit grant.
+    redirected(
+        AuthorizationRequest {
+            response_type: "token".into(),
+            ..request(&w.web, CB)
+        },
+        "unsupported_response_type",
+    );
+    redirected(
+        AuthorizationRequest {
+            response_type: String::new(),
+            ..request(&w.web, CB)
+        },
+        "invalid_request",
+    );
+    // A machine client may not use the code grant.
+    let machine = AuthorizationRequest {
+        client_id: w.machine.id.clone(),
+        ..request(&w.web, CB)
+    };
+    assert!(matches!(
+        w.a.check_authorization(&machine),
+        Err(AuthorizeError::NoRedirect(_))
+    ));
     redirected(
         AuthorizationRequest {
             code_challenge_method: Some("plain".into()),
@@ -946,4 +972,34 @@ fn a_public_clients_code_without_a_challenge_is_refused() {
         &lifetimes(),
     );
     assert_eq!(r.unwrap_err().code(), "invalid_grant");
+}
+
+#[test]
+fn concurrent_refreshes_with_one_token_leave_the_grant_revoked() {
+    let w = world();
+    let c = code(&w, &w.web, CB);
+    let r = exchange(&w, &w.web, &c).unwrap().refresh_token.unwrap();
+    let a = Arc::new(w.a);
+    let wins: usize = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                let (a, web, r) = (a.clone(), w.web.clone(), r.clone());
+                s.spawn(move || a.refresh_grant_as(&web, &r, None, &lifetimes()).is_ok())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| usize::from(h.join().unwrap()))
+            .sum()
+    });
+    // At most one rotation wins; any replay after it revokes the grant
+    // (no grace interval), so nothing of the grant is left active.
+    assert!(wins <= 1);
+    let leftovers = a
+        .env()
+        .dump()
+        .into_iter()
+        .filter(|(k, _)| k[0] == keys::OAUTH_GRANT)
+        .count();
+    assert_eq!(leftovers, 0, "{wins} won");
 }
