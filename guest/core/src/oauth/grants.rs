@@ -401,7 +401,7 @@ impl<E: Env> Auth<E> {
     /// Issue an authorization code for the checked `authz`, consented to
     /// by user `user`: single-use, bound to the client, redirect URI, PKCE
     /// challenge, user and scopes, living `lifetimes.code` seconds; and
-    /// remember the consent. [`OAuthError::InvalidGrant`] for a user that
+    /// remember the consent. [`OAuthError::AccessDenied`] for a user that
     /// does not exist or is disabled.
     pub(crate) fn issue_code_for(
         &self,
@@ -415,8 +415,9 @@ impl<E: Env> Auth<E> {
             let now = self.env.now();
             let loaded = match self.load_user(user)? {
                 Some(u) if !u.record.state.is_disabled_at(now) => u,
-                Some(_) => return Ok(Attempt::Done(Err(grant_error("the user is disabled")))),
-                None => return Ok(Attempt::Done(Err(grant_error("no such user")))),
+                // The authorization endpoint's code for a user who cannot
+                // authorize (RFC 6749 §4.1.2.1 has no `invalid_grant`).
+                Some(_) | None => return Ok(Attempt::Done(Err(OAuthError::AccessDenied))),
             };
             let code = token::mint_prefixed(&self.env, OAUTH_CODE_PREFIX);
             let digest = token::digest(&code);

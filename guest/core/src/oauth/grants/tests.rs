@@ -593,7 +593,7 @@ fn lifetimes_are_bounded() {
         w.a.issue_code_for(&authz, 999, &lifetimes())
             .unwrap_err()
             .code(),
-        "invalid_grant"
+        "access_denied"
     );
 }
 
