@@ -1,18 +1,21 @@
 //! Every conversion between WIT types and moth-core types, each written
 //! once: results and errors, users, pages, sessions, validations, sweep
-//! outcomes, settings, email tokens, API keys and one-time tokens outward;
-//! settings, email-token options, key owners, store errors and entries
+//! outcomes, settings, email tokens, API keys, one-time tokens, OAuth
+//! clients, grant types, lifetimes, authorizations, OAuth and authorize
+//! errors, token responses, token infos, bearer errors and consents
+//! outward; settings, email-token options, key owners, client specs, grant
+//! types, lifetimes, authorization requests, store errors and entries
 //! inward; guards and writes toward the store.
 
 use crate::bindings::exports::moth::auth::{
-    accounts, api_keys, attempts, email_tokens, one_time_tokens, roles, sessions, settings, types,
-    users,
+    accounts, api_keys, attempts, email_tokens, oauth, one_time_tokens, roles, sessions, settings,
+    types, users,
 };
 use crate::bindings::moth::auth::store;
 
 /// A core result as a WIT result: the value and the error converted.
 pub fn wit<T, U: From<T>>(result: moth_core::Result<T>) -> Result<U, types::Error> {
-    result.map(Into::into).map_err(Into::into)
+    wit_with(result)
 }
 
 /// A core result holding a list as a WIT result: each item converted.
@@ -20,6 +23,12 @@ pub fn wit_list<T, U: From<T>>(result: moth_core::Result<Vec<T>>) -> Result<Vec<
     result
         .map(|items| items.into_iter().map(Into::into).collect())
         .map_err(Into::into)
+}
+
+/// A core result with an error of its own (OAuth, authorize or bearer) as
+/// a WIT result: the value and the error converted.
+pub fn wit_with<T, E, U: From<T>, F: From<E>>(result: Result<T, E>) -> Result<U, F> {
+    result.map(Into::into).map_err(Into::into)
 }
 
 impl From<moth_core::Error> for types::Error {
@@ -456,6 +465,197 @@ impl From<moth_core::OneTimeToken> for one_time_tokens::OneTimeToken {
         Self {
             token: t.token,
             expires: t.expires,
+        }
+    }
+}
+
+impl From<oauth::GrantType> for moth_core::GrantType {
+    fn from(g: oauth::GrantType) -> Self {
+        match g {
+            oauth::GrantType::AuthorizationCode => Self::AuthorizationCode,
+            oauth::GrantType::RefreshToken => Self::RefreshToken,
+            oauth::GrantType::ClientCredentials => Self::ClientCredentials,
+        }
+    }
+}
+
+impl From<moth_core::GrantType> for oauth::GrantType {
+    fn from(g: moth_core::GrantType) -> Self {
+        match g {
+            moth_core::GrantType::AuthorizationCode => Self::AuthorizationCode,
+            moth_core::GrantType::RefreshToken => Self::RefreshToken,
+            moth_core::GrantType::ClientCredentials => Self::ClientCredentials,
+        }
+    }
+}
+
+impl From<oauth::ClientSpec> for moth_core::ClientSpec {
+    fn from(s: oauth::ClientSpec) -> Self {
+        Self {
+            name: s.name,
+            confidential: s.confidential,
+            redirect_uris: s.redirect_uris,
+            grant_types: s.grant_types.into_iter().map(Into::into).collect(),
+            scopes: s.scopes,
+        }
+    }
+}
+
+impl From<moth_core::Client> for oauth::Client {
+    fn from(c: moth_core::Client) -> Self {
+        Self {
+            id: c.id,
+            name: c.name,
+            confidential: c.confidential,
+            redirect_uris: c
+                .redirect_uris
+                .iter()
+                .map(|u| u.as_str().to_owned())
+                .collect(),
+            grant_types: c.grant_types.into_iter().map(Into::into).collect(),
+            scopes: c.scopes.to_string(),
+            created: c.created,
+            updated: c.updated,
+        }
+    }
+}
+
+impl From<moth_core::NewClient> for oauth::NewClient {
+    fn from(c: moth_core::NewClient) -> Self {
+        Self {
+            client: c.client.into(),
+            secret: c.secret,
+        }
+    }
+}
+
+impl From<moth_core::ClientPage> for oauth::ClientPage {
+    fn from(p: moth_core::ClientPage) -> Self {
+        Self {
+            clients: p.clients.into_iter().map(Into::into).collect(),
+            next: p.next,
+        }
+    }
+}
+
+impl From<oauth::Lifetimes> for moth_core::OAuthLifetimes {
+    fn from(l: oauth::Lifetimes) -> Self {
+        Self {
+            code: l.code,
+            access: l.access,
+            refresh_idle: l.refresh_idle,
+            refresh: l.refresh,
+        }
+    }
+}
+
+impl From<moth_core::OAuthLifetimes> for oauth::Lifetimes {
+    fn from(l: moth_core::OAuthLifetimes) -> Self {
+        Self {
+            code: l.code,
+            access: l.access,
+            refresh_idle: l.refresh_idle,
+            refresh: l.refresh,
+        }
+    }
+}
+
+impl From<oauth::AuthorizationRequest> for moth_core::AuthorizationRequest {
+    fn from(r: oauth::AuthorizationRequest) -> Self {
+        Self {
+            response_type: r.response_type,
+            client_id: r.client_id,
+            redirect_uri: r.redirect_uri,
+            scope: r.scope,
+            code_challenge: r.code_challenge,
+            code_challenge_method: r.code_challenge_method,
+        }
+    }
+}
+
+impl From<moth_core::Authorization> for oauth::Authorization {
+    fn from(a: moth_core::Authorization) -> Self {
+        Self {
+            client: a.client.into(),
+            redirect_uri: a.redirect_uri,
+            scopes: a.scopes.to_string(),
+        }
+    }
+}
+
+impl From<moth_core::OAuthError> for oauth::OauthError {
+    fn from(e: moth_core::OAuthError) -> Self {
+        use moth_core::OAuthError as E;
+        match e {
+            E::InvalidRequest(m) => Self::InvalidRequest(m),
+            E::InvalidClient => Self::InvalidClient,
+            E::InvalidGrant(m) => Self::InvalidGrant(m),
+            E::UnauthorizedClient => Self::UnauthorizedClient,
+            E::InvalidScope(m) => Self::InvalidScope(m),
+            E::UnsupportedResponseType => Self::UnsupportedResponseType,
+            E::UnsupportedGrantType => Self::UnsupportedGrantType,
+            E::AccessDenied => Self::AccessDenied,
+            E::Storage(m) => Self::ServerError(m),
+        }
+    }
+}
+
+impl From<moth_core::AuthorizeError> for oauth::AuthorizeError {
+    fn from(e: moth_core::AuthorizeError) -> Self {
+        match e {
+            moth_core::AuthorizeError::NoRedirect(m) => Self::NoRedirect(m),
+            moth_core::AuthorizeError::Redirect {
+                redirect_uri,
+                error,
+            } => Self::Redirect(oauth::RedirectedError {
+                redirect_uri,
+                error: error.into(),
+            }),
+        }
+    }
+}
+
+impl From<moth_core::TokenResponse> for oauth::TokenResponse {
+    fn from(t: moth_core::TokenResponse) -> Self {
+        Self {
+            access_token: t.access_token,
+            expires_in: t.expires_in,
+            refresh_token: t.refresh_token,
+            scopes: t.scopes.to_string(),
+        }
+    }
+}
+
+impl From<moth_core::TokenInfo> for oauth::TokenInfo {
+    fn from(i: moth_core::TokenInfo) -> Self {
+        Self {
+            access: i.access,
+            client_id: i.client_id,
+            user: i.user,
+            username: i.username,
+            scopes: i.scopes.to_string(),
+            expires: i.expires,
+            issued: i.issued,
+        }
+    }
+}
+
+impl From<moth_core::BearerError> for oauth::BearerError {
+    fn from(e: moth_core::BearerError) -> Self {
+        match e {
+            moth_core::BearerError::InvalidToken => Self::InvalidToken,
+            moth_core::BearerError::InsufficientScope => Self::InsufficientScope,
+        }
+    }
+}
+
+impl From<moth_core::Consent> for oauth::Consent {
+    fn from(c: moth_core::Consent) -> Self {
+        Self {
+            client_id: c.client_id,
+            client_name: c.client_name,
+            scopes: c.scopes.to_string(),
+            since: c.since,
         }
     }
 }

@@ -32,6 +32,8 @@ mod faults;
 #[cfg(target_arch = "wasm32")]
 mod imports;
 #[cfg(target_arch = "wasm32")]
+mod oauth;
+#[cfg(target_arch = "wasm32")]
 mod one_time_tokens;
 #[cfg(target_arch = "wasm32")]
 mod roles;

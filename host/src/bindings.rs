@@ -18,8 +18,8 @@ wasmtime::component::bindgen!({
 
 pub(crate) use self::moth::auth::store;
 pub(crate) use exports::moth::auth::{
-    accounts, api_keys, attempts, email_tokens, one_time_tokens, roles, sessions, settings, types,
-    users,
+    accounts, api_keys, attempts, email_tokens, oauth, one_time_tokens, roles, sessions, settings,
+    types, users,
 };
 
 /// What each wasmtime `Store` carries: the capabilities its imports reach

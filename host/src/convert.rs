@@ -9,8 +9,8 @@ use moth_core::{
 };
 
 use crate::bindings::{
-    accounts, api_keys, attempts, email_tokens, one_time_tokens, roles, sessions, settings, store,
-    types, users,
+    accounts, api_keys, attempts, email_tokens, oauth, one_time_tokens, roles, sessions, settings,
+    store, types, users,
 };
 use crate::error::Error;
 
@@ -470,6 +470,203 @@ impl From<one_time_tokens::OneTimeToken> for OneTimeToken {
         OneTimeToken {
             token: t.token,
             expires: t.expires,
+        }
+    }
+}
+
+// `oauth`: the core's types are the host's; scopes and redirect URIs come
+// back from the component as the strings it made from them.
+
+/// Scopes the component wrote: they parse (the empty set otherwise, which
+/// grants nothing).
+fn scopes(s: &str) -> moth_core::Scopes {
+    moth_core::Scopes::parse(s).unwrap_or_default()
+}
+
+impl From<moth_core::GrantType> for oauth::GrantType {
+    fn from(g: moth_core::GrantType) -> Self {
+        match g {
+            moth_core::GrantType::AuthorizationCode => oauth::GrantType::AuthorizationCode,
+            moth_core::GrantType::RefreshToken => oauth::GrantType::RefreshToken,
+            moth_core::GrantType::ClientCredentials => oauth::GrantType::ClientCredentials,
+        }
+    }
+}
+
+impl From<oauth::GrantType> for moth_core::GrantType {
+    fn from(g: oauth::GrantType) -> Self {
+        match g {
+            oauth::GrantType::AuthorizationCode => moth_core::GrantType::AuthorizationCode,
+            oauth::GrantType::RefreshToken => moth_core::GrantType::RefreshToken,
+            oauth::GrantType::ClientCredentials => moth_core::GrantType::ClientCredentials,
+        }
+    }
+}
+
+impl From<&moth_core::ClientSpec> for oauth::ClientSpec {
+    fn from(s: &moth_core::ClientSpec) -> Self {
+        oauth::ClientSpec {
+            name: s.name.clone(),
+            confidential: s.confidential,
+            redirect_uris: s.redirect_uris.clone(),
+            grant_types: s.grant_types.iter().map(|g| (*g).into()).collect(),
+            scopes: s.scopes.clone(),
+        }
+    }
+}
+
+impl From<oauth::Client> for moth_core::Client {
+    fn from(c: oauth::Client) -> Self {
+        moth_core::Client {
+            id: c.id,
+            name: c.name,
+            confidential: c.confidential,
+            redirect_uris: c
+                .redirect_uris
+                .into_iter()
+                .map(moth_core::RedirectUri::from_stored)
+                .collect(),
+            grant_types: c.grant_types.into_iter().map(Into::into).collect(),
+            scopes: scopes(&c.scopes),
+            created: c.created,
+            updated: c.updated,
+        }
+    }
+}
+
+impl From<oauth::NewClient> for moth_core::NewClient {
+    fn from(n: oauth::NewClient) -> Self {
+        moth_core::NewClient {
+            client: n.client.into(),
+            secret: n.secret,
+        }
+    }
+}
+
+impl From<oauth::ClientPage> for moth_core::ClientPage {
+    fn from(p: oauth::ClientPage) -> Self {
+        moth_core::ClientPage {
+            clients: p.clients.into_iter().map(Into::into).collect(),
+            next: p.next,
+        }
+    }
+}
+
+impl From<&moth_core::OAuthLifetimes> for oauth::Lifetimes {
+    fn from(l: &moth_core::OAuthLifetimes) -> Self {
+        oauth::Lifetimes {
+            code: l.code,
+            access: l.access,
+            refresh_idle: l.refresh_idle,
+            refresh: l.refresh,
+        }
+    }
+}
+
+impl From<oauth::Lifetimes> for moth_core::OAuthLifetimes {
+    fn from(l: oauth::Lifetimes) -> Self {
+        moth_core::OAuthLifetimes {
+            code: l.code,
+            access: l.access,
+            refresh_idle: l.refresh_idle,
+            refresh: l.refresh,
+        }
+    }
+}
+
+impl From<&moth_core::AuthorizationRequest> for oauth::AuthorizationRequest {
+    fn from(r: &moth_core::AuthorizationRequest) -> Self {
+        oauth::AuthorizationRequest {
+            response_type: r.response_type.clone(),
+            client_id: r.client_id.clone(),
+            redirect_uri: r.redirect_uri.clone(),
+            scope: r.scope.clone(),
+            code_challenge: r.code_challenge.clone(),
+            code_challenge_method: r.code_challenge_method.clone(),
+        }
+    }
+}
+
+impl From<oauth::Authorization> for crate::Authorization {
+    fn from(a: oauth::Authorization) -> Self {
+        crate::Authorization {
+            client: a.client.into(),
+            redirect_uri: a.redirect_uri,
+            scopes: scopes(&a.scopes),
+        }
+    }
+}
+
+impl From<oauth::OauthError> for moth_core::OAuthError {
+    fn from(e: oauth::OauthError) -> Self {
+        use oauth::OauthError as W;
+        match e {
+            W::InvalidRequest(m) => Self::InvalidRequest(m),
+            W::InvalidClient => Self::InvalidClient,
+            W::InvalidGrant(m) => Self::InvalidGrant(m),
+            W::UnauthorizedClient => Self::UnauthorizedClient,
+            W::InvalidScope(m) => Self::InvalidScope(m),
+            W::UnsupportedResponseType => Self::UnsupportedResponseType,
+            W::UnsupportedGrantType => Self::UnsupportedGrantType,
+            W::AccessDenied => Self::AccessDenied,
+            W::ServerError(m) => Self::Storage(m),
+        }
+    }
+}
+
+impl From<oauth::AuthorizeError> for moth_core::AuthorizeError {
+    fn from(e: oauth::AuthorizeError) -> Self {
+        match e {
+            oauth::AuthorizeError::NoRedirect(why) => Self::NoRedirect(why),
+            oauth::AuthorizeError::Redirect(r) => Self::Redirect {
+                redirect_uri: r.redirect_uri,
+                error: r.error.into(),
+            },
+        }
+    }
+}
+
+impl From<oauth::TokenResponse> for moth_core::TokenResponse {
+    fn from(t: oauth::TokenResponse) -> Self {
+        moth_core::TokenResponse {
+            access_token: t.access_token,
+            expires_in: t.expires_in,
+            refresh_token: t.refresh_token,
+            scopes: scopes(&t.scopes),
+        }
+    }
+}
+
+impl From<oauth::TokenInfo> for moth_core::TokenInfo {
+    fn from(t: oauth::TokenInfo) -> Self {
+        moth_core::TokenInfo {
+            access: t.access,
+            client_id: t.client_id,
+            user: t.user,
+            username: t.username,
+            scopes: scopes(&t.scopes),
+            expires: t.expires,
+            issued: t.issued,
+        }
+    }
+}
+
+impl From<oauth::BearerError> for moth_core::BearerError {
+    fn from(e: oauth::BearerError) -> Self {
+        match e {
+            oauth::BearerError::InvalidToken => Self::InvalidToken,
+            oauth::BearerError::InsufficientScope => Self::InsufficientScope,
+        }
+    }
+}
+
+impl From<oauth::Consent> for moth_core::Consent {
+    fn from(c: oauth::Consent) -> Self {
+        moth_core::Consent {
+            client_id: c.client_id,
+            client_name: c.client_name,
+            scopes: scopes(&c.scopes),
+            since: c.since,
         }
     }
 }

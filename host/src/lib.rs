@@ -50,7 +50,7 @@ mod store;
 mod sweeper;
 mod tenants;
 
-pub use api::{AccountStateChange, GrantNames};
+pub use api::{AccountStateChange, Authorization, GrantNames};
 pub use async_moth::AsyncMoth;
 pub use caps::{Capabilities, Clock, OsRandom, Random, SystemClock};
 #[cfg(feature = "testing")]
@@ -64,6 +64,13 @@ pub use moth_core::{
     EventKind, Group, KeyOwner, Lock, LockPage, LockSubject, LogEntry, LogFilter, LogPage,
     LoginContext, LoginGrant, NewApiKey, OneTimeToken, Permission, PurgeOutcome, RoleHolder,
     RoleItem, Session, SessionInfo, Settings, SweepOutcome, User, UserPage, UserRoles, Validation,
+};
+// The OAuth server's types, as `Moth`'s `oauth` operations take and return
+// them.
+pub use moth_core::{
+    AuthorizationRequest, AuthorizeError, BearerError, Client, ClientPage, ClientSpec, Consent,
+    GrantType, NewClient, OAuthError, OAuthLifetimes, RedirectUri, Scopes, TOKEN_TYPE, TokenInfo,
+    TokenResponse,
 };
 pub use moth_core::{Entry, Guard, StoreError, Write};
 pub use options::Options;

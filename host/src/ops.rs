@@ -131,6 +131,30 @@ pub(crate) const TOKEN_HAS_ANY: Op = op("roles", "token-has-any", Cost::Read);
 pub(crate) const VALIDATE_WITH_PERMISSIONS: Op =
     op("roles", "validate-with-permissions", Cost::Read);
 
+// `oauth`
+pub(crate) const REGISTER_CLIENT: Op = op("oauth", "register-client", Cost::Write);
+pub(crate) const GET_CLIENT: Op = op("oauth", "get-client", Cost::Read);
+pub(crate) const LIST_CLIENTS: Op = op("oauth", "list-clients", Cost::Read);
+pub(crate) const UPDATE_CLIENT: Op = op("oauth", "update-client", Cost::Write);
+pub(crate) const ROTATE_CLIENT_SECRET: Op = op("oauth", "rotate-client-secret", Cost::Write);
+pub(crate) const DELETE_CLIENT: Op = op("oauth", "delete-client", Cost::Write);
+pub(crate) const GET_OAUTH_LIFETIMES: Op = op("oauth", "get-oauth-lifetimes", Cost::Read);
+pub(crate) const SET_OAUTH_LIFETIMES: Op = op("oauth", "set-oauth-lifetimes", Cost::Write);
+pub(crate) const CHECK_AUTHORIZATION: Op = op("oauth", "check-authorization", Cost::Read);
+pub(crate) const ISSUE_CODE: Op = op("oauth", "issue-code", Cost::Write);
+pub(crate) const AUTHENTICATE_TOKEN_CLIENT: Op =
+    op("oauth", "authenticate-token-client", Cost::Read);
+pub(crate) const EXCHANGE_CODE: Op = op("oauth", "exchange-code", Cost::Write);
+pub(crate) const REFRESH_GRANT: Op = op("oauth", "refresh-grant", Cost::Write);
+pub(crate) const CLIENT_CREDENTIALS_GRANT: Op =
+    op("oauth", "client-credentials-grant", Cost::Write);
+pub(crate) const REVOKE_OAUTH_TOKEN: Op = op("oauth", "revoke-oauth-token", Cost::Write);
+pub(crate) const INTROSPECT_TOKEN: Op = op("oauth", "introspect-token", Cost::Read);
+pub(crate) const AUTHORIZE_BEARER: Op = op("oauth", "authorize-bearer", Cost::Read);
+pub(crate) const CONSENT_COVERS: Op = op("oauth", "consent-covers", Cost::Read);
+pub(crate) const LIST_CONSENTS: Op = op("oauth", "list-consents", Cost::Read);
+pub(crate) const REVOKE_CONSENT: Op = op("oauth", "revoke-consent", Cost::Write);
+
 /// Every operation, in the WIT's order of interfaces.
 pub(crate) const ALL: &[Op] = &[
     CREATE_USER,
@@ -196,6 +220,26 @@ pub(crate) const ALL: &[Op] = &[
     TOKEN_HAS_ALL,
     TOKEN_HAS_ANY,
     VALIDATE_WITH_PERMISSIONS,
+    REGISTER_CLIENT,
+    GET_CLIENT,
+    LIST_CLIENTS,
+    UPDATE_CLIENT,
+    ROTATE_CLIENT_SECRET,
+    DELETE_CLIENT,
+    GET_OAUTH_LIFETIMES,
+    SET_OAUTH_LIFETIMES,
+    CHECK_AUTHORIZATION,
+    ISSUE_CODE,
+    AUTHENTICATE_TOKEN_CLIENT,
+    EXCHANGE_CODE,
+    REFRESH_GRANT,
+    CLIENT_CREDENTIALS_GRANT,
+    REVOKE_OAUTH_TOKEN,
+    INTROSPECT_TOKEN,
+    AUTHORIZE_BEARER,
+    CONSENT_COVERS,
+    LIST_CONSENTS,
+    REVOKE_CONSENT,
 ];
 
 #[cfg(test)]

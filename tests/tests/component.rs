@@ -32,6 +32,7 @@ fn the_component_imports_exactly_store_clock_and_random() {
             "moth:auth/api-keys@0.2.0",
             "moth:auth/attempts@0.2.0",
             "moth:auth/email-tokens@0.2.0",
+            "moth:auth/oauth@0.2.0",
             "moth:auth/one-time-tokens@0.2.0",
             "moth:auth/roles@0.2.0",
             "moth:auth/sessions@0.2.0",

@@ -5,10 +5,12 @@
 mod accounts;
 
 pub use accounts::AccountStateChange;
+pub use oauth::Authorization;
 pub use roles::GrantNames;
 mod api_keys;
 mod attempts;
 mod email_tokens;
+mod oauth;
 mod one_time_tokens;
 mod roles;
 mod sessions;

@@ -16,7 +16,7 @@ use wasmtime::component::{Component, ComponentExportIndex, HasSelf, Linker, Val}
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
 use crate::bindings::{
-    Auth, AuthIndices, AuthPre, HostState, accounts, api_keys, attempts, email_tokens,
+    Auth, AuthIndices, AuthPre, HostState, accounts, api_keys, attempts, email_tokens, oauth,
     one_time_tokens, roles, sessions, settings, users,
 };
 use crate::caps::Capabilities;
@@ -153,6 +153,11 @@ impl Instance {
     /// The `roles` interface and the store to call it with.
     pub(crate) fn roles(&mut self) -> (&roles::Guest, &mut Store<HostState>) {
         (self.auth.moth_auth_roles(), &mut self.store)
+    }
+
+    /// The `oauth` interface and the store to call it with.
+    pub(crate) fn oauth(&mut self) -> (&oauth::Guest, &mut Store<HostState>) {
+        (self.auth.moth_auth_oauth(), &mut self.store)
     }
 
     /// The `one-time-tokens` interface and the store to call it with.
