@@ -69,8 +69,8 @@ pub use moth_core::{
 // them.
 pub use moth_core::{
     AuthorizationRequest, AuthorizeError, BearerError, Client, ClientPage, ClientSpec, Consent,
-    GrantType, NewClient, OAuthError, OAuthLifetimes, RedirectUri, Scopes, TOKEN_TYPE, TokenInfo,
-    TokenResponse,
+    GrantType, MAX_CLIENT_PAGE, NewClient, OAuthError, OAuthLifetimes, RedirectUri, Scopes,
+    TOKEN_TYPE, TokenInfo, TokenResponse,
 };
 pub use moth_core::{Entry, Guard, StoreError, Write};
 pub use options::Options;

@@ -104,6 +104,11 @@ enum Command {
         #[command(subcommand)]
         command: cli::api_keys::ApiKeyCommand,
     },
+    /// Manage the OAuth clients of the tenant.
+    OauthClient {
+        #[command(subcommand)]
+        command: cli::oauth::OAuthClientCommand,
+    },
     /// Manage email tokens (magic links) of addresses.
     EmailToken {
         #[command(subcommand)]
@@ -285,6 +290,7 @@ fn execute(command: Command, file: &StoreLocation, tenant: &str) -> anyhow::Resu
         Command::User { command } => cli::users::run(command, &open(file, tenant)?)?,
         Command::Token { command } => cli::tokens::run(command, &open(file, tenant)?)?,
         Command::ApiKey { command } => cli::api_keys::run(command, &open(file, tenant)?)?,
+        Command::OauthClient { command } => cli::oauth::run(command, &open(file, tenant)?)?,
         Command::EmailToken { command } => cli::email_tokens::run(command, &open(file, tenant)?)?,
         Command::OneTimeToken { command } => {
             cli::one_time_tokens::run(command, &open(file, tenant)?)?

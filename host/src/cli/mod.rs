@@ -6,6 +6,7 @@ pub(crate) mod accounts;
 pub(crate) mod api_keys;
 pub(crate) mod attempts;
 pub(crate) mod email_tokens;
+pub(crate) mod oauth;
 pub(crate) mod one_time_tokens;
 pub(crate) mod roles;
 pub(crate) mod settings;
