@@ -121,8 +121,10 @@ impl Moth {
             let r = oauth.call_issue_code(store, &request.into(), user)?;
             Ok(Ok(r.map_err(Into::into)))
         })?;
+        // The code's lifetime is the tenant's setting, which the component
+        // read; a sweep due now learns the real next expiry from it.
         if code.is_ok() {
-            self.minted_in(moth_core::MAX_CODE_LIFETIME);
+            self.minted_in(0);
         }
         Ok(code)
     }

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use wasmtime::component::types::ComponentFunc;
+use wasmtime::component::types::{ComponentFunc, Type};
 use wasmtime::component::{Linker, Val};
 
 use super::Grants;
@@ -42,8 +42,8 @@ impl PluginAuth {
     }
 
     /// Serve one call of the plugin's: `ty` is the plugin's view of the
-    /// signature. Refused with the WIT's `invalid-input` error if not
-    /// granted, else run by moth.
+    /// signature. Refused with an error value if not granted (see
+    /// [`not_granted`]), else run by moth.
     fn serve(
         &self,
         op: Op,
@@ -63,10 +63,10 @@ impl PluginAuth {
                 op = op.name,
                 "plugin call refused: not granted"
             );
-            let [result] = results else {
-                wasmtime::bail!("`{}` returns one result", op.name);
+            let (Some(refusal), [result]) = (not_granted(op, ty), results) else {
+                wasmtime::bail!("`{}` cannot be refused with a value", op.name);
             };
-            *result = not_granted(op);
+            *result = refusal;
             return Ok(());
         }
         // A failure of moth itself (overloaded, timed out, tenant deleted,
@@ -78,14 +78,32 @@ impl PluginAuth {
     }
 }
 
-/// The WIT value `err(invalid-input("…"))`: every moth operation returns
-/// `result<_, error>`.
-fn not_granted(op: Op) -> Val {
+/// The error cases, by preference, that carry the refusal's text: moth's
+/// `error` (`invalid-input`), the OAuth token endpoint's `oauth-error`
+/// (`invalid-request`) and the authorization endpoint's `authorize-error`
+/// (`no-redirect`: the refusal is not the redirect URI's business).
+const REFUSALS: [&str; 3] = ["invalid-input", "invalid-request", "no-redirect"];
+
+/// The refusal of `op` as a value of its result type `ty`: `err(c("…"))`
+/// for the first case `c` of [`REFUSALS`] its error variant has. `None`
+/// when it has none (no moth operation is so; a test checks).
+fn not_granted(op: Op, ty: &ComponentFunc) -> Option<Val> {
+    let Some(Type::Result(result)) = ty.results().next() else {
+        return None;
+    };
+    let Some(Type::Variant(error)) = result.err() else {
+        return None;
+    };
+    let case = REFUSALS.into_iter().find(|r| {
+        error
+            .cases()
+            .any(|c| c.name == *r && matches!(c.ty, Some(Type::String)))
+    })?;
     let message = format!("`{}` is not granted to this plugin", op.name);
-    Val::Result(Err(Some(Box::new(Val::Variant(
-        "invalid-input".into(),
+    Some(Val::Result(Err(Some(Box::new(Val::Variant(
+        case.into(),
         Some(Box::new(Val::String(message))),
-    )))))
+    ))))))
 }
 
 /// Define every function of moth's interfaces (`moth:auth/<interface>` at
@@ -121,4 +139,40 @@ pub fn add_to_linker<T: 'static>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use wasmtime::component::types::ComponentItem;
+
+    use super::not_granted;
+    use crate::{Runtime, ops};
+
+    /// Every operation has a refusal its result type can carry, with the
+    /// text saying why.
+    #[test]
+    fn every_operation_can_be_refused_with_a_value() {
+        let rt = Runtime::shared().unwrap();
+        let engine = rt.engine();
+        let ty = rt.component().component_type();
+        for op in ops::ALL {
+            let ComponentItem::ComponentInstance(iface) = ty
+                .get_export(engine, &ops::instance_name(op.interface))
+                .unwrap()
+                .ty
+            else {
+                panic!("{} is not an interface", op.interface);
+            };
+            let ComponentItem::ComponentFunc(func) = iface.get_export(engine, op.name).unwrap().ty
+            else {
+                panic!("{} is not a function", op.name);
+            };
+            let refusal = not_granted(*op, &func).unwrap_or_else(|| panic!("{}", op.name));
+            assert!(
+                format!("{refusal:?}").contains("is not granted"),
+                "{}",
+                op.name
+            );
+        }
+    }
 }
