@@ -35,6 +35,7 @@ export function serializeError(e) {
       code: e.code,
       detail: e.detail,
       retryAfter: e.retryAfter,
+      redirectUri: e.redirectUri,
       message: e.message,
       stack: e.stack,
       cause: cloneable(e.cause),
@@ -55,12 +56,13 @@ function cloneable(v) {
 }
 
 // The error a serialized one stands for, made on this thread: a MothError
-// with the same code, detail, retryAfter and message (its stack is this
-// thread's, with the worker's appended).
+// with the same code, detail, retryAfter, redirectUri and message (its
+// stack is this thread's, with the worker's appended).
 function reviveError(data) {
   if (!data.moth) return data.error;
   const e = new MothError(data.code, data.detail, data.cause === undefined ? undefined : { cause: data.cause });
   if (data.retryAfter !== undefined) e.retryAfter = data.retryAfter;
+  if (data.redirectUri !== undefined) e.redirectUri = data.redirectUri;
   e.message = data.message;
   if (typeof data.stack === 'string' && typeof e.stack === 'string') {
     e.stack += `\n    in the moth worker:\n${data.stack.split('\n').slice(1).join('\n')}`;
@@ -117,9 +119,9 @@ let installMethods; // set by AsyncMoth's static block
  * store owned by a worker thread: no call blocks the event loop. Calls run
  * one at a time in the worker, in the order they were made (so a call made
  * after another sees its effect without awaiting it). Errors are MothErrors
- * as Moth's are (the same code, detail, retryAfter and message); an
- * argument that cannot be structured-cloned (a function) rejects with the
- * DataCloneError.
+ * as Moth's are (the same code, detail, retryAfter, redirectUri and
+ * message); an argument that cannot be structured-cloned (a function)
+ * rejects with the DataCloneError.
  *
  * The worker does not keep the process alive while no call is pending;
  * `close()` ends it (and closes a file store).

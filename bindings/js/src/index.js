@@ -20,6 +20,16 @@ export { MemoryStore, FileStore };
  * then `cause` is what was thrown. A 'locked-out' error carries
  * `retryAfter`: how many more seconds the account, username, source or
  * device stays locked (a Retry-After).
+ *
+ * The OAuth protocol functions refuse with the WIT oauth-error case
+ * instead ('invalid-request', 'invalid-client', 'invalid-grant',
+ * 'unauthorized-client', 'invalid-scope', 'unsupported-response-type',
+ * 'unsupported-grant-type', 'access-denied', 'server-error'; `detail` the
+ * text of invalid-request, invalid-grant, invalid-scope and server-error,
+ * RFC 6749's error_description). checkAuthorization and issueCode refuse
+ * with 'no-redirect' (`detail` why: show it to the user, never redirect),
+ * or with an oauth-error case carrying `redirectUri`: where that error
+ * must be sent.
  */
 export class MothError extends Error {
   constructor(code, detail, options) {
@@ -33,6 +43,13 @@ export class MothError extends Error {
   static lockedOut(seconds) {
     const e = new MothError('locked-out', `retry in ${seconds} seconds`);
     e.retryAfter = seconds;
+    return e;
+  }
+
+  /** The error `code` (an oauth-error case, with its `detail`) to send to `redirectUri`. */
+  static redirect(redirectUri, code, detail) {
+    const e = new MothError(code, detail);
+    e.redirectUri = redirectUri;
     return e;
   }
 }
@@ -79,7 +96,7 @@ const generated = new URL('../generated/', import.meta.url);
 
 // The component's exports, one object per WIT interface (jco names each
 // exported interface by its short name).
-const INTERFACES = ['users', 'sessions', 'settings', 'emailTokens', 'apiKeys', 'oneTimeTokens', 'attempts', 'accounts', 'roles'];
+const INTERFACES = ['users', 'sessions', 'settings', 'emailTokens', 'apiKeys', 'oneTimeTokens', 'attempts', 'accounts', 'roles', 'oauth'];
 
 // The cases of the WIT enum event-kind (wit/attempts.wit): a log entry's
 // `kind`, and what a filter or a purge may ask for.
@@ -107,6 +124,18 @@ const LOCK_SUBJECTS = ['account', 'username', 'source', 'device'];
 // (wit/roles.wit), each `{ case: payload }` here.
 const ROLE_HOLDERS = ['user', 'group', 'bundle'];
 const ROLE_ITEMS = ['group', 'bundle', 'permission'];
+
+// The cases of the WIT enum grant-type (wit/oauth.wit).
+const GRANT_TYPES = ['authorization-code', 'refresh-token', 'client-credentials'];
+
+// The fields of the WIT records client-spec and lifetimes
+// (wit/oauth.wit), in camelCase; every one is required (an update replaces
+// them all, so one left out must not clear it silently).
+const CLIENT_SPEC_FIELDS = ['name', 'confidential', 'redirectUris', 'grantTypes', 'scopes'];
+const LIFETIMES_FIELDS = ['code', 'access', 'refreshIdle', 'refresh'];
+// The fields of the WIT record authorization-request: the first two are
+// required, the others null or absent for none.
+const AUTHORIZATION_REQUEST_FIELDS = ['responseType', 'clientId', 'redirectUri', 'scope', 'codeChallenge', 'codeChallengeMethod'];
 
 // The fields of the WIT record settings, in camelCase; every one is
 // required (start from getSettings() to change one).
@@ -152,7 +181,9 @@ function fieldsOf(options, names, what) {
 // account-state `{ enabled, disabledFrom, emailVerified, superuser }`, a
 // role-holder `{ user: id }`, `{ group: name }` or `{ bundle: name }`, a
 // role-item `{ group: name }`, `{ bundle: name }` or `{ permission: name }`,
-// and a list of names an Array of strings.
+// a list of names an Array of strings, a grant-type its WIT name
+// ('authorization-code'), and a result<token-info, bearer-error>
+// `{ ok: info }` or `{ err: 'invalid-token' }`.
 const toWit = {
   // jco turns anything into a u32 (undefined into 0), so a settings object
   // written before a field existed would switch that field off silently.
@@ -273,6 +304,47 @@ const toWit = {
     }
     return list;
   },
+  string(v, what) {
+    if (typeof v !== 'string') throw new MothError('invalid-input', `${what} must be a string`);
+    return v;
+  },
+  optionalString(v, what) {
+    return v === undefined || v === null ? undefined : toWit.string(v, what);
+  },
+  // Every field is required: a spec without `confidential` would otherwise
+  // register a public client, and an update without `redirectUris` clear
+  // them.
+  clientSpec(spec) {
+    const given = fieldsOf(spec, CLIENT_SPEC_FIELDS, 'client spec');
+    const missing = CLIENT_SPEC_FIELDS.filter((k) => !(k in given));
+    if (missing.length) throw new MothError('invalid-input', `client spec field ${missing[0]} missing (${CLIENT_SPEC_FIELDS.join(', ')})`);
+    if (typeof given.confidential !== 'boolean') throw new MothError('invalid-input', 'client spec confidential must be a boolean');
+    const grantTypes = toWit.names(given.grantTypes, 'client spec grantTypes');
+    const unknown = grantTypes.find((g) => !GRANT_TYPES.includes(g));
+    if (unknown !== undefined) throw new MothError('invalid-input', `unknown grant type ${unknown} (${GRANT_TYPES.join(', ')})`);
+    return {
+      name: toWit.string(given.name, 'client spec name'),
+      confidential: given.confidential,
+      redirectUris: toWit.names(given.redirectUris, 'client spec redirectUris'),
+      grantTypes,
+      scopes: toWit.string(given.scopes, 'client spec scopes'),
+    };
+  },
+  lifetimes(lifetimes) {
+    const given = fieldsOf(lifetimes, LIFETIMES_FIELDS, 'lifetimes');
+    return Object.fromEntries(LIFETIMES_FIELDS.map((k) => [k, toWit.u64(given[k], `lifetimes.${k}`)]));
+  },
+  authorizationRequest(request) {
+    const r = fieldsOf(request, AUTHORIZATION_REQUEST_FIELDS, 'authorization request');
+    return {
+      responseType: toWit.string(r.responseType, 'request.responseType'),
+      clientId: toWit.string(r.clientId, 'request.clientId'),
+      redirectUri: toWit.optionalString(r.redirectUri, 'request.redirectUri'),
+      scope: toWit.optionalString(r.scope, 'request.scope'),
+      codeChallenge: toWit.optionalString(r.codeChallenge, 'request.codeChallenge'),
+      codeChallengeMethod: toWit.optionalString(r.codeChallengeMethod, 'request.codeChallengeMethod'),
+    };
+  },
 };
 
 const fromWit = {
@@ -363,6 +435,48 @@ const fromWit = {
   // jco gives a list<u64> as a BigUint64Array.
   userIds: (ids) => Array.from(ids, Number),
   validationWithPermissions: (v) => ({ validation: fromWit.validation(v.validation), permissions: v.permissions }),
+  // An oauth-error, and an authorize-error: 'no-redirect', or the
+  // redirected oauth-error with the URI it goes to.
+  oauthError: (payload) => new MothError(payload.tag, payload.val),
+  authorizeError: (payload) =>
+    payload.tag === 'redirect'
+      ? MothError.redirect(payload.val.redirectUri, payload.val.error.tag, payload.val.error.val)
+      : new MothError(payload.tag, payload.val),
+  client: (c) => ({
+    id: c.id,
+    name: c.name,
+    confidential: c.confidential,
+    redirectUris: c.redirectUris,
+    grantTypes: c.grantTypes,
+    scopes: c.scopes,
+    created: Number(c.created),
+    updated: Number(c.updated),
+  }),
+  optionalClient: (c) => (c === undefined ? null : fromWit.client(c)),
+  newClient: (n) => ({ client: fromWit.client(n.client), secret: fromWit.optional(n.secret) }),
+  optionalNewClient: (n) => (n === undefined ? null : fromWit.newClient(n)),
+  clientPage: (p) => ({ clients: p.clients.map(fromWit.client), next: fromWit.optional(p.next) }),
+  lifetimes: (l) => ({ code: Number(l.code), access: Number(l.access), refreshIdle: Number(l.refreshIdle), refresh: Number(l.refresh) }),
+  authorization: (a) => ({ client: fromWit.client(a.client), redirectUri: a.redirectUri, scopes: a.scopes }),
+  tokenResponse: (t) => ({
+    accessToken: t.accessToken,
+    expiresIn: Number(t.expiresIn),
+    refreshToken: fromWit.optional(t.refreshToken),
+    scopes: t.scopes,
+  }),
+  tokenInfo: (t) => ({
+    access: t.access,
+    clientId: t.clientId,
+    user: fromWit.optionalNumber(t.user),
+    username: fromWit.optional(t.username),
+    scopes: t.scopes,
+    expires: Number(t.expires),
+    issued: Number(t.issued),
+  }),
+  optionalTokenInfo: (t) => (t === undefined ? null : fromWit.tokenInfo(t)),
+  // result<token-info, bearer-error>: { ok: info } or { err: 'invalid-token' | 'insufficient-scope' }.
+  bearer: (r) => (r.tag === 'ok' ? { ok: fromWit.tokenInfo(r.val) } : { err: r.val }),
+  consents: (list) => list.map((c) => ({ clientId: c.clientId, clientName: c.clientName, scopes: c.scopes, since: Number(c.since) })),
   none: () => undefined,
   same: (v) => v,
 };
@@ -456,13 +570,20 @@ export class Moth {
   // is thrown before the guest runs (a TypeError for an argument of the
   // wrong type) is rethrown as it is.
   #call(iface, name, out, ...args) {
+    return this.#callWith(fromWit.error, iface, name, out, ...args);
+  }
+
+  // #call for a function whose WIT error type is not `error`: `failure`
+  // makes the MothError of its error value (fromWit.oauthError,
+  // fromWit.authorizeError).
+  #callWith(failure, iface, name, out, ...args) {
     const exports = this.#exports ?? (this.#exports = this.#instantiate());
     const calls = this.#imports.calls;
     let v;
     try {
       v = exports[iface][name](...args);
     } catch (e) {
-      if (e && e.payload && typeof e.payload.tag === 'string') throw fromWit.error(e.payload);
+      if (e && e.payload && typeof e.payload.tag === 'string') throw failure(e.payload);
       this.#exports = null;
       try {
         this.#exports = this.#instantiate();
@@ -838,6 +959,208 @@ export class Moth {
   /** validate the token and return its user's effective permissions with it: `{ validation: { user, expires }, permissions }`. */
   validateWithPermissions(token) {
     return this.#call('roles', 'validateWithPermissions', fromWit.validationWithPermissions, token);
+  }
+
+  // moth:auth/oauth: an OAuth 2 authorization server (RFC 6749 with PKCE,
+  // RFC 7636, RFC 9700); the host does HTTP, every rule is here. A client
+  // is `{ id, name, confidential, redirectUris, grantTypes, scopes,
+  // created, updated }` (never its secret), a grant type its WIT name
+  // ('authorization-code', 'refresh-token', 'client-credentials'), scopes
+  // a space-separated string. A client spec is every one of `{ name,
+  // confidential, redirectUris, grantTypes, scopes }`. An authorization
+  // request is `{ responseType, clientId, redirectUri, scope,
+  // codeChallenge, codeChallengeMethod }`, the last four null or absent
+  // when the request left them out. A token response is `{ accessToken,
+  // expiresIn, refreshToken, scopes }` (token_type is always Bearer), a
+  // token info `{ access, clientId, user, username, scopes, expires,
+  // issued }` (user and username null for a client acting for itself).
+  // The token-endpoint functions take the client's id and secret (null
+  // for a public client) and refuse with the RFC 6749 error code as the
+  // MothError's code ('invalid-grant', 'invalid-client', ...; see
+  // MothError).
+  /**
+   * Register a client: `{ client, secret }`, the secret shown only here
+   * (null for a public client). MothError 'invalid-input' for a spec it
+   * refuses.
+   */
+  registerClient(spec) {
+    return this.#call('oauth', 'registerClient', fromWit.newClient, toWit.clientSpec(spec));
+  }
+  /** The client `id`, or null when there is none. */
+  getClient(id) {
+    return this.#call('oauth', 'getClient', fromWit.optionalClient, id);
+  }
+  /**
+   * Up to `limit` (1..=100, default 100) clients with ids after `after`,
+   * in id order: `{ clients, next }`; pass next as `after` for the
+   * following page (null after the last).
+   */
+  listClients({ after = null, limit = 100 } = {}) {
+    return this.#call('oauth', 'listClients', fromWit.clientPage, toWit.optional(after), limit);
+  }
+  /**
+   * Replace a client's name, redirect URIs, grant types and scopes (every
+   * field of the spec; not its kind, nor its secret): the client, or null
+   * when there is none. MothError 'invalid-input' for a spec it refuses.
+   */
+  updateClient(id, spec) {
+    return this.#call('oauth', 'updateClient', fromWit.optionalClient, id, toWit.clientSpec(spec));
+  }
+  /**
+   * A confidential client's new secret, `{ client, secret }` (null when
+   * there is no such client); the old secret stops at once. MothError
+   * 'invalid-input' for a public client.
+   */
+  rotateClientSecret(id) {
+    return this.#call('oauth', 'rotateClientSecret', fromWit.optionalNewClient, id);
+  }
+  /** Delete a client, ending every grant it holds; false when there was none. */
+  deleteClient(id) {
+    return this.#call('oauth', 'deleteClient', fromWit.same, id);
+  }
+  /**
+   * The lifetimes in force, in seconds: `{ code, access, refreshIdle,
+   * refresh }` (defaults 60, 3600, 14 days, 30 days).
+   */
+  getOauthLifetimes() {
+    return this.#call('oauth', 'getOauthLifetimes', fromWit.lifetimes);
+  }
+  /**
+   * Set the lifetimes of what is issued from now on (every field; code
+   * 1..=600, the others at most a year). MothError 'invalid-input' out of
+   * range.
+   */
+  setOauthLifetimes(lifetimes) {
+    this.#call('oauth', 'setOauthLifetimes', fromWit.none, toWit.lifetimes(lifetimes));
+  }
+  /**
+   * Check an authorization request before asking the user: `{ client,
+   * redirectUri, scopes }`, what the user is asked to consent to. Refused
+   * with MothError 'no-redirect' (an unknown client or redirect URI: show
+   * the error, never redirect), or with the oauth-error's code and
+   * `redirectUri`, where to send it.
+   */
+  checkAuthorization(request) {
+    return this.#callWith(fromWit.authorizeError, 'oauth', 'checkAuthorization', fromWit.authorization, toWit.authorizationRequest(request));
+  }
+  /**
+   * Check the request again, as user `user` (an id) consented to it,
+   * remember the consent and issue a single-use code (a string) bound to
+   * the client, redirect URI, PKCE challenge, user and scopes. Refused as
+   * checkAuthorization; a user who does not exist or is disabled gets
+   * 'access-denied' with its `redirectUri`.
+   */
+  issueCode(request, user) {
+    return this.#callWith(
+      fromWit.authorizeError,
+      'oauth',
+      'issueCode',
+      fromWit.same,
+      toWit.authorizationRequest(request),
+      toWit.u64(user, 'user'),
+    );
+  }
+  /**
+   * The client of a token-endpoint request: a confidential client with its
+   * secret, a public one with `clientSecret` null. MothError
+   * 'invalid-client' for anything else.
+   */
+  authenticateTokenClient(clientId, clientSecret) {
+    return this.#callWith(fromWit.oauthError, 'oauth', 'authenticateTokenClient', fromWit.client, clientId, toWit.optional(clientSecret));
+  }
+  /**
+   * The authorization_code grant: a token response. Atomic; any attempt
+   * of an authenticated client allowed this grant spends the code (wrong
+   * client, expired, redirect URI or verifier mismatch: 'invalid-grant'),
+   * and a second redemption revokes what the first issued. `redirectUri`
+   * must be the authorization request's if it named one; `codeVerifier`
+   * is the PKCE verifier (null when the request had no challenge).
+   */
+  exchangeCode(clientId, clientSecret, code, redirectUri = null, codeVerifier = null) {
+    return this.#callWith(
+      fromWit.oauthError,
+      'oauth',
+      'exchangeCode',
+      fromWit.tokenResponse,
+      clientId,
+      toWit.optional(clientSecret),
+      code,
+      toWit.optional(redirectUri),
+      toWit.optional(codeVerifier),
+    );
+  }
+  /**
+   * The refresh_token grant: a token response with a new refresh token
+   * (the one presented is spent; presented again, it revokes the grant:
+   * 'invalid-grant'). `scope` may narrow the scopes, never widen them.
+   */
+  refreshGrant(clientId, clientSecret, refreshToken, scope = null) {
+    return this.#callWith(
+      fromWit.oauthError,
+      'oauth',
+      'refreshGrant',
+      fromWit.tokenResponse,
+      clientId,
+      toWit.optional(clientSecret),
+      refreshToken,
+      toWit.optional(scope),
+    );
+  }
+  /**
+   * The client_credentials grant, for a confidential client acting for
+   * itself: a token response without a refresh token. `scope` null asks
+   * for every scope the client may have.
+   */
+  clientCredentialsGrant(clientId, clientSecret, scope = null) {
+    return this.#callWith(
+      fromWit.oauthError,
+      'oauth',
+      'clientCredentialsGrant',
+      fromWit.tokenResponse,
+      clientId,
+      toWit.optional(clientSecret),
+      toWit.optional(scope),
+    );
+  }
+  /**
+   * Revoke a token of the authenticated client (a refresh token with its
+   * whole grant); unknown tokens and other clients' are left alone
+   * silently. MothError 'invalid-client' when the client does not
+   * authenticate.
+   */
+  revokeOauthToken(clientId, clientSecret, token) {
+    this.#callWith(fromWit.oauthError, 'oauth', 'revokeOauthToken', fromWit.none, clientId, toWit.optional(clientSecret), token);
+  }
+  /** What an active access or refresh token is (a token info, RFC 7662); null for anything else. */
+  introspectToken(token) {
+    return this.#call('oauth', 'introspectToken', fromWit.optionalTokenInfo, token);
+  }
+  /**
+   * A resource server's check: `{ ok: tokenInfo }` for an active access
+   * token carrying every scope of `requiredScopes` (space-separated; ''
+   * for none), else `{ err: 'invalid-token' }` or `{ err:
+   * 'insufficient-scope' }` (RFC 6750 §3.1). MothError 'invalid-input'
+   * for malformed required scopes. `requiredScopes` has no default: pass
+   * '' to accept any active access token.
+   */
+  authorizeBearer(token, requiredScopes) {
+    return this.#call('oauth', 'authorizeBearer', fromWit.bearer, token, toWit.string(requiredScopes, 'requiredScopes'));
+  }
+  /** Whether user `user` has consented to every scope of `scopes` for the client (the consent page can be skipped). */
+  consentCovers(user, clientId, scopes) {
+    return this.#call('oauth', 'consentCovers', fromWit.same, toWit.u64(user, 'user'), clientId, scopes);
+  }
+  /**
+   * User `user`'s consents, `[{ clientId, clientName, scopes, since }]`
+   * (since: the first consent since the last revocation), clients since
+   * deleted left out.
+   */
+  listConsents(user) {
+    return this.#call('oauth', 'listConsents', fromWit.consents, toWit.u64(user, 'user'));
+  }
+  /** Revoke user `user`'s consent to a client, ending every grant it holds for them; false when there was none. */
+  revokeConsent(user, clientId) {
+    return this.#call('oauth', 'revokeConsent', fromWit.same, toWit.u64(user, 'user'), clientId);
   }
 }
 

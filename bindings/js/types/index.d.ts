@@ -21,8 +21,28 @@ export type WitErrorCode =
   | 'invalid-input'
   | 'storage';
 
-/** A MothError's `code`: a WIT error case, or 'component-trap' when the component trapped. */
-export type MothErrorCode = WitErrorCode | 'component-trap';
+/**
+ * The cases of the WIT variant `oauth-error` (wit/oauth.wit): RFC 6749's
+ * error codes, with `-` for `_`.
+ */
+export type OauthErrorCode =
+  | 'invalid-request'
+  | 'invalid-client'
+  | 'invalid-grant'
+  | 'unauthorized-client'
+  | 'invalid-scope'
+  | 'unsupported-response-type'
+  | 'unsupported-grant-type'
+  | 'access-denied'
+  | 'server-error';
+
+/**
+ * A MothError's `code`: a WIT error case; an oauth-error case (the OAuth
+ * protocol functions); 'no-redirect' (an authorization request whose
+ * client or redirect URI is unknown or invalid); or 'component-trap' when
+ * the component trapped.
+ */
+export type MothErrorCode = WitErrorCode | OauthErrorCode | 'no-redirect' | 'component-trap';
 
 /**
  * An error from moth. `code` is the WIT error case, or 'component-trap'
@@ -31,6 +51,15 @@ export type MothErrorCode = WitErrorCode | 'component-trap';
  * case's text when it has one: 'limit-reached', 'invalid-input', 'storage',
  * 'component-trap', and 'locked-out' ('retry in N seconds'); undefined for
  * the others. `message` is `code`, or `code: detail`.
+ *
+ * The OAuth token-endpoint functions (authenticateTokenClient,
+ * exchangeCode, refreshGrant, clientCredentialsGrant, revokeOauthToken)
+ * refuse with an oauth-error case as `code` (`detail`, RFC 6749's
+ * error_description, for 'invalid-request', 'invalid-grant',
+ * 'invalid-scope' and 'server-error'). checkAuthorization and issueCode
+ * refuse with 'no-redirect' (`detail` why: show it to the user, never
+ * redirect), or with an oauth-error case and `redirectUri`, where to send
+ * that error.
  */
 export declare class MothError extends Error {
   constructor(code: MothErrorCode, detail?: string, options?: { cause?: unknown });
@@ -39,13 +68,23 @@ export declare class MothError extends Error {
   detail: string | undefined;
   /** Set on a 'locked-out' error only: how many more seconds the lock holds (a Retry-After). */
   retryAfter?: number;
+  /**
+   * Set on an authorization request's refusal that goes to the client:
+   * the redirect URI to send the error (`code`, `detail`) to.
+   */
+  redirectUri?: string;
   cause?: unknown;
   /** The 'locked-out' error for a lock that ends in `seconds`. */
   static lockedOut(seconds: number): LockedOutError;
+  /** The error `code` (an oauth-error case, with its `detail`) to send to `redirectUri`. */
+  static redirect(redirectUri: string, code: OauthErrorCode, detail?: string): RedirectedError;
 }
 
 /** A MothError with code 'locked-out', as `MothError.lockedOut` makes it. */
 export type LockedOutError = MothError & { code: 'locked-out'; detail: string; retryAfter: number };
+
+/** An authorization request's refusal to send to the client's redirect URI, as `MothError.redirect` makes it. */
+export type RedirectedError = MothError & { code: OauthErrorCode; redirectUri: string };
 
 // ---------------------------------------------------------------------------
 // Clocks
@@ -439,6 +478,139 @@ export interface ValidationWithPermissions {
   permissions: string[];
 }
 
+/** A grant type a client may use (there is no implicit and no password grant). */
+export type GrantType = 'authorization-code' | 'refresh-token' | 'client-credentials';
+
+/** What a client is registered or updated with: every field required. */
+export interface ClientSpec {
+  /** Shown on the consent page: 1..=256 bytes, no control characters. */
+  name: string;
+  /** Whether it holds a secret; fixed at registration (ignored by `updateClient`). */
+  confidential: boolean;
+  /**
+   * At most 16, matched exactly: https; http only on 127.0.0.1 or [::1]
+   * (any port matches); or a private-use scheme with a period
+   * (com.example.app:/cb). No fragments. At least one for 'authorization-code'.
+   */
+  redirectUris: string[];
+  /** At least one; 'client-credentials' needs a confidential client, 'refresh-token' 'authorization-code'. */
+  grantTypes: GrantType[];
+  /** The scopes it may ask for, space-separated. */
+  scopes: string;
+}
+
+/** A registered OAuth client: never its secret. */
+export interface OauthClient {
+  /** Its client_id: 32 lower-case hex digits. */
+  id: string;
+  name: string;
+  confidential: boolean;
+  redirectUris: string[];
+  grantTypes: GrantType[];
+  /** Normalised: sorted, single spaces. */
+  scopes: string;
+  /** Unix seconds of its registration. */
+  created: number;
+  /** Unix seconds of its last update or secret rotation. */
+  updated: number;
+}
+
+/** A client with its new secret, shown only here (null for a public client). */
+export interface NewOauthClient {
+  client: OauthClient;
+  secret: string | null;
+}
+
+/** One page of clients in id order; pass `next` as `after` for the next page (null after the last). */
+export interface OauthClientPage {
+  clients: OauthClient[];
+  next: string | null;
+}
+
+/** Paging for `listClients`. */
+export interface OauthClientPaging {
+  /** The previous page's `next`; null or absent for the first page. */
+  after?: string | null;
+  /** 1..=100; default 100. */
+  limit?: number;
+}
+
+/** How long what a grant issues lives, in seconds. Every field is required by `setOauthLifetimes`. */
+export interface OauthLifetimes {
+  /** An authorization code: 1..=600 (default 60). */
+  code: number;
+  /** An access token (default 3600). */
+  access: number;
+  /** A refresh token left unused (default 14 days). */
+  refreshIdle: number;
+  /** A grant's refresh tokens in all, however often refreshed (default 30 days). Each at most a year. */
+  refresh: number;
+}
+
+/** An authorization request's parameters (RFC 6749 §4.1.1, RFC 7636); each optional one null or absent when the request left it out. */
+export interface AuthorizationRequest {
+  /** Must be 'code'. */
+  responseType: string;
+  clientId: string;
+  /** May be left out when the client has exactly one. */
+  redirectUri?: string | null;
+  /** Left out: every scope the client may ask for. */
+  scope?: string | null;
+  /** Required for public clients. */
+  codeChallenge?: string | null;
+  /** 'S256'; 'plain' is refused. */
+  codeChallengeMethod?: string | null;
+}
+
+/** A checked authorization request: what the user is asked to consent to. */
+export interface Authorization {
+  client: OauthClient;
+  /** Where the answer goes. */
+  redirectUri: string;
+  /** The scopes asked for, space-separated. */
+  scopes: string;
+}
+
+/** What the token endpoint answers (RFC 6749 §5.1; token_type is always Bearer). */
+export interface TokenResponse {
+  accessToken: string;
+  expiresIn: number;
+  /** null when the grant has no refresh token (client credentials, or a client without 'refresh-token'). */
+  refreshToken: string | null;
+  /** The scopes the access token carries, space-separated. */
+  scopes: string;
+}
+
+/** An active token, as introspection tells it (RFC 7662 §2.2). */
+export interface TokenInfo {
+  /** An access token (else a refresh token). */
+  access: boolean;
+  clientId: string;
+  /** null for a client acting for itself. */
+  user: number | null;
+  username: string | null;
+  scopes: string;
+  /** exp, Unix seconds. */
+  expires: number;
+  /** iat, Unix seconds. */
+  issued: number;
+}
+
+/** Why a resource server refuses a bearer token (RFC 6750 §3.1). */
+export type BearerError = 'invalid-token' | 'insufficient-scope';
+
+/** What `authorizeBearer` answers: the token's info, or why it is refused. */
+export type BearerCheck = { ok: TokenInfo } | { err: BearerError };
+
+/** A user's consent to a client. */
+export interface Consent {
+  clientId: string;
+  clientName: string;
+  scopes: string;
+  /** Unix seconds of the first consent since the last revocation. */
+  since: number;
+}
+
 /** What `Moth.open` takes. */
 export interface MothOptions {
   /** Default: a new MemoryStore. */
@@ -594,6 +766,65 @@ export declare class Moth {
   tokenHasAny(token: string, permissions: readonly string[]): boolean;
   /** Validate the token and return its user's effective permissions with it. */
   validateWithPermissions(token: string): ValidationWithPermissions;
+
+  // moth:auth/oauth. The token-endpoint functions take the client's
+  // secret, null for a public client, and refuse with a MothError whose
+  // code is an OauthErrorCode; checkAuthorization and issueCode with
+  // 'no-redirect', or an OauthErrorCode with `redirectUri` (see MothError).
+  /** Register a client; the secret is shown only here. Errors: 'invalid-input'. */
+  registerClient(spec: ClientSpec): NewOauthClient;
+  /** The client `id`, or null. */
+  getClient(id: string): OauthClient | null;
+  /** Up to `limit` clients with ids after `after`, in id order. */
+  listClients(paging?: OauthClientPaging): OauthClientPage;
+  /** Replace a client's name, redirect URIs, grant types and scopes (not its kind or secret); null when there is none. Errors: 'invalid-input'. */
+  updateClient(id: string, spec: ClientSpec): OauthClient | null;
+  /** A confidential client's new secret (the old one stops at once); null when there is no such client. Errors: 'invalid-input' for a public client. */
+  rotateClientSecret(id: string): NewOauthClient | null;
+  /** Delete a client, ending every grant it holds; false when there was none. */
+  deleteClient(id: string): boolean;
+  /** The lifetimes in force. */
+  getOauthLifetimes(): OauthLifetimes;
+  /** Set the lifetimes of what is issued from now on (every field). Errors: 'invalid-input'. */
+  setOauthLifetimes(lifetimes: OauthLifetimes): void;
+  /** Check an authorization request before asking the user. Errors: 'no-redirect', or an OauthErrorCode with `redirectUri`. */
+  checkAuthorization(request: AuthorizationRequest): Authorization;
+  /**
+   * Check the request again, as user `user` consented to it, remember the
+   * consent and issue a single-use code. Errors as checkAuthorization; an
+   * unknown or disabled user is 'access-denied' with `redirectUri`.
+   */
+  issueCode(request: AuthorizationRequest, user: number): string;
+  /** The client of a token-endpoint request. Errors: 'invalid-client'. */
+  authenticateTokenClient(clientId: string, clientSecret: string | null): OauthClient;
+  /** The authorization_code grant (any attempt spends the code; a second redemption revokes what the first issued). Errors: OauthErrorCode. */
+  exchangeCode(
+    clientId: string,
+    clientSecret: string | null,
+    code: string,
+    redirectUri?: string | null,
+    codeVerifier?: string | null,
+  ): TokenResponse;
+  /** The refresh_token grant: the refresh token rotates; a spent one presented again revokes the grant. `scope` may narrow, never widen. */
+  refreshGrant(clientId: string, clientSecret: string | null, refreshToken: string, scope?: string | null): TokenResponse;
+  /** The client_credentials grant: an access token, no refresh token. */
+  clientCredentialsGrant(clientId: string, clientSecret: string | null, scope?: string | null): TokenResponse;
+  /** Revoke a token of the authenticated client (a refresh token with its grant); others' and unknown tokens are left alone silently. */
+  revokeOauthToken(clientId: string, clientSecret: string | null, token: string): void;
+  /** What an active token is; null for anything else. */
+  introspectToken(token: string): TokenInfo | null;
+  /**
+   * A resource server's check: `{ ok: info }` for an active access token
+   * carrying every scope of `requiredScopes` ('' for none), else `{ err }`.
+   * Errors: 'invalid-input' for malformed required scopes.
+   */
+  authorizeBearer(token: string, requiredScopes: string): BearerCheck;
+  /** Whether user `user` has consented to every scope of `scopes` for the client. */
+  consentCovers(user: number, clientId: string, scopes: string): boolean;
+  /** The user's consents, clients since deleted left out. */
+  listConsents(user: number): Consent[];
+  /** Revoke the user's consent to a client, ending every grant it holds for them; false when there was none. */
+  revokeConsent(user: number, clientId: string): boolean;
 }
 
 // ---------------------------------------------------------------------------

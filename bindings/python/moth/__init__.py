@@ -37,9 +37,12 @@ __all__ = [
     "LoginContext", "LoginGrant", "EventKind", "LogEntry", "LogFilter", "LogPage", "PurgeOutcome", "LockSubject",
     "Lock", "LockPage", "AccountState", "Permission", "Bundle", "Group", "UserRoles", "RoleHolder", "RoleItem",
     "ValidationWithPermissions",
+    "GrantType", "ClientSpec", "Client", "NewClient", "ClientPage", "OAuthLifetimes", "AuthorizationRequest",
+    "Authorization", "TokenResponse", "TokenInfo", "BearerError", "Consent",
     "MothError", "NoUserError", "InvalidPasswordError", "InvalidTokenError", "TokenExpiredError",
     "IpMismatchError", "NameTakenError", "LimitReachedError", "LockedOutError", "AccountDisabledError",
-    "UserExistsError", "InvalidInputError", "StorageError", "ComponentTrapError", "StoreTrap", "ManualClock",
+    "UserExistsError", "InvalidInputError", "StorageError", "ComponentTrapError", "OAuthError", "AuthorizeError",
+    "StoreTrap", "ManualClock",
     "AsyncMoth", "compat",
 ]
 
@@ -67,6 +70,11 @@ _EXPORTS = {
               "delete-bundle", "create-group", "list-groups", "delete-group", "group-members", "grant-role",
               "revoke-role", "get-user-roles", "effective-permissions", "has-all", "has-any", "token-has-all",
               "token-has-any", "validate-with-permissions"),
+    "oauth": ("register-client", "get-client", "list-clients", "update-client", "rotate-client-secret", "delete-client",
+              "get-oauth-lifetimes", "set-oauth-lifetimes", "check-authorization", "issue-code",
+              "authenticate-token-client", "exchange-code", "refresh-grant", "client-credentials-grant",
+              "revoke-oauth-token", "introspect-token", "authorize-bearer", "consent-covers", "list-consents",
+              "revoke-consent"),
 }
 
 
@@ -161,6 +169,36 @@ class ComponentTrapError(MothError):
     before the commit wrote nothing). ``__cause__`` is what was raised."""
 
     code = "component-trap"
+
+
+class OAuthError(MothError):
+    """An OAuth protocol refusal (RFC 6749 §4.1.2.1, §5.2) from the token
+    endpoint's functions (``exchange_code``, ``refresh_grant``, ...):
+    ``code`` is the WIT case of ``oauth-error`` (``"invalid-grant"``,
+    ``"invalid-client"``, ...; ``"server-error"`` when the store failed,
+    nothing partly written), ``description`` its text (``None`` for the
+    cases without one). Send it as ``error=code.replace("-", "_")`` with
+    ``error_description``; it never echoes a secret, code or token."""
+
+    code = "server-error"
+
+    def __init__(self, code: str, description: Optional[str] = None) -> None:
+        self.code = code
+        self.description = description
+        super().__init__(description)
+
+
+class AuthorizeError(OAuthError):
+    """An authorization request refused (``check_authorization``,
+    ``issue_code``). ``redirect_uri`` is ``None`` when the client or the
+    redirect URI is unknown or invalid (``code`` ``"no-redirect"``,
+    ``description`` why): show the error to the user and never redirect.
+    Otherwise send ``code`` (an ``oauth-error`` case, e.g.
+    ``"invalid-scope"``) and ``description`` to ``redirect_uri``."""
+
+    def __init__(self, code: str, description: Optional[str] = None, redirect_uri: Optional[str] = None) -> None:
+        super().__init__(code, description)
+        self.redirect_uri = redirect_uri
 
 
 _ERRORS: dict[str, type[MothError]] = {
@@ -656,6 +694,165 @@ class RoleItem(_RoleCase):
         return cls("permission", name)
 
 
+# moth:auth/oauth
+
+class GrantType(str, enum.Enum):
+    """A grant type a client may use (no implicit, no password grant). A
+    str: ``GrantType.AUTHORIZATION_CODE == "authorization-code"``, and the
+    WIT names are accepted wherever a grant type is."""
+
+    #: ``authorization_code``, with PKCE.
+    AUTHORIZATION_CODE = "authorization-code"
+    #: ``refresh_token``: rotating refresh tokens; needs ``AUTHORIZATION_CODE``.
+    REFRESH_TOKEN = "refresh-token"
+    #: ``client_credentials``: a confidential client acting for itself.
+    CLIENT_CREDENTIALS = "client-credentials"
+
+
+@dataclass(frozen=True)
+class ClientSpec:
+    """What a client is registered or updated with. ``name``: 1..=256 bytes,
+    no control characters. ``confidential``: whether it holds a secret
+    (fixed at registration). ``redirect_uris``: at most 16, matched exactly:
+    https; http only on 127.0.0.1 or [::1] (any port matches); or a
+    private-use scheme with a period (``com.example.app:/cb``); no
+    fragments; at least one for ``AUTHORIZATION_CODE``. ``grant_types``: at
+    least one; ``CLIENT_CREDENTIALS`` needs a confidential client.
+    ``scopes``: the scopes it may ask for, space-separated."""
+
+    name: str
+    confidential: bool
+    redirect_uris: list[str]
+    grant_types: list[GrantType]
+    scopes: str
+
+
+@dataclass(frozen=True)
+class Client:
+    """A registered client, never its secret: ``id`` is its ``client_id``
+    (32 lower-case hex digits), ``scopes`` normalised (sorted, single
+    spaces), ``created``/``updated`` Unix seconds of its registration and of
+    its last update or secret rotation."""
+
+    id: str
+    name: str
+    confidential: bool
+    redirect_uris: list[str]
+    grant_types: list[GrantType]
+    scopes: str
+    created: int
+    updated: int
+
+
+@dataclass(frozen=True)
+class NewClient:
+    """A client with its new secret (not shown by ``repr``), returned only
+    here; ``None`` for a public client."""
+
+    client: Client
+    secret: Optional[str] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class ClientPage:
+    """A page of clients in id order; pass ``next`` as ``after`` for the
+    following page (``None`` after the last)."""
+
+    clients: list[Client]
+    next: Optional[str]
+
+
+@dataclass(frozen=True)
+class OAuthLifetimes:
+    """How long what a grant issues lives, in seconds (WIT ``lifetimes``):
+    an authorization ``code`` (1..=600, default 60), an ``access`` token
+    (default 3600), a refresh token left unused (``refresh_idle``, default
+    14 days) and a grant's refresh tokens in all (``refresh``, default 30
+    days). Each at most a year."""
+
+    code: int
+    access: int
+    refresh_idle: int
+    refresh: int
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    """An authorization request's parameters (RFC 6749 §4.1.1, RFC 7636),
+    as the host read them from the query; ``None`` for one left out.
+    ``redirect_uri`` may be left out when the client has exactly one;
+    ``scope`` left out asks for every scope the client may ask for;
+    ``code_challenge`` is required for public clients, with
+    ``code_challenge_method`` ``"S256"`` (``plain`` is refused);
+    ``response_type`` must be ``"code"`` (pass ``""`` when it was left
+    out)."""
+
+    client_id: str
+    redirect_uri: Optional[str] = None
+    scope: Optional[str] = None
+    code_challenge: Optional[str] = None
+    code_challenge_method: Optional[str] = None
+    response_type: str = "code"
+
+
+@dataclass(frozen=True)
+class Authorization:
+    """A checked authorization request: what the user is asked to consent
+    to (``scopes`` space-separated), and where the answer goes."""
+
+    client: Client
+    redirect_uri: str
+    scopes: str
+
+
+@dataclass(frozen=True)
+class TokenResponse:
+    """What the token endpoint answers (RFC 6749 §5.1; ``token_type`` is
+    always ``Bearer``). The tokens are secrets, not shown by ``repr``;
+    ``refresh_token`` is ``None`` for the client credentials grant."""
+
+    access_token: str = field(repr=False)
+    expires_in: int
+    refresh_token: Optional[str] = field(repr=False)
+    scopes: str
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """An active token, as introspection tells it (RFC 7662 §2.2):
+    ``access`` for an access token (else a refresh token); ``user`` and
+    ``username`` are ``None`` for a client acting for itself; ``expires``
+    (``exp``) and ``issued`` (``iat``) in Unix seconds."""
+
+    access: bool
+    client_id: str
+    user: Optional[int]
+    username: Optional[str]
+    scopes: str
+    expires: int
+    issued: int
+
+
+class BearerError(str, enum.Enum):
+    """Why a resource server refuses a bearer token (RFC 6750 §3.1): answer
+    401 with ``error="invalid_token"`` or 403 with
+    ``error="insufficient_scope"``."""
+
+    INVALID_TOKEN = "invalid-token"
+    INSUFFICIENT_SCOPE = "insufficient-scope"
+
+
+@dataclass(frozen=True)
+class Consent:
+    """A user's consent to a client: the scopes consented to, and ``since``
+    (Unix seconds) the first consent since the last revocation."""
+
+    client_id: str
+    client_name: str
+    scopes: str
+    since: int
+
+
 class Clock(Protocol):
     """What ``Moth`` needs of a clock (``ManualClock``, or the system's when
     none is given): ``now()`` is the time as (Unix seconds, nanoseconds)."""
@@ -907,8 +1104,104 @@ def _names_to_wit(names: Any) -> list[str]:
     return listed
 
 
+def _optional(convert: Callable[[Any], _T]) -> Callable[[Any], Optional[_T]]:
+    """``convert`` for an option<T>: ``None`` stays ``None``."""
+    return lambda v: None if v is None else convert(v)
+
+
+_str: Callable[[Any], str] = _same
+
+
+def _strs_to_wit(what: str, values: Any) -> list[str]:
+    # A lone str is iterable too: it would be sent letter by letter.
+    listed = None if isinstance(values, (str, bytes)) else list(values)
+    if listed is None or not all(isinstance(v, str) for v in listed):
+        raise TypeError(f"{what} are a list of str, not {values!r}")
+    return listed
+
+
+def _spec_to_wit(spec: ClientSpec) -> Record:
+    if not isinstance(spec, ClientSpec):
+        raise TypeError(f"a spec is a ClientSpec, not {spec!r}")
+    if isinstance(spec.grant_types, (str, bytes)):
+        raise TypeError(f"grant types are a list of GrantType, not {spec.grant_types!r}")
+    # GrantType() refuses a name that is no grant type (ValueError) before
+    # the guest runs, and gives wasmtime-py plain strs.
+    return _record(name=spec.name, confidential=spec.confidential,
+                   redirect_uris=_strs_to_wit("redirect URIs", spec.redirect_uris),
+                   grant_types=[GrantType(g).value for g in spec.grant_types], scopes=spec.scopes)
+
+
+def _lifetimes_to_wit(lifetimes: OAuthLifetimes) -> Record:
+    if not isinstance(lifetimes, OAuthLifetimes):
+        raise TypeError(f"lifetimes are an OAuthLifetimes, not {lifetimes!r}")
+    return _to_wit(lifetimes)
+
+
+def _request_to_wit(request: AuthorizationRequest) -> Record:
+    if not isinstance(request, AuthorizationRequest):
+        raise TypeError(f"a request is an AuthorizationRequest, not {request!r}")
+    return _to_wit(request)
+
+
+def _client(r: Any) -> Client:
+    return _from_wit(Client, r, grant_types=lambda gs: [GrantType(g) for g in gs])
+
+
+def _new_client(r: Any) -> NewClient:
+    return _from_wit(NewClient, r, client=_client)
+
+
+def _client_page(r: Any) -> ClientPage:
+    return _from_wit(ClientPage, r, clients=lambda cs: [_client(c) for c in cs])
+
+
+def _lifetimes(r: Any) -> OAuthLifetimes:
+    return _from_wit(OAuthLifetimes, r)
+
+
+def _authorization(r: Any) -> Authorization:
+    return _from_wit(Authorization, r, client=_client)
+
+
+def _token_response(r: Any) -> TokenResponse:
+    return _from_wit(TokenResponse, r)
+
+
+def _token_info(r: Any) -> TokenInfo:
+    return _from_wit(TokenInfo, r)
+
+
+# authorize-bearer's inner result<token-info, bearer-error> reaches us
+# untagged: a record (the token-info) or a str (the bearer-error's name).
+def _bearer(v: Any) -> Union[TokenInfo, BearerError]:
+    return BearerError(v) if isinstance(v, str) else _token_info(v)
+
+
+def _consents(rs: Any) -> list[Consent]:
+    return [_from_wit(Consent, r) for r in rs]
+
+
 def _error(v: Variant) -> MothError:
     return _ERRORS[v.tag](v.payload)
+
+
+# oauth-error's cases share Python types (str, or none), so wasmtime-py
+# gives it tagged: a Variant of the case and its text (None for a case
+# without one).
+def _oauth_error(v: Variant) -> OAuthError:
+    return OAuthError(v.tag, cast(Optional[str], v.payload))
+
+
+# authorize-error's cases differ in Python type: no-redirect is a bare str,
+# redirect a Record (redirect-uri, and the oauth-error as a Variant).
+def _authorize_error(v: Any) -> AuthorizeError:
+    if isinstance(v, Variant):  # were it ever tagged
+        v = v.payload
+    if isinstance(v, str):
+        return AuthorizeError("no-redirect", v)
+    error = _oauth_error(v.error)
+    return AuthorizeError(error.code, error.description, getattr(v, "redirect-uri"))
 
 
 class Moth:
@@ -1045,7 +1338,35 @@ class Moth:
     def _call(self, name: str, convert: Callable[[Any], _T], *args: Any) -> _T:
         """Call the WIT function ``name`` and convert its ok value with
         ``convert``; a WIT error is raised as its ``MothError``. The results
-        here are untagged: ``error`` is a Variant, no ok type is.
+        here are untagged: ``error`` is a Variant, no ok type is (nor is
+        oauth-error's ok types: ``_call_oauth`` is the same with that error
+        type)."""
+        result = self._run(name, *args)
+        if isinstance(result, Variant):
+            raise _error(result)
+        return convert(result)
+
+    def _call_oauth(self, name: str, convert: Callable[[Any], _T], *args: Any) -> _T:
+        """``_call`` for a function whose error is ``oauth-error``, raised as ``OAuthError``."""
+        result = self._run(name, *args)
+        if isinstance(result, Variant):
+            raise _oauth_error(result)
+        return convert(result)
+
+    def _call_authorize(self, name: str, convert: Callable[[Any], _T], *args: Any) -> _T:
+        """``_call`` for a function whose error is ``authorize-error``,
+        raised as ``AuthorizeError``. These results are tagged,
+        Variant("ok"/"err"): authorize-error is a str or a Record, as their
+        ok types are."""
+        result = self._run(name, *args)
+        if not isinstance(result, Variant) or result.tag not in ("ok", "err"):
+            raise TypeError(f"{name}: wasmtime-py gave {result!r}, not a tagged result")
+        if result.tag == "err":
+            raise _authorize_error(result.payload)
+        return convert(result.payload)
+
+    def _run(self, name: str, *args: Any) -> Any:
+        """Call the WIT function ``name``; its result as wasmtime-py gives it.
 
         Any exception instead leaves the instance untrustworthy (a trap
         stops the guest midway, and wasmtime refuses to enter it again): it
@@ -1065,9 +1386,7 @@ class Moth:
             if isinstance(e, (WasmtimeError, Trap)) or self._import_calls != calls:
                 raise ComponentTrapError(f"{name}: {e}") from e
             raise
-        if isinstance(result, Variant):
-            raise _error(result)
-        return convert(result)
+        return result
 
     # moth:auth/users
 
@@ -1380,6 +1699,123 @@ class Moth:
         """``validate`` the token and return its user's effective permissions
         with it (raising as ``validate`` does)."""
         return self._call("validate-with-permissions", _validation_with_permissions, token)
+
+    # moth:auth/oauth: an OAuth 2 authorization server for the tenant's
+    # users (RFC 6749 with PKCE, RFC 7636, and RFC 9700's best practice).
+    # The host does HTTP; every rule is here. Secrets (client secrets
+    # ``moths_``, codes ``mothc_``, access tokens ``motha_``, refresh tokens
+    # ``mothr_``) are shown once and stored only as SHA-256 digests. The
+    # token endpoint's functions raise ``OAuthError``, the authorization
+    # endpoint's ``AuthorizeError``, the others ``MothError`` as elsewhere.
+
+    def register_client(self, spec: ClientSpec) -> NewClient:
+        """Register a client; its secret (``None`` for a public client) is
+        returned only here. Raises ``InvalidInputError``."""
+        return self._call("register-client", _new_client, _spec_to_wit(spec))
+
+    def get_client(self, id: str) -> Optional[Client]:
+        """The client ``id``, or ``None``."""
+        return self._call("get-client", _optional(_client), id)
+
+    def list_clients(self, after: Optional[str] = None, limit: int = 100) -> ClientPage:
+        """Up to ``limit`` (1..=100) clients in id order, with ids after ``after``."""
+        return self._call("list-clients", _client_page, after, limit)
+
+    def update_client(self, id: str, spec: ClientSpec) -> Optional[Client]:
+        """Replace a client's name, redirect URIs, grant types and scopes
+        (not its kind, which must stay as it is, nor its secret); ``None``
+        if there is no such client. Raises ``InvalidInputError``."""
+        return self._call("update-client", _optional(_client), id, _spec_to_wit(spec))
+
+    def rotate_client_secret(self, id: str) -> Optional[NewClient]:
+        """A confidential client's new secret; the old one stops at once.
+        ``None`` if there is no such client; ``InvalidInputError`` for a
+        public client."""
+        return self._call("rotate-client-secret", _optional(_new_client), id)
+
+    def delete_client(self, id: str) -> bool:
+        """Delete a client, ending every grant it holds; whether there was one."""
+        return self._call("delete-client", _bool, id)
+
+    def get_oauth_lifetimes(self) -> OAuthLifetimes:
+        """The lifetimes in force: the stored ones, else the component's defaults."""
+        return self._call("get-oauth-lifetimes", _lifetimes)
+
+    def set_oauth_lifetimes(self, lifetimes: OAuthLifetimes) -> None:
+        """Set the lifetimes of what is issued from now on. Raises ``InvalidInputError``."""
+        self._call("set-oauth-lifetimes", _none, _lifetimes_to_wit(lifetimes))
+
+    def check_authorization(self, request: AuthorizationRequest) -> Authorization:
+        """Check an authorization request before asking the user: what
+        they are asked to consent to. Raises ``AuthorizeError``."""
+        return self._call_authorize("check-authorization", _authorization, _request_to_wit(request))
+
+    def issue_code(self, request: AuthorizationRequest, user: int) -> str:
+        """Check the request again, as user ``user`` consented to it,
+        remember the consent and return a single-use code bound to the
+        client, redirect URI, PKCE challenge, user and scopes. Raises
+        ``AuthorizeError`` (``access-denied`` to the redirect URI for a user
+        who does not exist or is disabled)."""
+        return self._call_authorize("issue-code", _str, _request_to_wit(request), user)
+
+    def authenticate_token_client(self, client_id: str, client_secret: Optional[str]) -> Client:
+        """The client of a token-endpoint request: a confidential client
+        with its secret, a public one with none. Raises ``OAuthError``
+        (``invalid-client``)."""
+        return self._call_oauth("authenticate-token-client", _client, client_id, client_secret)
+
+    def exchange_code(self, client_id: str, client_secret: Optional[str], code: str, redirect_uri: Optional[str],
+                      code_verifier: Optional[str]) -> TokenResponse:
+        """The ``authorization_code`` grant, atomic. A code is spent by any
+        attempt of an authenticated client allowed this grant (wrong
+        client, expired, redirect URI or verifier mismatch), and a second
+        redemption revokes what the first issued. Raises ``OAuthError``."""
+        return self._call_oauth("exchange-code", _token_response, client_id, client_secret, code, redirect_uri,
+                                code_verifier)
+
+    def refresh_grant(self, client_id: str, client_secret: Optional[str], refresh_token: str,
+                      scope: Optional[str] = None) -> TokenResponse:
+        """The ``refresh_token`` grant: the refresh token rotates; a spent
+        one presented again revokes the grant. ``scope`` may narrow, never
+        widen. Raises ``OAuthError``."""
+        return self._call_oauth("refresh-grant", _token_response, client_id, client_secret, refresh_token, scope)
+
+    def client_credentials_grant(self, client_id: str, client_secret: Optional[str],
+                                 scope: Optional[str] = None) -> TokenResponse:
+        """The ``client_credentials`` grant: an access token, no refresh
+        token. Raises ``OAuthError``."""
+        return self._call_oauth("client-credentials-grant", _token_response, client_id, client_secret, scope)
+
+    def revoke_oauth_token(self, client_id: str, client_secret: Optional[str], token: str) -> None:
+        """Revoke a token of the authenticated client (a refresh token with
+        its grant); unknown tokens and other clients' are left alone
+        silently (RFC 7009). Raises ``OAuthError`` (``invalid-client``)."""
+        self._call_oauth("revoke-oauth-token", _none, client_id, client_secret, token)
+
+    def introspect_token(self, token: str) -> Optional[TokenInfo]:
+        """What an active token is (RFC 7662); ``None`` for anything else."""
+        return self._call("introspect-token", _optional(_token_info), token)
+
+    def authorize_bearer(self, token: str, required_scopes: str = "") -> Union[TokenInfo, BearerError]:
+        """A resource server's check: the ``TokenInfo`` of an active access
+        token carrying every scope of ``required_scopes`` (space-separated),
+        else why not, a ``BearerError``. Raises ``InvalidInputError`` for
+        malformed ``required_scopes``."""
+        return self._call("authorize-bearer", _bearer, token, required_scopes)
+
+    def consent_covers(self, user: int, client_id: str, scopes: str) -> bool:
+        """Whether user ``user`` has consented to every scope of ``scopes``
+        for the client (the consent page can then be skipped)."""
+        return self._call("consent-covers", _bool, user, client_id, scopes)
+
+    def list_consents(self, user: int) -> list[Consent]:
+        """The user's consents, clients since deleted left out."""
+        return self._call("list-consents", _consents, user)
+
+    def revoke_consent(self, user: int, client_id: str) -> bool:
+        """Revoke the user's consent to a client, ending every grant it
+        holds for them; whether there was one."""
+        return self._call("revoke-consent", _bool, user, client_id)
 
 
 from . import compat  # noqa: E402 - after Moth, which it wraps
