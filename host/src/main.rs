@@ -88,6 +88,11 @@ enum Command {
         /// Connections served at once; more wait in the listen backlog.
         #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
         max_connections: u64,
+        /// The URL clients reach this server at (https://auth.example.com):
+        /// the OAuth issuer of the default tenant, and with /t/TENANT of
+        /// the others. Default: http:// and the request's Host.
+        #[arg(long, value_name = "URL")]
+        public_url: Option<String>,
     },
     /// Manage users.
     User {
@@ -259,6 +264,7 @@ fn execute(command: Command, file: &StoreLocation, tenant: &str) -> anyhow::Resu
             body_timeout,
             idle_timeout,
             max_connections,
+            public_url,
         } => {
             let admin_key = match admin_key_file {
                 Some(f) => Some(
@@ -279,6 +285,7 @@ fn execute(command: Command, file: &StoreLocation, tenant: &str) -> anyhow::Resu
                 body_timeout: Duration::from_secs(body_timeout),
                 idle_timeout: Duration::from_secs(idle_timeout),
                 max_connections: usize::try_from(max_connections)?,
+                public_url,
             };
             config.check()?;
             let moth = Options::new().open(file).map_err(|e| match e {

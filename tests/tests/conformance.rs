@@ -6,9 +6,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use moth::{
-    AccountState, ApiKey, Authorization, AuthorizationRequest, AuthorizeError, BearerError,
-    Client, ClientSpec, Consent, EmailTokenInfo, EmailTokenOptions, Error, EventKind, GrantType,
-    KeyOwner, LockSubject, LogEntry, LogFilter, LogPage, LoginContext, Moth, NewApiKey, NewClient,
+    AccountState, ApiKey, Authorization, AuthorizationRequest, AuthorizeError, BearerError, Client,
+    ClientSpec, Consent, EmailTokenInfo, EmailTokenOptions, Error, EventKind, GrantType, KeyOwner,
+    LockSubject, LogEntry, LogFilter, LogPage, LoginContext, Moth, NewApiKey, NewClient,
     OAuthError, OAuthLifetimes, Permission, RoleHolder, RoleItem, Scopes, Session, Settings,
     TokenInfo, TokenResponse, User, Validation,
 };
@@ -231,8 +231,7 @@ fn grant_type_json(g: &GrantType) -> Value {
 
 fn grant_type_from(v: &Value) -> GrantType {
     let name = v.as_str().expect("a grant-type is a string");
-    GrantType::parse(&name.replace('-', "_"))
-        .unwrap_or_else(|_| panic!("no grant-type {name}"))
+    GrantType::parse(&name.replace('-', "_")).unwrap_or_else(|_| panic!("no grant-type {name}"))
 }
 
 fn client_spec_from(v: &Value) -> ClientSpec {
@@ -284,7 +283,10 @@ fn lifetimes_from(v: &Value) -> OAuthLifetimes {
 fn request_from(v: &Value) -> AuthorizationRequest {
     let opt = |k: &str| v[k].as_str().map(str::to_owned);
     AuthorizationRequest {
-        response_type: v["response-type"].as_str().expect("response-type").to_owned(),
+        response_type: v["response-type"]
+            .as_str()
+            .expect("response-type")
+            .to_owned(),
         client_id: v["client-id"].as_str().expect("client-id").to_owned(),
         redirect_uri: opt("redirect-uri"),
         scope: opt("scope"),
@@ -350,7 +352,9 @@ fn authorize_error_json(e: &AuthorizeError) -> Value {
         AuthorizeError::Redirect {
             redirect_uri,
             error,
-        } => json!({ "redirect": { "redirect-uri": redirect_uri, "error": oauth_error_json(error) } }),
+        } => {
+            json!({ "redirect": { "redirect-uri": redirect_uri, "error": oauth_error_json(error) } })
+        }
     }
 }
 
@@ -909,7 +913,10 @@ fn the_shared_scenario_passes_through_the_rust_host() {
                             Failure::Moth(e) => json!(case(e)),
                             Failure::Refused(v) => v.clone(),
                         };
-                        assert!(matches(want, &got), "step {i} {op}: {e:?} is {got}, not {want}")
+                        assert!(
+                            matches(want, &got),
+                            "step {i} {op}: {e:?} is {got}, not {want}"
+                        )
                     }
                     _ => panic!("step {i} {op}: got {got:?}, expected {expect}"),
                 }

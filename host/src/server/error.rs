@@ -41,6 +41,16 @@ const STORAGE_UNAVAILABLE: &str = "Storage unavailable; see the server log";
 pub(super) const HEAD_TIMED_OUT: &str = "Request header timed out";
 
 impl ApiError {
+    /// Its status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// What it says.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     /// A status and a message.
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
         ApiError {
@@ -210,6 +220,14 @@ impl IntoResponse for ApiError {
             .insert(ErrorMessage(self.message.into()));
         res
     }
+}
+
+/// Mark `res`, an error response a handler built in its own form (an
+/// OAuth error's RFC 6749 JSON, an HTML page for a browser), as complete:
+/// [`envelope`] leaves its body alone (a 5xx still gets the request id).
+pub(super) fn own_error_response(mut res: Response, message: &str) -> Response {
+    res.extensions_mut().insert(ErrorMessage(message.into()));
+    res
 }
 
 /// What a handler returns: a JSON body or an [`ApiError`].

@@ -30,12 +30,23 @@ pub const TENANT_HEADER: &str = "x-moth-tenant";
 
 /// The tenant a request is for: the `/t/{tenant}` path prefix, else the
 /// `X-Moth-Tenant` header, else `default`; and where its calls run.
+#[derive(Clone)]
 pub(super) struct ForTenant {
     moth: Moth,
     state: Arc<AppState>,
 }
 
 impl ForTenant {
+    /// The tenant's handle.
+    pub fn handle(&self) -> &Moth {
+        &self.moth
+    }
+
+    /// What every handler can reach.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
     /// Run a read (see [`call::read`]).
     pub async fn read<T: Send + 'static>(
         self,
@@ -180,7 +191,7 @@ impl Input {
 
 /// Whether percent-decoding `query` gives UTF-8. serde_urlencoded decodes
 /// lossily, which would make `%FF` and `%FE` the same password.
-fn decodes_to_utf8(query: &str) -> bool {
+pub(super) fn decodes_to_utf8(query: &str) -> bool {
     let bytes = query.as_bytes();
     let mut decoded = Vec::with_capacity(bytes.len());
     let mut i = 0;

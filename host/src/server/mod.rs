@@ -80,6 +80,12 @@ pub struct ServerConfig {
     /// How many connections are served at once. Further connections wait
     /// in the listen backlog until one closes. Default 1024.
     pub max_connections: usize,
+    /// The URL clients reach this server at (`https://auth.example.com`,
+    /// perhaps with a path behind a proxy): the OAuth issuer of the
+    /// default tenant, and with `/t/{tenant}` of the others (RFC 8414,
+    /// RFC 9207). Default none: `http://` and the request's `Host`, which
+    /// suits a server on loopback; behind TLS give this.
+    pub public_url: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -94,6 +100,7 @@ impl Default for ServerConfig {
             body_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
             max_connections: 1024,
+            public_url: None,
         }
     }
 }
@@ -171,6 +178,9 @@ impl ServerConfig {
         for host in &self.allow_hosts {
             hosts::Allowed::parse(host).map_err(ServerError::InvalidConfig)?;
         }
+        if let Some(url) = &self.public_url {
+            check_public_url(url).map_err(ServerError::InvalidConfig)?;
+        }
         for net in &self.trusted_proxies {
             // Addresses are compared as IPv4 when IPv4-mapped, so such a
             // network would silently trust nobody.
@@ -187,6 +197,27 @@ impl ServerConfig {
         }
         Ok(())
     }
+}
+
+/// A public URL is an issuer's base (RFC 8414 §2): `http` or `https`, a
+/// host, perhaps a port and a path; no query, fragment or user
+/// information, and no trailing slash but the one the host ends with.
+fn check_public_url(url: &str) -> Result<(), String> {
+    let refuse = |why: &str| Err(format!("the public URL {url:?} {why}"));
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return refuse("is not an absolute URL");
+    };
+    if scheme != "https" && scheme != "http" {
+        return refuse("must be https (or http)");
+    }
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty() || host.contains('@') {
+        return refuse("must name a host, without user information");
+    }
+    if rest.contains(['?', '#']) || rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return refuse("must have no query, fragment or spaces");
+    }
+    Ok(())
 }
 
 /// Serve until SIGINT or SIGTERM, then finish requests in flight and

@@ -143,6 +143,18 @@ impl OAuthError {
             OAuthError::Storage(_) => "server_error",
         }
     }
+
+    /// What the `error_description` may say: the reason a request, grant
+    /// or scope was refused; nothing for the other codes, and nothing
+    /// about a failed store (that is for the server's log).
+    pub fn description(&self) -> Option<&str> {
+        match self {
+            OAuthError::InvalidRequest(why)
+            | OAuthError::InvalidGrant(why)
+            | OAuthError::InvalidScope(why) => Some(why),
+            _ => None,
+        }
+    }
 }
 
 impl From<Error> for OAuthError {

@@ -46,6 +46,8 @@ pub(in crate::server) struct AppState {
     pub admin_key: Option<AdminKey>,
     /// The hosts requests may name.
     pub hosts: HostPolicy,
+    /// The base of every OAuth issuer's URL (see `ServerConfig`).
+    pub public_url: Option<String>,
     pub http: HttpMetrics,
 }
 
@@ -68,6 +70,7 @@ pub fn router(moth: Moth, config: &ServerConfig) -> Router {
         moth,
         admin_key: config.admin_key.as_deref().map(AdminKey::new),
         hosts: HostPolicy::new(config.addr, &config.allow_hosts),
+        public_url: config.public_url.clone(),
         http: HttpMetrics::default(),
     });
     let admin = || middleware::from_fn_with_state(state.clone(), require_admin);
@@ -91,7 +94,26 @@ pub fn router(moth: Moth, config: &ServerConfig) -> Router {
             "/one-time-tokens/reset-password",
             post(one_time_tokens::reset_password),
         )
-        .route("/roles/token-check", post(roles::check_token));
+        .route("/roles/token-check", post(roles::check_token))
+        // OAuth 2: each endpoint authenticates its callers as its RFC says.
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(oauth::metadata),
+        )
+        .route(
+            "/oauth2/authorize",
+            get(oauth::authorize).post(oauth::decide),
+        )
+        .route("/oauth2/authorize/complete", post(oauth::complete))
+        .route("/oauth2/token", post(oauth::token))
+        .route("/oauth2/revoke", post(oauth::revoke))
+        // The client's secret, or the admin key (checked inside).
+        .route("/oauth2/introspect", post(oauth::introspect))
+        .route("/oauth2/authorize-bearer", post(oauth::authorize_bearer))
+        .route(
+            "/oauth2/consents",
+            get(oauth::list_consents).delete(oauth::revoke_consent),
+        );
     let managed = Router::new()
         .route("/new", put(users::create_user))
         .route("/del", delete(users::delete_user))
@@ -156,20 +178,42 @@ pub fn router(moth: Moth, config: &ServerConfig) -> Router {
         .route("/roles/grants", post(roles::grant).delete(roles::revoke))
         .route("/roles/user", get(roles::user_roles))
         .route("/roles/check", get(roles::check_user))
+        // RFC 7591: the admin key is the initial access token.
+        .route("/oauth2/register", post(oauth::register))
+        .route("/oauth2/clients", get(oauth::list_clients))
+        .route(
+            "/oauth2/clients/by-id",
+            get(oauth::get_client)
+                .put(oauth::update_client)
+                .delete(oauth::delete_client),
+        )
+        .route("/oauth2/clients/rotate-secret", post(oauth::rotate_secret))
+        .route(
+            "/oauth2/lifetimes",
+            get(oauth::get_lifetimes).patch(oauth::set_lifetimes),
+        )
         .route_layer(admin());
     // The same API for the default tenant (or X-Moth-Tenant) and under /t/{tenant}.
     let api: Router<Arc<AppState>> = public.merge(managed);
-    let top = Router::new().route("/healthz", get(healthz)).merge(
-        Router::new()
-            .route("/metrics", get(metrics))
-            .route(
-                "/tenants",
-                get(tenants::list_tenants)
-                    .put(tenants::create_tenant)
-                    .delete(tenants::delete_tenant),
-            )
-            .route_layer(admin()),
-    );
+    let top = Router::new()
+        .route("/healthz", get(healthz))
+        // RFC 8414 §3.1: a tenant's metadata with the well-known part
+        // inserted before the issuer's path.
+        .route(
+            "/.well-known/oauth-authorization-server/t/{tenant}",
+            get(oauth::metadata),
+        )
+        .merge(
+            Router::new()
+                .route("/metrics", get(metrics))
+                .route(
+                    "/tenants",
+                    get(tenants::list_tenants)
+                        .put(tenants::create_tenant)
+                        .delete(tenants::delete_tenant),
+                )
+                .route_layer(admin()),
+        );
     top.merge(api.clone())
         .nest("/t/{tenant}", api)
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "Not found") })

@@ -1,0 +1,34 @@
+//! The OAuth 2 authorization server over HTTP (RFC 6749 and the RFCs
+//! around it), one tenant one issuer. Every rule is the component's; this
+//! module reads requests, authenticates callers as the RFCs say, and
+//! writes the answers in the RFCs' forms.
+//!
+//! - `authorize`: the authorization endpoint — the login and consent
+//!   page, and the headless completion;
+//! - `token`: the token, revocation and introspection endpoints;
+//! - `resource`: the bearer check for resource servers, users' consents;
+//! - `clients`: RFC 7591 registration and the admin routes;
+//! - `metadata`: RFC 8414 discovery;
+//! - `issuer`, `form`, `failure`, `page`: the issuer URL, form-encoded
+//!   parameters, RFC 6749 §5.2 errors, and the HTML pages.
+
+mod authorize;
+mod clients;
+mod failure;
+mod form;
+mod issuer;
+mod metadata;
+mod page;
+mod resource;
+mod token;
+
+pub use clients::{ClientBody, NewClientBody};
+
+pub(super) use authorize::{authorize, complete, decide};
+pub(super) use clients::{
+    delete_client, get_client, get_lifetimes, list_clients, register, rotate_secret, set_lifetimes,
+    update_client,
+};
+pub(super) use metadata::metadata;
+pub(super) use resource::{authorize_bearer, list_consents, revoke_consent};
+pub(super) use token::{introspect, revoke, token};
