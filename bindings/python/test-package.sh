@@ -117,7 +117,7 @@ files = sorted(str(f) for f in dist.files or [])
 ours = [f for f in files if f.startswith("moth/") and "__pycache__" not in f]
 stray = [f for f in files if not f.startswith(("moth/", "moth_auth-"))]
 assert not stray, f"installed outside the package: {stray}"
-for need in ("moth/__init__.py", "moth/stores.py", "moth/compat.py", "moth/moth.wasm", "moth/py.typed"):
+for need in ("moth/__init__.py", "moth/stores.py", "moth/compat.py", "moth/proauth2.py", "moth/moth.wasm", "moth/py.typed"):
     assert need in ours, f"{need} is not installed (RECORD has {ours})"
 root = resources.files("moth")
 wasm = root.joinpath("moth.wasm").read_bytes()
