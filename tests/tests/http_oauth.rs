@@ -44,9 +44,9 @@ const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 /// The web client's redirect URIs.
 const CB: &str = "https://app.example/cb";
 const CB2: &str = "https://app.example/other";
-/// What the authorization page must be served with.
-const CSP: &str =
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
+/// What the authorization page must be served with (besides
+/// `form-action`, checked on its own).
+const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
 const FORM: &str = "application/x-www-form-urlencoded";
 
 // ---------------------------------------------------------------------
@@ -309,6 +309,19 @@ fn assert_csp(r: &Reply) {
     for want in CSP.split(';').map(str::trim) {
         assert!(directives.contains(&want), "{want:?} missing in {csp:?}");
     }
+    // The form posts here, and its answer redirects to the client's
+    // redirect URI (browsers apply form-action to that redirect too):
+    // those two origins, nothing else.
+    let want = format!("form-action 'self' {}", "https://app.example");
+    assert!(
+        directives.contains(&want.as_str()),
+        "{want:?} missing in {csp:?}"
+    );
+    assert_eq!(
+        r.header("referrer-policy"),
+        Some("same-origin"),
+        "a no-referrer page makes browsers post with Origin: null"
+    );
 }
 
 /// `r`'s `WWW-Authenticate` is a `Bearer` challenge (RFC 6750 §3) with

@@ -293,6 +293,19 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     }
 }
 
+/// The value of cookie `name` among the request's `Cookie` headers, if it
+/// is there with a value.
+pub(super) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, v)| *n == name && !v.is_empty())
+        .map(|(_, v)| v.to_owned())
+}
+
 /// The token of `Authorization: Bearer <token>`, if that is the one
 /// `Authorization` header.
 pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {

@@ -4,11 +4,11 @@
 //! `GET`/`DELETE /attempts`, `GET /events`, `GET`/`DELETE /locks`.
 
 use axum::Json;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue};
 use serde::{Deserialize, Serialize};
 
 use crate::server::error::{ApiError, ApiResult};
-use crate::server::extract::{ForTenant, Params};
+use crate::server::extract::{ForTenant, Params, cookie};
 use crate::server::source::Source;
 use crate::{
     DEVICE_LIFETIME, EventKind, Lock, LockPage, LockSubject, LogEntry, LogFilter, LogPage,
@@ -40,14 +40,7 @@ pub(super) fn login_context(
 
 /// The device credential of the request's `moth_device` cookie, if any.
 fn device_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, value)| *name == DEVICE_COOKIE && !value.is_empty())
-        .map(|(_, value)| value.to_owned())
+    cookie(headers, DEVICE_COOKIE)
 }
 
 /// The `Set-Cookie` value that stores `device` in the browser: for a

@@ -27,7 +27,7 @@ use super::form::{Form, Parameters};
 use super::issuer::Issuer;
 use super::page::{Consent, consent_page, error_page};
 use crate::server::error::ApiError;
-use crate::server::extract::{Body, ForTenant, bearer};
+use crate::server::extract::{Body, ForTenant, bearer, cookie};
 use crate::server::source::Source;
 use crate::{Authorization, AuthorizationRequest, AuthorizeError, OAuthError};
 
@@ -131,18 +131,6 @@ fn see_other(url: &str, cookie: Option<HeaderValue>) -> Response {
         h.append(header::SET_COOKIE, c);
     }
     res
-}
-
-/// The value of cookie `name`, if the request has it.
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, v)| *n == name && !v.is_empty())
-        .map(|(_, v)| v.to_owned())
 }
 
 /// A `Set-Cookie` value for the issuer's OAuth routes only.
@@ -307,6 +295,7 @@ fn page(
     let scopes = authz.scopes.to_string();
     let consent = Consent {
         action: &action,
+        redirect_uri: &authz.redirect_uri,
         client_name: &authz.client.name,
         scopes: scopes.split(' ').filter(|s| !s.is_empty()).collect(),
         hidden,

@@ -10,26 +10,50 @@ use axum::response::{Html, IntoResponse, Response};
 use crate::server::error::own_error_response;
 
 /// The page's headers: no framing (clickjacking), no caching, no
-/// referrer (the URL carries the request's parameters).
-fn harden(res: &mut Response) {
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; \
-             frame-ancestors 'none'; base-uri 'none'",
-        ),
+/// scripts; forms may post only here and — since browsers apply
+/// `form-action` to the redirect that answers a post — be sent on to
+/// `form_to`, the checked redirect URI's origin. The referrer stays
+/// within this origin: a browser sends `Origin: null` from a page whose
+/// policy is `no-referrer`, which the host policy refuses.
+fn harden(res: &mut Response, form_to: Option<&str>) {
+    let form_action = match form_to {
+        Some(origin) => format!("'self' {origin}"),
+        None => "'none'".to_owned(),
+    };
+    let csp = format!(
+        "default-src 'none'; style-src 'unsafe-inline'; form-action {form_action}; \
+         frame-ancestors 'none'; base-uri 'none'"
     );
+    let h = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+}
+
+/// The CSP source expression of a redirect URI's origin: `scheme://host[:port]`,
+/// or `scheme:` for a private-use scheme. `None` when it holds anything a
+/// source expression cannot (a redirect URI may hold `;`), so the policy
+/// cannot be extended through it.
+pub(super) fn csp_origin(redirect_uri: &str) -> Option<String> {
+    let origin = match redirect_uri.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+            format!("{scheme}://{authority}")
+        }
+        None => format!("{}:", redirect_uri.split(':').next().unwrap_or("")),
+    };
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "+-.:/[]".contains(c);
+    (origin.len() > 1 && origin.chars().all(allowed)).then_some(origin)
 }
 
 /// `s` safe in HTML text and attribute values.
@@ -70,7 +94,7 @@ pub(super) fn error_page(status: StatusCode, why: &str) -> Response {
         escape(why)
     );
     let mut res = (status, Html(document("Sign-in error", &body))).into_response();
-    harden(&mut res);
+    harden(&mut res, None);
     own_error_response(res, why)
 }
 
@@ -78,6 +102,8 @@ pub(super) fn error_page(status: StatusCode, why: &str) -> Response {
 pub(in crate::server::routes) struct Consent<'a> {
     /// Where the form posts.
     pub action: &'a str,
+    /// Where its answer redirects: the checked redirect URI.
+    pub redirect_uri: &'a str,
     pub client_name: &'a str,
     /// The scopes asked for.
     pub scopes: Vec<&'a str>,
@@ -140,7 +166,10 @@ pub(super) fn consent_page(status: StatusCode, c: &Consent<'_>) -> Response {
     );
     let title = format!("Sign in to {}", c.client_name);
     let mut res = (status, Html(document(&title, &body))).into_response();
-    harden(&mut res);
+    harden(
+        &mut res,
+        Some(&csp_origin(c.redirect_uri).unwrap_or_else(|| "'self'".into())),
+    );
     if status.is_client_error() {
         own_error_response(res, c.error.unwrap_or("refused"))
     } else {
@@ -151,6 +180,23 @@ pub(super) fn consent_page(status: StatusCode, c: &Consent<'_>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forms_may_be_sent_on_to_the_redirect_uris_origin_only() {
+        assert_eq!(
+            csp_origin("https://app.example:8443/cb?x=1").as_deref(),
+            Some("https://app.example:8443")
+        );
+        assert_eq!(
+            csp_origin("http://[::1]:5000/cb").as_deref(),
+            Some("http://[::1]:5000")
+        );
+        assert_eq!(
+            csp_origin("com.example.app:/cb").as_deref(),
+            Some("com.example.app:")
+        );
+        assert_eq!(csp_origin("https://a;script-src*/cb"), None);
+    }
 
     #[test]
     fn text_is_escaped() {

@@ -104,6 +104,30 @@ pub(super) fn client_credentials(
     }
 }
 
+/// A token-endpoint request's parameters and its authenticated-to-be
+/// client (RFC 6749 §3.2.1: every such request names its client).
+fn client_request(
+    form: Result<Form, OAuthFailure>,
+    headers: &HeaderMap,
+) -> Result<(Parameters, ClientCredentials), OAuthFailure> {
+    let Form(p) = form?;
+    p.refuse_repeated()?;
+    let client = client_credentials(headers, &p)?.ok_or(OAuthError::InvalidClient)?;
+    Ok((p, client))
+}
+
+/// `answer`, never to be cached (RFC 6749 §5.1), or its refusal.
+fn uncached(answer: Result<impl IntoResponse, OAuthFailure>) -> Response {
+    match answer {
+        Ok(body) => {
+            let mut res = body.into_response();
+            no_store(&mut res);
+            res
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
 /// RFC 6749 §5.1's answer.
 #[derive(Serialize)]
 struct TokenBody {
@@ -135,9 +159,7 @@ pub(in crate::server::routes) async fn token(
     form: Result<Form, OAuthFailure>,
 ) -> Response {
     let answer = async {
-        let Form(p) = form?;
-        p.refuse_repeated()?;
-        let client = client_credentials(&headers, &p)?.ok_or(OAuthError::InvalidClient)?;
+        let (p, client) = client_request(form, &headers)?;
         let issued = match p.get("grant_type") {
             None => return Err(OAuthFailure::invalid_request("grant_type is required")),
             Some("authorization_code") => {
@@ -184,17 +206,10 @@ pub(in crate::server::routes) async fn token(
             }
             Some(_) => return Err(OAuthError::UnsupportedGrantType.into()),
         };
-        Ok::<_, OAuthFailure>(TokenBody::from(issued?))
+        Ok::<_, OAuthFailure>(Json(TokenBody::from(issued?)))
     }
     .await;
-    match answer {
-        Ok(body) => {
-            let mut res = Json(body).into_response();
-            no_store(&mut res);
-            res
-        }
-        Err(e) => e.into_response(),
-    }
+    uncached(answer)
 }
 
 /// `POST /oauth2/revoke` (RFC 7009): 200 whether or not the token was
@@ -205,9 +220,7 @@ pub(in crate::server::routes) async fn revoke(
     form: Result<Form, OAuthFailure>,
 ) -> Response {
     let answer = async {
-        let Form(p) = form?;
-        p.refuse_repeated()?;
-        let client = client_credentials(&headers, &p)?.ok_or(OAuthError::InvalidClient)?;
+        let (p, client) = client_request(form, &headers)?;
         let token = p
             .owned("token")
             .ok_or_else(|| OAuthFailure::invalid_request("token is required"))?;
@@ -216,17 +229,10 @@ pub(in crate::server::routes) async fn revoke(
             m.revoke_oauth_token(&client.id, client.secret.as_deref(), &token)
         })
         .await??;
-        Ok::<_, OAuthFailure>(())
+        Ok::<_, OAuthFailure>(StatusCode::OK)
     }
     .await;
-    match answer {
-        Ok(()) => {
-            let mut res = StatusCode::OK.into_response();
-            no_store(&mut res);
-            res
-        }
-        Err(e) => e.into_response(),
-    }
+    uncached(answer)
 }
 
 /// An active token as RFC 7662 §2.2 (and the resource servers' check)
@@ -308,13 +314,11 @@ pub(in crate::server::routes) async fn introspect(
         Ok::<_, OAuthFailure>(info)
     }
     .await;
-    let mut res = match answer {
-        Ok(Some(info)) => Json(ActiveBody::new(info, &issuer)).into_response(),
-        Ok(None) => Json(serde_json::json!({ "active": false })).into_response(),
-        Err(e) => return e.into_response(),
-    };
-    no_store(&mut res);
-    res
+    uncached(answer.map(|info| match info {
+        Some(info) => Json(ActiveBody::new(info, &issuer)).into_response(),
+        // RFC 7662 §2.2: nothing more about a token that is not active.
+        None => Json(serde_json::json!({ "active": false })).into_response(),
+    }))
 }
 
 #[cfg(test)]
