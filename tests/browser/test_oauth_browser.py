@@ -7,6 +7,7 @@ Without chromium, chromedriver or the selenium package the tests skip,
 unless MOTH_REQUIRE_BROWSER=1, when they fail.
 """
 
+import base64
 import html
 import os
 import secrets
@@ -94,6 +95,13 @@ def setup(moth, callback):
         token_endpoint_auth_method="none",
     )
     assert "client_secret" not in client
+    # A resource server: a confidential client that may introspect
+    # (RFC 7662 §2.1 wants introspection callers authenticated).
+    resource = moth.register_client(
+        client_name="Resource Server",
+        grant_types=["client_credentials"],
+        token_endpoint_auth_method="client_secret_basic",
+    )
     username = "bee" + secrets.token_hex(4)
     moth.create_user(username)
     meta = request("GET", moth.url("/.well-known/oauth-authorization-server")).json()
@@ -103,6 +111,8 @@ def setup(moth, callback):
         "username": username,
         "issuer": meta["issuer"],
         "meta": meta,
+        "resource_auth": "Basic " + base64.b64encode(
+            f"{resource['client_id']}:{resource['client_secret']}".encode()).decode(),
     }
 
 
@@ -214,9 +224,9 @@ def token_request(moth, setup, **params):
 
 
 def introspect(setup, token):
-    # No client authentication: the server has no admin key configured, so
-    # (like moth's other admin routes on loopback) introspection is open.
-    r = request("POST", setup["meta"]["introspection_endpoint"], form={"token": token})
+    # As a resource server would: authenticated as a confidential client.
+    r = request("POST", setup["meta"]["introspection_endpoint"], form={"token": token},
+                headers={"Authorization": setup["resource_auth"]})
     assert r.status == 200, (r.status, r.body)
     return r.json()
 

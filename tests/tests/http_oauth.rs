@@ -356,9 +356,11 @@ fn assert_bearer_challenge(r: &Reply, want: &[(&str, &str)]) {
     }
 }
 
-/// A `303 See Other` to `to`; the query parameters of its `Location`.
+/// A redirect (`302 Found` from the authorization request, `303 See
+/// Other` after the page's form; `redirect_statuses` checks which) to
+/// `to`; the query parameters of its `Location`.
 fn redirected(r: &Reply, to: &str) -> Vec<(String, String)> {
-    assert_eq!(r.status, 303, "{r:?}");
+    assert!(r.status == 302 || r.status == 303, "{r:?}");
     let loc = r
         .header("location")
         .unwrap_or_else(|| panic!("no Location: {r:?}"));
@@ -1338,6 +1340,27 @@ fn a_wrong_password_shows_the_form_again_with_401() {
 }
 
 #[test]
+fn redirect_statuses() {
+    // RFC 6749 §4.1.2.1 answers the authorization request with a 302.
+    let w = world();
+    let mut params = authz(&w.id, CB, "read", "s");
+    params[0].1 = "token".into();
+    let r = get_authorize(&w.api, "", &params, None);
+    assert_eq!(r.status, 302, "{r:?}");
+    // After the page's POST, 303: the browser follows with a GET
+    // (RFC 9700 §4.11), never re-posting the password.
+    let params = authz(&w.id, CB, "read", "s");
+    let csrf = csrf_of(&get_authorize(&w.api, "", &params, None));
+    let r = post_authorize(
+        &w.api,
+        &params,
+        &[("csrf", &csrf), ("decision", "deny")],
+        Some(&format!("moth_oauth_csrf={csrf}")),
+    );
+    assert_eq!(r.status, 303, "{r:?}");
+}
+
+#[test]
 fn deny_redirects_access_denied_with_state_and_iss() {
     let w = world();
     let state = "a b&c";
@@ -2280,26 +2303,25 @@ fn introspection_needs_a_caller_and_inactive_is_exactly_active_false() {
 }
 
 #[test]
-fn introspection_is_open_without_an_admin_key() {
+fn introspection_needs_authentication_even_without_an_admin_key() {
+    // RFC 7662 §2.1: the endpoint MUST require some form of authorization.
     let api = Api::start_with(|c| c.admin_key = None);
     api.user_in("", "ann");
     let session = api.login_in("", "ann");
     let (id, secret) = api.web("");
     let code = api.code("", &session, &id, CB, "read");
     let t = tokens(&api.exchange("", &id, &secret, &code, CB));
+    let body = form(&[("token", s(&t["access_token"]).as_str())]);
+    let r = api.post_form("/oauth2/introspect", &[], &body);
+    assert_eq!(r.status, 401, "{r:?}");
+    assert_eq!(r.json()["error"], "invalid_client", "{r:?}");
     let r = api.post_form(
         "/oauth2/introspect",
-        &[],
-        &form(&[("token", s(&t["access_token"]).as_str())]),
+        &[("Authorization", &basic(&id, &secret))],
+        &body,
     );
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.json()["active"], true, "{r:?}");
-    let r = api.post_form("/oauth2/introspect", &[], &form(&[("token", "nope")]));
-    assert_eq!(
-        (r.status, r.json()),
-        (200, json!({"active": false})),
-        "{r:?}"
-    );
 }
 
 #[test]

@@ -230,7 +230,7 @@ fn check_spec(spec: &ClientSpec) -> Result<Checked> {
     }
     if has(GrantType::ClientCredentials) && !spec.confidential {
         return Err(invalid(
-            "client_credentials is for confidential clients only (RFC 6749 §4.4)",
+            "client_credentials is for confidential clients only (RFC 6749 section 4.4)",
         ));
     }
     if has(GrantType::RefreshToken) && !has(GrantType::AuthorizationCode) {

@@ -47,7 +47,7 @@ impl RedirectUri {
             return Err(invalid("a redirect URI must not have a fragment"));
         }
         let Some((scheme, rest)) = uri.split_once(':') else {
-            return Err(invalid("a redirect URI must be absolute (scheme:…)"));
+            return Err(invalid("a redirect URI must be absolute (scheme:...)"));
         };
         check_scheme(scheme)?;
         match scheme {
@@ -129,7 +129,7 @@ fn check_scheme(scheme: &str) -> Result<()> {
 fn check_authority(rest: &str) -> Result<()> {
     let Some(after) = rest.strip_prefix("//") else {
         return Err(invalid(
-            "an https redirect URI needs a host (https://host/…)",
+            "an https redirect URI needs a host (https://host/...)",
         ));
     };
     let authority = after.split(['/', '?']).next().unwrap_or_default();
@@ -148,7 +148,7 @@ fn check_authority(rest: &str) -> Result<()> {
     };
     if host.is_empty() {
         return Err(invalid(
-            "an https redirect URI needs a host (https://host/…)",
+            "an https redirect URI needs a host (https://host/...)",
         ));
     }
     if !port.is_empty() && parse_port(port).is_none() {

@@ -114,9 +114,11 @@ fn code_redirect(redirect_uri: &str, code: &str, state: Option<&str>, issuer: &I
     redirect_to(redirect_uri, &params)
 }
 
-/// A browser sent on to `url`.
-fn see_other(url: &str, cookie: Option<HeaderValue>) -> Response {
-    let mut res = StatusCode::SEE_OTHER.into_response();
+/// A browser sent on to `url`: `302 Found` from the authorization
+/// request itself (RFC 6749 §4.1.2), `303 See Other` after the page's
+/// form, so the browser follows with a GET (RFC 9700 §4.11).
+fn send_on(status: StatusCode, url: &str, cookie: Option<HeaderValue>) -> Response {
+    let mut res = status.into_response();
     let h = res.headers_mut();
     match HeaderValue::from_str(url) {
         Ok(v) => h.insert(header::LOCATION, v),
@@ -229,10 +231,10 @@ async fn issue(
     }
 }
 
-fn refused(r: Refusal) -> Response {
+fn refused(status: StatusCode, r: Refusal) -> Response {
     match r {
         Refusal::Page(why) => error_page(StatusCode::BAD_REQUEST, &why),
-        Refusal::Redirect(url) => see_other(&url, None),
+        Refusal::Redirect(url) => send_on(status, &url, None),
         Refusal::Moth(e) => e.into_response(),
     }
 }
@@ -328,7 +330,7 @@ pub(in crate::server::routes) async fn authorize(
     let asked = Asked::from_parameters(&p);
     let authz = match check(&t, &asked, &issuer).await {
         Ok(a) => a,
-        Err(r) => return refused(r),
+        Err(r) => return refused(StatusCode::FOUND, r),
     };
     let user = signed_in(&t, &headers).await;
     if let Some(user) = user {
@@ -341,8 +343,8 @@ pub(in crate::server::routes) async fn authorize(
             .await;
         if matches!(covered, Ok(true)) {
             return match issue(&t, &asked, user, &authz.redirect_uri, &issuer).await {
-                Ok(url) => see_other(&url, None),
-                Err(r) => refused(r),
+                Ok(url) => send_on(StatusCode::FOUND, &url, None),
+                Err(r) => refused(StatusCode::FOUND, r),
             };
         }
     }
@@ -386,7 +388,7 @@ pub(in crate::server::routes) async fn decide(
     let asked = Asked::from_parameters(&p);
     let authz = match check(&t, &asked, &issuer).await {
         Ok(a) => a,
-        Err(r) => return refused(r),
+        Err(r) => return refused(StatusCode::SEE_OTHER, r),
     };
     match p.get("decision") {
         Some("deny") => {
@@ -396,7 +398,7 @@ pub(in crate::server::routes) async fn decide(
                 asked.state.as_deref(),
                 &issuer,
             );
-            return see_other(&url, None);
+            return send_on(StatusCode::SEE_OTHER, &url, None);
         }
         Some("allow") => {}
         _ => return error_page(StatusCode::BAD_REQUEST, "choose Allow or Deny"),
@@ -445,8 +447,8 @@ pub(in crate::server::routes) async fn decide(
         }
     };
     match issue(&t, &asked, user, &authz.redirect_uri, &issuer).await {
-        Ok(url) => see_other(&url, session_cookie),
-        Err(r) => refused(r),
+        Ok(url) => send_on(StatusCode::SEE_OTHER, &url, session_cookie),
+        Err(r) => refused(StatusCode::SEE_OTHER, r),
     }
 }
 

@@ -25,6 +25,8 @@ pub struct ClientBody {
     client_name: String,
     redirect_uris: Vec<String>,
     grant_types: Vec<&'static str>,
+    /// `["code"]` with the authorization-code grant, else none (RFC 7591 §2).
+    response_types: Vec<&'static str>,
     scope: String,
     token_endpoint_auth_method: &'static str,
     client_id_issued_at: u64,
@@ -47,6 +49,11 @@ impl From<Client> for ClientBody {
                 .iter()
                 .map(|g| GrantType::as_str(*g))
                 .collect(),
+            response_types: if c.grant_types.contains(&GrantType::AuthorizationCode) {
+                vec!["code"]
+            } else {
+                Vec::new()
+            },
             scope: c.scopes.to_string(),
             token_endpoint_auth_method: if c.confidential {
                 "client_secret_basic"
@@ -138,8 +145,9 @@ impl IntoResponse for Refusal {
 }
 
 impl Metadata {
-    /// The spec it asks for, or RFC 7591's refusal.
-    fn into_spec(self) -> Result<ClientSpec, Refusal> {
+    /// The spec it asks for, or RFC 7591's refusal; `kind` is the
+    /// confidentiality an update keeps when no method is named.
+    fn into_spec(self, kind: Option<bool>) -> Result<ClientSpec, Refusal> {
         let bad = |why: &str| refusal("invalid_client_metadata", why);
         for uri in &self.redirect_uris {
             if let Err(e) = RedirectUri::register(uri) {
@@ -147,7 +155,8 @@ impl Metadata {
             }
         }
         let confidential = match self.token_endpoint_auth_method.as_deref() {
-            None | Some("client_secret_basic") | Some("client_secret_post") => true,
+            None => kind.unwrap_or(true),
+            Some("client_secret_basic") | Some("client_secret_post") => true,
             Some("none") => false,
             Some(other) => {
                 return Err(bad(&format!(
@@ -173,13 +182,29 @@ impl Metadata {
             }
         }
         Ok(ClientSpec {
-            name: self.client_name.unwrap_or_default(),
+            // RFC 7591 §2: client_name is optional; the consent page
+            // needs some name to show.
+            name: self
+                .client_name
+                .unwrap_or_else(|| UNNAMED_CLIENT.to_owned()),
             confidential,
             redirect_uris: self.redirect_uris,
             grant_types,
             scopes: self.scope,
         })
     }
+}
+
+/// The name of a client registered without one.
+const UNNAMED_CLIENT: &str = "Unnamed client";
+
+/// A body that is not the metadata RFC 7591 describes (malformed JSON, a
+/// field of the wrong type): `invalid_client_metadata`.
+fn metadata_of<T>(body: Result<Body<T>, ApiError>) -> Result<T, Response> {
+    body.map(|Body(m)| m).map_err(|e| match e.status() {
+        StatusCode::BAD_REQUEST => refusal("invalid_client_metadata", e.message()).into_response(),
+        _ => e.into_response(),
+    })
 }
 
 /// What a refused spec is told, as RFC 7591 names it.
@@ -193,8 +218,15 @@ fn spec_refused(e: ApiError) -> Response {
 
 /// `POST /oauth2/register` (RFC 7591; the admin key is the initial access
 /// token): 201 with the client and its secret, shown once.
-pub(in crate::server::routes) async fn register(t: ForTenant, Body(m): Body<Metadata>) -> Response {
-    let spec = match m.into_spec() {
+pub(in crate::server::routes) async fn register(
+    t: ForTenant,
+    body: Result<Body<Metadata>, ApiError>,
+) -> Response {
+    let m = match metadata_of(body) {
+        Ok(m) => m,
+        Err(res) => return res,
+    };
+    let spec = match m.into_spec(None) {
         Ok(spec) => spec,
         Err(refused) => return refused.into_response(),
     };
@@ -275,9 +307,28 @@ pub(in crate::server::routes) struct Update {
 /// kind or secret).
 pub(in crate::server::routes) async fn update_client(
     t: ForTenant,
-    Body(u): Body<Update>,
+    body: Result<Body<Update>, ApiError>,
 ) -> Response {
-    let spec = match u.metadata.into_spec() {
+    let u = match metadata_of(body) {
+        Ok(u) => u,
+        Err(res) => return res,
+    };
+    // A client keeps its kind; naming no method is no request to change it.
+    let kind = if u.metadata.token_endpoint_auth_method.is_none() {
+        let id = u.client_id.clone();
+        match t
+            .clone()
+            .read("get-client", move |m| m.get_client(&id))
+            .await
+        {
+            Ok(Some(c)) => Some(c.confidential),
+            Ok(None) => return no_client().into_response(),
+            Err(e) => return e.into_response(),
+        }
+    } else {
+        None
+    };
+    let spec = match u.metadata.into_spec(kind) {
         Ok(spec) => spec,
         Err(refused) => return refused.into_response(),
     };

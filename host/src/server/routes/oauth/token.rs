@@ -13,7 +13,7 @@ use super::failure::{OAuthFailure, no_store};
 use super::form::{Form, Parameters};
 use super::issuer::Issuer;
 use crate::server::admin::require_admin_key;
-use crate::server::extract::ForTenant;
+use crate::server::extract::{ForTenant, bearer};
 use crate::{OAuthError, TOKEN_TYPE, TokenInfo, TokenResponse};
 
 /// Who is calling a token-endpoint route: a client id and, for a
@@ -64,9 +64,10 @@ fn basic(headers: &HeaderMap) -> Result<Option<ClientCredentials>, OAuthFailure>
     let (id, secret) = decoded.split_once(':').ok_or(OAuthError::InvalidClient)?;
     let id = form_decode(id).ok_or(OAuthError::InvalidClient)?;
     let secret = form_decode(secret).ok_or(OAuthError::InvalidClient)?;
+    // `Basic base64("id:")`: some libraries name a public client so.
     Ok(Some(ClientCredentials {
         id,
-        secret: Some(secret),
+        secret: (!secret.is_empty()).then_some(secret),
     }))
 }
 
@@ -160,6 +161,14 @@ pub(in crate::server::routes) async fn token(
 ) -> Response {
     let answer = async {
         let (p, client) = client_request(form, &headers)?;
+        // The client first (RFC 6749 §3.2.1): a client that fails to
+        // authenticate learns nothing about the rest of its request.
+        let (id, secret) = (client.id.clone(), client.secret.clone());
+        t.clone()
+            .read("authenticate-token-client", move |m| {
+                m.authenticate_token_client(&id, secret.as_deref())
+            })
+            .await??;
         let issued = match p.get("grant_type") {
             None => return Err(OAuthFailure::invalid_request("grant_type is required")),
             Some("authorization_code") => {
@@ -273,7 +282,7 @@ impl ActiveBody {
 }
 
 /// `POST /oauth2/introspect` (RFC 7662): for a confidential client, or
-/// with the admin key as `Authorization: Bearer`.
+/// with the admin key (when one is configured) as `Authorization: Bearer`.
 pub(in crate::server::routes) async fn introspect(
     t: ForTenant,
     issuer: Issuer,
@@ -283,7 +292,9 @@ pub(in crate::server::routes) async fn introspect(
     let answer = async {
         let Form(p) = form?;
         p.refuse_repeated()?;
-        let admin = t.state().admin_key.is_some() && require_admin_key(t.state(), &headers).is_ok();
+        let admin = t.state().admin_key.is_some()
+            && bearer(&headers).is_some()
+            && require_admin_key(t.state(), &headers).is_ok();
         if !admin {
             match client_credentials(&headers, &p)? {
                 // Only a client that proves itself may ask (§2.1): a
@@ -298,11 +309,9 @@ pub(in crate::server::routes) async fn introspect(
                         })
                         .await??;
                 }
-                Some(_) => return Err(OAuthError::InvalidClient.into()),
-                // Without an admin key configured, moth's admin routes
-                // are open (loopback only); so is this one.
-                None if t.state().admin_key.is_none() => {}
-                None => return Err(OAuthError::InvalidClient.into()),
+                // A public client, or nobody: RFC 7662 §2.1 requires
+                // the caller to be authorized, admin key configured or not.
+                _ => return Err(OAuthError::InvalidClient.into()),
             }
         }
         let token = p
