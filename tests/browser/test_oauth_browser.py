@@ -424,14 +424,15 @@ def test_second_visit_skips_the_page_then_revocation(moth, setup, browser, callb
     assert got["code"] != code_a
     assert len(_callbacks(callback)) == len(before) + 1
 
-    # The same with urllib and the browser's cookies: a bare 303, no page.
+    # The same with urllib and the browser's cookies: a bare 302 (RFC 6749
+    # §4.1.2: the answer to a GET authorization request), no page.
     cookies = browser.execute_cdp_cmd(
         "Network.getCookies", {"urls": [setup["meta"]["authorization_endpoint"]]})["cookies"]
     jar = "; ".join(f"{c['name']}={c['value']}" for c in cookies)
     _, challenge_c = pkce_pair()
     r = request("GET", authorize_url(setup, "s-direct", challenge_c),
                 headers={"Cookie": jar})
-    assert r.status == 303, (r.status, r.body[:500])
+    assert r.status == 302, (r.status, r.body[:500])
     location = r.headers["Location"]
     assert location.startswith(setup["redirect_uri"] + "?")
     direct = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))
