@@ -3,8 +3,10 @@
 //! module reads requests, authenticates callers as the RFCs say, and
 //! writes the answers in the RFCs' forms.
 //!
-//! - `authorize`: the authorization endpoint — the login and consent
-//!   page, and the headless completion;
+//! - `authorize`: the authorization endpoint's login and consent page;
+//! - `complete`: the headless completion of an authorization request;
+//! - `request`: the authorization request both of those check and answer
+//!   at the client's redirect URI;
 //! - `token`: the token, revocation and introspection endpoints;
 //! - `resource`: the bearer check for resource servers, users' consents;
 //! - `clients`: RFC 7591 registration and the admin routes;
@@ -14,21 +16,24 @@
 
 mod authorize;
 mod clients;
+mod complete;
 mod failure;
 mod form;
 mod issuer;
 mod metadata;
 mod page;
+mod request;
 mod resource;
 mod token;
 
 pub use clients::{ClientBody, NewClientBody};
 
-pub(super) use authorize::{authorize, complete, decide};
+pub(super) use authorize::{authorize, decide};
 pub(super) use clients::{
     delete_client, get_client, get_lifetimes, list_clients, register, rotate_secret, set_lifetimes,
     update_client,
 };
+pub(super) use complete::complete;
 pub(super) use metadata::metadata;
 pub(super) use resource::{authorize_bearer, list_consents, revoke_consent};
 pub(super) use token::{introspect, revoke, token};

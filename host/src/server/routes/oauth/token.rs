@@ -117,6 +117,12 @@ fn client_request(
     Ok((p, client))
 }
 
+/// Parameter `name`, which the request must give.
+fn required(p: &Parameters, name: &str) -> Result<String, OAuthFailure> {
+    p.owned(name)
+        .ok_or_else(|| OAuthFailure::invalid_request(format!("{name} is required")))
+}
+
 /// `answer`, never to be cached (RFC 6749 §5.1), or its refusal.
 fn uncached(answer: Result<impl IntoResponse, OAuthFailure>) -> Response {
     match answer {
@@ -152,6 +158,18 @@ impl From<TokenResponse> for TokenBody {
     }
 }
 
+/// Authenticate `client` (RFC 6749 §2.3): a confidential client by its
+/// secret, a public one by giving none.
+async fn authenticate(t: &ForTenant, client: &ClientCredentials) -> Result<(), OAuthFailure> {
+    let (id, secret) = (client.id.clone(), client.secret.clone());
+    t.clone()
+        .read("authenticate-token-client", move |m| {
+            m.authenticate_token_client(&id, secret.as_deref())
+        })
+        .await??;
+    Ok(())
+}
+
 /// `POST /oauth2/token`: the authorization-code, refresh-token and
 /// client-credentials grants.
 pub(in crate::server::routes) async fn token(
@@ -159,66 +177,54 @@ pub(in crate::server::routes) async fn token(
     headers: HeaderMap,
     form: Result<Form, OAuthFailure>,
 ) -> Response {
-    let answer = async {
-        let (p, client) = client_request(form, &headers)?;
-        // The client first (RFC 6749 §3.2.1): a client that fails to
-        // authenticate learns nothing about the rest of its request.
-        let (id, secret) = (client.id.clone(), client.secret.clone());
-        t.clone()
-            .read("authenticate-token-client", move |m| {
-                m.authenticate_token_client(&id, secret.as_deref())
+    uncached(grant(t, &headers, form).await)
+}
+
+/// The token endpoint's answer: the tokens the request's grant issues.
+async fn grant(
+    t: ForTenant,
+    headers: &HeaderMap,
+    form: Result<Form, OAuthFailure>,
+) -> Result<Json<TokenBody>, OAuthFailure> {
+    let (p, client) = client_request(form, headers)?;
+    // The client first (RFC 6749 §3.2.1): a client that fails to
+    // authenticate learns nothing about the rest of its request.
+    authenticate(&t, &client).await?;
+    let ClientCredentials { id, secret } = client;
+    let issued = match p.get("grant_type") {
+        None => return Err(OAuthFailure::invalid_request("grant_type is required")),
+        Some("authorization_code") => {
+            let code = required(&p, "code")?;
+            let (redirect_uri, verifier) = (p.owned("redirect_uri"), p.owned("code_verifier"));
+            t.blocking("exchange-code", move |m| {
+                m.exchange_code(
+                    &id,
+                    secret.as_deref(),
+                    &code,
+                    redirect_uri.as_deref(),
+                    verifier.as_deref(),
+                )
             })
-            .await??;
-        let issued = match p.get("grant_type") {
-            None => return Err(OAuthFailure::invalid_request("grant_type is required")),
-            Some("authorization_code") => {
-                let code = p
-                    .owned("code")
-                    .ok_or_else(|| OAuthFailure::invalid_request("code is required"))?;
-                let (redirect_uri, verifier) = (p.owned("redirect_uri"), p.owned("code_verifier"));
-                t.blocking("exchange-code", move |m| {
-                    m.exchange_code(
-                        &client.id,
-                        client.secret.as_deref(),
-                        &code,
-                        redirect_uri.as_deref(),
-                        verifier.as_deref(),
-                    )
-                })
-                .await?
-            }
-            Some("refresh_token") => {
-                let refresh = p
-                    .owned("refresh_token")
-                    .ok_or_else(|| OAuthFailure::invalid_request("refresh_token is required"))?;
-                let scope = p.owned("scope");
-                t.blocking("refresh-grant", move |m| {
-                    m.refresh_grant(
-                        &client.id,
-                        client.secret.as_deref(),
-                        &refresh,
-                        scope.as_deref(),
-                    )
-                })
-                .await?
-            }
-            Some("client_credentials") => {
-                let scope = p.owned("scope");
-                t.blocking("client-credentials-grant", move |m| {
-                    m.client_credentials_grant(
-                        &client.id,
-                        client.secret.as_deref(),
-                        scope.as_deref(),
-                    )
-                })
-                .await?
-            }
-            Some(_) => return Err(OAuthError::UnsupportedGrantType.into()),
-        };
-        Ok::<_, OAuthFailure>(Json(TokenBody::from(issued?)))
-    }
-    .await;
-    uncached(answer)
+            .await?
+        }
+        Some("refresh_token") => {
+            let refresh = required(&p, "refresh_token")?;
+            let scope = p.owned("scope");
+            t.blocking("refresh-grant", move |m| {
+                m.refresh_grant(&id, secret.as_deref(), &refresh, scope.as_deref())
+            })
+            .await?
+        }
+        Some("client_credentials") => {
+            let scope = p.owned("scope");
+            t.blocking("client-credentials-grant", move |m| {
+                m.client_credentials_grant(&id, secret.as_deref(), scope.as_deref())
+            })
+            .await?
+        }
+        Some(_) => return Err(OAuthError::UnsupportedGrantType.into()),
+    };
+    Ok(Json(TokenBody::from(issued?)))
 }
 
 /// `POST /oauth2/revoke` (RFC 7009): 200 whether or not the token was
@@ -230,9 +236,7 @@ pub(in crate::server::routes) async fn revoke(
 ) -> Response {
     let answer = async {
         let (p, client) = client_request(form, &headers)?;
-        let token = p
-            .owned("token")
-            .ok_or_else(|| OAuthFailure::invalid_request("token is required"))?;
+        let token = required(&p, "token")?;
         // `token_type_hint` may be given; every token is found by itself.
         t.blocking("revoke-oauth-token", move |m| {
             m.revoke_oauth_token(&client.id, client.secret.as_deref(), &token)
@@ -299,24 +303,13 @@ pub(in crate::server::routes) async fn introspect(
             match client_credentials(&headers, &p)? {
                 // Only a client that proves itself may ask (§2.1): a
                 // public client's id is no secret.
-                Some(ClientCredentials {
-                    id,
-                    secret: Some(secret),
-                }) => {
-                    t.clone()
-                        .read("authenticate-token-client", move |m| {
-                            m.authenticate_token_client(&id, Some(&secret))
-                        })
-                        .await??;
-                }
+                Some(client) if client.secret.is_some() => authenticate(&t, &client).await?,
                 // A public client, or nobody: RFC 7662 §2.1 requires
                 // the caller to be authorized, admin key configured or not.
                 _ => return Err(OAuthError::InvalidClient.into()),
             }
         }
-        let token = p
-            .owned("token")
-            .ok_or_else(|| OAuthFailure::invalid_request("token is required"))?;
+        let token = required(&p, "token")?;
         let info = t
             .read("introspect-token", move |m| m.introspect_token(&token))
             .await?;
