@@ -545,6 +545,7 @@ impl From<oauth::Lifetimes> for moth_core::OAuthLifetimes {
             access: l.access,
             refresh_idle: l.refresh_idle,
             refresh: l.refresh,
+            refresh_grace: l.refresh_grace,
         }
     }
 }
@@ -556,6 +557,7 @@ impl From<moth_core::OAuthLifetimes> for oauth::Lifetimes {
             access: l.access,
             refresh_idle: l.refresh_idle,
             refresh: l.refresh,
+            refresh_grace: l.refresh_grace,
         }
     }
 }

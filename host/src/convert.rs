@@ -559,6 +559,7 @@ impl From<&moth_core::OAuthLifetimes> for oauth::Lifetimes {
             access: l.access,
             refresh_idle: l.refresh_idle,
             refresh: l.refresh,
+            refresh_grace: l.refresh_grace,
         }
     }
 }
@@ -570,6 +571,7 @@ impl From<oauth::Lifetimes> for moth_core::OAuthLifetimes {
             access: l.access,
             refresh_idle: l.refresh_idle,
             refresh: l.refresh,
+            refresh_grace: l.refresh_grace,
         }
     }
 }

@@ -114,6 +114,11 @@ enum Command {
         #[command(subcommand)]
         command: cli::oauth::OAuthClientCommand,
     },
+    /// Show the tenant's OAuth lifetimes, after setting those given.
+    OauthLifetimes {
+        #[command(flatten)]
+        set: moth::server::LifetimesPatch,
+    },
     /// Manage email tokens (magic links) of addresses.
     EmailToken {
         #[command(subcommand)]
@@ -298,6 +303,7 @@ fn execute(command: Command, file: &StoreLocation, tenant: &str) -> anyhow::Resu
         Command::Token { command } => cli::tokens::run(command, &open(file, tenant)?)?,
         Command::ApiKey { command } => cli::api_keys::run(command, &open(file, tenant)?)?,
         Command::OauthClient { command } => cli::oauth::run(command, &open(file, tenant)?)?,
+        Command::OauthLifetimes { set } => cli::oauth::lifetimes(set, &open(file, tenant)?)?,
         Command::EmailToken { command } => cli::email_tokens::run(command, &open(file, tenant)?)?,
         Command::OneTimeToken { command } => {
             cli::one_time_tokens::run(command, &open(file, tenant)?)?

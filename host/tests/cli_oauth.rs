@@ -121,3 +121,235 @@ fn bad_clients_are_refused_with_a_reason() {
     );
     assert!(ok(&db, &["oauth-client", "list"]).is_empty());
 }
+
+/// A confidential client "Web" with two grants, one redirect URI and two
+/// scopes; its id.
+fn web_client(db: &str) -> String {
+    let web = one(
+        db,
+        &[
+            "oauth-client",
+            "register",
+            "--name",
+            "Web",
+            "--redirect-uri",
+            "https://app.example/cb",
+            "--grant-type",
+            "authorization_code",
+            "--grant-type",
+            "refresh_token",
+            "--scope",
+            "read write",
+        ],
+    );
+    web["client_id"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn an_update_changes_only_what_it_names() {
+    let (_dir, db) = db();
+    let id = web_client(&db);
+    let before = one(&db, &["oauth-client", "show", &id]);
+
+    let renamed = one(&db, &["oauth-client", "update", &id, "--name", "Web 2"]);
+    assert!(renamed.get("client_secret").is_none());
+    assert_eq!(renamed["client_name"], "Web 2");
+    for kept in [
+        "client_id",
+        "redirect_uris",
+        "grant_types",
+        "response_types",
+        "scope",
+        "token_endpoint_auth_method",
+        "client_id_issued_at",
+    ] {
+        assert_eq!(renamed[kept], before[kept], "{kept}");
+    }
+    assert_eq!(one(&db, &["oauth-client", "show", &id]), renamed);
+
+    // Redirect URIs and grant types are replaced whole; "" is no scopes.
+    let updated = one(
+        &db,
+        &[
+            "oauth-client",
+            "update",
+            &id,
+            "--redirect-uri",
+            "https://app.example/a",
+            "--redirect-uri",
+            "com.example.app:/cb",
+            "--scope",
+            "",
+        ],
+    );
+    assert_eq!(
+        updated["redirect_uris"],
+        serde_json::json!(["https://app.example/a", "com.example.app:/cb"])
+    );
+    assert_eq!(updated["scope"], "");
+    assert_eq!(updated["client_name"], "Web 2");
+    assert_eq!(updated["grant_types"], before["grant_types"]);
+    assert_eq!(updated["token_endpoint_auth_method"], "client_secret_basic");
+    assert_eq!(one(&db, &["oauth-client", "show", &id]), updated);
+
+    let machine = one(
+        &db,
+        &[
+            "oauth-client",
+            "update",
+            &id,
+            "--grant-type",
+            "client_credentials",
+            "--scope",
+            "read",
+        ],
+    );
+    assert_eq!(
+        machine["grant_types"],
+        serde_json::json!(["client_credentials"])
+    );
+    assert_eq!(machine["response_types"], serde_json::json!([]));
+    assert_eq!(machine["redirect_uris"], updated["redirect_uris"]);
+    assert_eq!(machine["scope"], "read");
+}
+
+#[test]
+fn a_bad_update_is_refused_and_changes_nothing() {
+    let (_dir, db) = db();
+    let id = web_client(&db);
+    let before = one(&db, &["oauth-client", "show", &id]);
+
+    fails(
+        &db,
+        &[
+            "oauth-client",
+            "update",
+            "00000000000000000000000000000000",
+            "--name",
+            "Nobody",
+        ],
+        1,
+        "no such client",
+    );
+    fails(
+        &db,
+        &["oauth-client", "update", "not-an-id", "--name", "Nobody"],
+        1,
+        "no such client",
+    );
+    fails(
+        &db,
+        &[
+            "oauth-client",
+            "update",
+            &id,
+            "--name",
+            "Web 2",
+            "--redirect-uri",
+            "https://app.example/ok",
+            "--redirect-uri",
+            "http://app.example/cb",
+        ],
+        1,
+        "loopback",
+    );
+    fails(
+        &db,
+        &[
+            "oauth-client",
+            "update",
+            &id,
+            "--redirect-uri",
+            "https://app.example/cb#x",
+        ],
+        1,
+        "fragment",
+    );
+    fails(
+        &db,
+        &["oauth-client", "update", &id, "--grant-type", "implicit"],
+        2,
+        "not offered",
+    );
+    fails(
+        &db,
+        &[
+            "oauth-client",
+            "update",
+            &id,
+            "--grant-type",
+            "refresh_token",
+        ],
+        1,
+        "refresh_token needs authorization_code",
+    );
+    fails(
+        &db,
+        &["oauth-client", "update", &id, "--name", ""],
+        1,
+        "client name must not be empty",
+    );
+    assert_eq!(one(&db, &["oauth-client", "show", &id]), before);
+
+    // A public client stays public: it cannot take a confidential grant.
+    let app = one(
+        &db,
+        &[
+            "oauth-client",
+            "register",
+            "--name",
+            "CLI",
+            "--public",
+            "--redirect-uri",
+            "http://127.0.0.1/cb",
+            "--grant-type",
+            "authorization_code",
+        ],
+    );
+    let app_id = app["client_id"].as_str().unwrap();
+    fails(
+        &db,
+        &[
+            "oauth-client",
+            "update",
+            app_id,
+            "--grant-type",
+            "client_credentials",
+        ],
+        1,
+        "confidential",
+    );
+    let renamed = one(&db, &["oauth-client", "update", app_id, "--name", "CLI 2"]);
+    assert_eq!(renamed["token_endpoint_auth_method"], "none");
+    assert!(renamed.get("client_secret").is_none());
+}
+
+#[test]
+fn lifetimes_are_shown_and_set() {
+    let (_dir, db) = db();
+    let shown = one(&db, &["oauth-lifetimes"]);
+    assert_eq!(shown["code"], 60, "{shown}");
+    assert_eq!(shown["refresh_grace"], 0, "{shown}");
+    let set = one(
+        &db,
+        &[
+            "oauth-lifetimes",
+            "--refresh-grace",
+            "10",
+            "--access",
+            "600",
+        ],
+    );
+    assert_eq!(set["refresh_grace"], 10, "{set}");
+    assert_eq!(set["access"], 600, "{set}");
+    assert_eq!(set["code"], 60, "what was not named stays: {set}");
+    assert_eq!(one(&db, &["oauth-lifetimes"]), set);
+    fails(
+        &db,
+        &["oauth-lifetimes", "--refresh-grace", "301"],
+        1,
+        "grace",
+    );
+    fails(&db, &["oauth-lifetimes", "--code", "-1"], 2, "");
+    assert_eq!(one(&db, &["oauth-lifetimes"]), set, "nothing changed");
+}

@@ -267,7 +267,13 @@ fn new_client_json(n: &NewClient) -> Value {
 }
 
 fn lifetimes_json(l: &OAuthLifetimes) -> Value {
-    json!({ "code": l.code, "access": l.access, "refresh-idle": l.refresh_idle, "refresh": l.refresh })
+    json!({
+        "code": l.code,
+        "access": l.access,
+        "refresh-idle": l.refresh_idle,
+        "refresh": l.refresh,
+        "refresh-grace": l.refresh_grace,
+    })
 }
 
 fn lifetimes_from(v: &Value) -> OAuthLifetimes {
@@ -277,6 +283,7 @@ fn lifetimes_from(v: &Value) -> OAuthLifetimes {
         access: n("access"),
         refresh_idle: n("refresh-idle"),
         refresh: n("refresh"),
+        refresh_grace: n("refresh-grace"),
     }
 }
 

@@ -985,12 +985,19 @@ fn lifetimes_are_read_and_set_by_the_admin_and_followed() {
     for k in ["code", "access", "refresh_idle", "refresh"] {
         assert!(v[k].as_u64().is_some_and(|n| n > 0), "{k}: {v}");
     }
+    assert_eq!(v["refresh_grace"], 0, "off by default: {v}");
     let t = w.tokens("read");
     assert_eq!(t["expires_in"], v["access"], "{t}");
 
-    let set = json!({"code": 30, "access": 120, "refresh_idle": 600, "refresh": 6000});
+    // A PATCH changes what it names and answers all.
+    let r = api.admin("PATCH", "/oauth2/lifetimes", json!({"access": 120}));
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.json()["access"], 120, "{r:?}");
+    assert_eq!(r.json()["code"], v["code"], "{r:?}");
+    let set = json!({"code": 30, "access": 120, "refresh_idle": 600, "refresh": 6000, "refresh_grace": 10});
     let r = api.admin("PATCH", "/oauth2/lifetimes", set.clone());
     assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.json(), set, "{r:?}");
     let r = api.admin_query("GET", "/oauth2/lifetimes");
     assert_eq!(r.json(), set, "{r:?}");
     let t = w.tokens("read");
@@ -1011,6 +1018,16 @@ fn lifetimes_are_read_and_set_by_the_admin_and_followed() {
         json!({"code": 0, "access": 120, "refresh_idle": 600, "refresh": 6000}),
     );
     assert_eq!(r.status, 400, "{r:?}");
+    for bad in [
+        json!({"refresh_grace": 301}),
+        json!({"refresh_grace": -1}),
+        json!({"access": "60"}),
+        json!({"acess": 60}),
+    ] {
+        let r = api.admin("PATCH", "/oauth2/lifetimes", bad.clone());
+        assert_eq!(r.status, 400, "{bad}: {r:?}");
+        assert!(r.json()["error"].is_string(), "{bad}: {r:?}");
+    }
     assert_eq!(api.admin_query("GET", "/oauth2/lifetimes").json(), set);
 }
 
@@ -1886,6 +1903,82 @@ fn refresh_tokens_rotate_and_a_reused_one_revokes_the_grant() {
         assert_eq!(api.introspect("", t), json!({"active": false}), "{t}");
     }
     oauth_error(&w.refresh(&r3, None), 400, "invalid_grant");
+}
+
+#[test]
+fn a_refresh_grace_interval_lets_concurrent_refreshes_all_succeed_and_no_longer() {
+    let w = world();
+    let api = &w.api;
+    let r = api.admin("PATCH", "/oauth2/lifetimes", json!({"refresh_grace": 10}));
+    assert_eq!(r.status, 200, "{r:?}");
+    let t = w.tokens("read");
+    let r0 = s(&t["refresh_token"]);
+
+    // Four refreshes with one token at once: every one gets tokens.
+    let answers: Vec<Value> = std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..4)
+            .map(|_| scope.spawn(|| tokens(&w.refresh(&r0, None))))
+            .collect();
+        runs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let siblings: Vec<String> = answers.iter().map(|t| s(&t["refresh_token"])).collect();
+    let mut distinct = siblings.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 4, "each its own: {siblings:?}");
+    for t in &answers {
+        assert!(api.active("", &s(&t["access_token"])), "{t}");
+    }
+    for r in &siblings {
+        assert_eq!(api.introspect("", r)["active"], true, "{r}");
+    }
+
+    // The client keeps one of them and goes on: the others were replaced
+    // by that refresh, usable only within the grace interval after it.
+    let next = tokens(&w.refresh(&siblings[2], None));
+    let r_next = s(&next["refresh_token"]);
+    api.clock.advance(5);
+    let late = tokens(&w.refresh(&siblings[0], None));
+    assert!(api.active("", &s(&late["access_token"])));
+    api.clock.advance(6);
+    // Past the grace interval, a replaced token is a replay: the grant goes.
+    oauth_error(&w.refresh(&siblings[1], None), 400, "invalid_grant");
+    for t in [
+        &r_next,
+        &s(&late["refresh_token"]),
+        &s(&next["access_token"]),
+    ] {
+        assert_eq!(api.introspect("", t), json!({"active": false}), "{t}");
+    }
+}
+
+#[test]
+fn without_a_grace_interval_one_of_two_concurrent_refreshes_wins_and_replay_revokes() {
+    let w = world();
+    let api = &w.api;
+    let t = w.tokens("read");
+    let r0 = s(&t["refresh_token"]);
+    let answers: Vec<Reply> = std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..2)
+            .map(|_| scope.spawn(|| w.refresh(&r0, None)))
+            .collect();
+        runs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let won: Vec<&Reply> = answers.iter().filter(|r| r.status == 200).collect();
+    assert!(won.len() <= 1, "{answers:?}");
+    for r in answers.iter().filter(|r| r.status != 200) {
+        oauth_error(r, 400, "invalid_grant");
+    }
+    // Whichever order they ran in, the grant is now revoked: the token was
+    // presented twice.
+    for r in won {
+        let t = tokens(r);
+        assert_eq!(
+            api.introspect("", &s(&t["refresh_token"])),
+            json!({"active": false}),
+            "{t}"
+        );
+    }
 }
 
 #[test]

@@ -132,7 +132,7 @@ const GRANT_TYPES = ['authorization-code', 'refresh-token', 'client-credentials'
 // (wit/oauth.wit), in camelCase; every one is required (an update replaces
 // them all, so one left out must not clear it silently).
 const CLIENT_SPEC_FIELDS = ['name', 'confidential', 'redirectUris', 'grantTypes', 'scopes'];
-const LIFETIMES_FIELDS = ['code', 'access', 'refreshIdle', 'refresh'];
+const LIFETIMES_FIELDS = ['code', 'access', 'refreshIdle', 'refresh', 'refreshGrace'];
 // The fields of the WIT record authorization-request: the first two are
 // required, the others null or absent for none.
 const AUTHORIZATION_REQUEST_FIELDS = ['responseType', 'clientId', 'redirectUri', 'scope', 'codeChallenge', 'codeChallengeMethod'];
@@ -456,7 +456,7 @@ const fromWit = {
   newClient: (n) => ({ client: fromWit.client(n.client), secret: fromWit.optional(n.secret) }),
   optionalNewClient: (n) => (n === undefined ? null : fromWit.newClient(n)),
   clientPage: (p) => ({ clients: p.clients.map(fromWit.client), next: fromWit.optional(p.next) }),
-  lifetimes: (l) => ({ code: Number(l.code), access: Number(l.access), refreshIdle: Number(l.refreshIdle), refresh: Number(l.refresh) }),
+  lifetimes: (l) => Object.fromEntries(LIFETIMES_FIELDS.map((k) => [k, Number(l[k])])),
   authorization: (a) => ({ client: fromWit.client(a.client), redirectUri: a.redirectUri, scopes: a.scopes }),
   tokenResponse: (t) => ({
     accessToken: t.accessToken,
@@ -1020,15 +1020,15 @@ export class Moth {
   }
   /**
    * The lifetimes in force, in seconds: `{ code, access, refreshIdle,
-   * refresh }` (defaults 60, 3600, 14 days, 30 days).
+   * refresh, refreshGrace }` (defaults 60, 3600, 14 days, 30 days, 0).
    */
   getOauthLifetimes() {
     return this.#call('oauth', 'getOauthLifetimes', fromWit.lifetimes);
   }
   /**
    * Set the lifetimes of what is issued from now on (every field; code
-   * 1..=600, the others at most a year). MothError 'invalid-input' out of
-   * range.
+   * 1..=600, refreshGrace 0..=300, the others at most a year). MothError
+   * 'invalid-input' out of range.
    */
   setOauthLifetimes(lifetimes) {
     this.#call('oauth', 'setOauthLifetimes', fromWit.none, toWit.lifetimes(lifetimes));

@@ -128,11 +128,12 @@ test('a client spec is checked before the call: every field, known grant types',
 
 test('lifetimes: defaults, set, checked', async () => {
   const { moth } = await open();
-  assert.deepEqual(moth.getOauthLifetimes(), { code: 60, access: 3600, refreshIdle: 14 * 86400, refresh: 30 * 86400 });
-  moth.setOauthLifetimes({ code: 30, access: 600, refreshIdle: 3600, refresh: 7200 });
-  assert.deepEqual(moth.getOauthLifetimes(), { code: 30, access: 600, refreshIdle: 3600, refresh: 7200 });
-  assert.equal(refusal(() => moth.setOauthLifetimes({ code: 601, access: 600, refreshIdle: 3600, refresh: 7200 })).code, 'invalid-input');
-  assert.equal(refusal(() => moth.setOauthLifetimes({ code: 30, access: 600, refreshIdle: 3600 })).code, 'invalid-input');
+  assert.deepEqual(moth.getOauthLifetimes(), { code: 60, access: 3600, refreshIdle: 14 * 86400, refresh: 30 * 86400, refreshGrace: 0 });
+  moth.setOauthLifetimes({ code: 30, access: 600, refreshIdle: 3600, refresh: 7200, refreshGrace: 5 });
+  assert.deepEqual(moth.getOauthLifetimes(), { code: 30, access: 600, refreshIdle: 3600, refresh: 7200, refreshGrace: 5 });
+  assert.equal(refusal(() => moth.setOauthLifetimes({ code: 601, access: 600, refreshIdle: 3600, refresh: 7200, refreshGrace: 0 })).code, 'invalid-input');
+  assert.equal(refusal(() => moth.setOauthLifetimes({ code: 30, access: 600, refreshIdle: 3600, refresh: 7200, refreshGrace: 301 })).code, 'invalid-input');
+  assert.equal(refusal(() => moth.setOauthLifetimes({ code: 30, access: 600, refreshIdle: 3600, refresh: 7200 })).code, 'invalid-input');
 });
 
 test('authorization code with PKCE S256: check, issue, exchange; a replay revokes what it issued', async () => {

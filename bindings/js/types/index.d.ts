@@ -545,6 +545,8 @@ export interface OauthLifetimes {
   refreshIdle: number;
   /** A grant's refresh tokens in all, however often refreshed (default 30 days). Each at most a year. */
   refresh: number;
+  /** For how long after a refresh the refresh tokens it replaced may still be used, so concurrent refreshes all succeed: 0..=300 (default 0: a replaced token presented again revokes the grant). */
+  refreshGrace: number;
 }
 
 /** An authorization request's parameters (RFC 6749 §4.1.1, RFC 7636); each optional one null or absent when the request left it out. */

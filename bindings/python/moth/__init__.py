@@ -767,13 +767,17 @@ class OAuthLifetimes:
     """How long what a grant issues lives, in seconds (WIT ``lifetimes``):
     an authorization ``code`` (1..=600, default 60), an ``access`` token
     (default 3600), a refresh token left unused (``refresh_idle``, default
-    14 days) and a grant's refresh tokens in all (``refresh``, default 30
-    days). Each at most a year."""
+    14 days), a grant's refresh tokens in all (``refresh``, default 30
+    days), each at most a year, and for how long after a refresh the
+    refresh tokens it replaced may still be used, so that concurrent
+    refreshes all succeed (``refresh_grace``, 0..=300, default 0: a
+    replaced token presented again revokes the grant)."""
 
     code: int
     access: int
     refresh_idle: int
     refresh: int
+    refresh_grace: int
 
 
 @dataclass(frozen=True)

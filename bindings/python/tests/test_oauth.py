@@ -114,13 +114,14 @@ def test_clients_are_registered_listed_updated_rotated_and_deleted(env):
 def test_lifetimes(env):
     moth, _, _ = env
     defaults = moth.get_oauth_lifetimes()
-    assert defaults == OAuthLifetimes(60, 3600, 14 * 86400, 30 * 86400)
+    assert defaults == OAuthLifetimes(60, 3600, 14 * 86400, 30 * 86400, 0)
     for bad in (dataclasses.replace(defaults, code=601), dataclasses.replace(defaults, code=0),
-                dataclasses.replace(defaults, access=0)):
+                dataclasses.replace(defaults, access=0),
+                dataclasses.replace(defaults, refresh_grace=301)):
         with pytest.raises(InvalidInputError):
             moth.set_oauth_lifetimes(bad)
-    moth.set_oauth_lifetimes(OAuthLifetimes(code=30, access=600, refresh_idle=1200, refresh=3000))
-    assert moth.get_oauth_lifetimes() == OAuthLifetimes(30, 600, 1200, 3000)
+    moth.set_oauth_lifetimes(OAuthLifetimes(code=30, access=600, refresh_idle=1200, refresh=3000, refresh_grace=0))
+    assert moth.get_oauth_lifetimes() == OAuthLifetimes(30, 600, 1200, 3000, 0)
     with pytest.raises(TypeError):
         moth.set_oauth_lifetimes((30, 600, 1200, 3000))
 

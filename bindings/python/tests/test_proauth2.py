@@ -268,7 +268,7 @@ def test_codes_and_tokens_expire(env):
     assert error_of(p.authenticate_token, token["access_token"]).error == "invalid_token"
 
     # Lifetimes are moth's settings, not an argument.
-    p.moth.set_oauth_lifetimes(OAuthLifetimes(code=600, access=60, refresh_idle=120, refresh=300))
+    p.moth.set_oauth_lifetimes(OAuthLifetimes(code=600, access=60, refresh_idle=120, refresh=300, refresh_grace=0))
     code = p.request_authorization(client_id, ann, "code", CB)["code"]
     clock.advance(599)
     token = p.request_access_token(client_id, key, code, "authorization_code", CB)

@@ -19,8 +19,8 @@ pub use consents::{Consent, MAX_CONSENTS};
 pub use grants::{
     Authorization, AuthorizationRequest, AuthorizeError, BearerError, DEFAULT_ACCESS_LIFETIME,
     DEFAULT_CODE_LIFETIME, DEFAULT_REFRESH_IDLE_LIFETIME, DEFAULT_REFRESH_LIFETIME,
-    MAX_CODE_LIFETIME, MAX_OAUTH_LIFETIME, OAuthError, OAuthLifetimes, TOKEN_TYPE, TokenInfo,
-    TokenResponse,
+    MAX_CODE_LIFETIME, MAX_OAUTH_LIFETIME, MAX_REFRESH_GRACE, OAuthError, OAuthLifetimes,
+    TOKEN_TYPE, TokenInfo, TokenResponse,
 };
 pub use pkce::{
     CODE_CHALLENGE_LEN, MAX_CODE_VERIFIER_LEN, MIN_CODE_VERIFIER_LEN, PkceChallenge,

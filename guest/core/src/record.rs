@@ -481,8 +481,8 @@ pub use api_key::ApiKeyRecord;
 pub use attempts::{CounterRecord, LogRecord};
 pub use email::EmailTokenRecord;
 pub use oauth::{
-    ClientRecord, CodeRecord, ConsentRecord, GrantRecord, OAuthTokenRecord, TokenKind,
-    decode_oauth_lifetimes, encode_oauth_lifetimes,
+    ClientRecord, CodeRecord, ConsentRecord, GrantRecord, MAX_LIVE_REFRESH_TOKENS,
+    OAuthTokenRecord, TokenKind, decode_oauth_lifetimes, encode_oauth_lifetimes,
 };
 pub use one_time::OneTimeRecord;
 pub use roles::{PermissionRecord, RoleRecord};

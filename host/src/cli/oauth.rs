@@ -1,4 +1,5 @@
-//! `moth oauth-client …`: the OAuth clients of a tenant.
+//! `moth oauth-client …` and `moth oauth-lifetimes`: the OAuth clients of
+//! a tenant, and how long what they are issued lives.
 
 use clap::Subcommand;
 use moth::{ClientSpec, GrantType, Moth, server};
@@ -36,6 +37,26 @@ pub(crate) enum OAuthClientCommand {
     List,
     /// Show one client.
     Show { id: String },
+    /// Change a client's name, redirect URIs, grant types or scopes; what
+    /// is left out stays. Whether it is public or confidential cannot
+    /// change (register a new client instead). Prints the client.
+    Update {
+        id: String,
+        /// Its new name.
+        #[arg(long)]
+        name: Option<String>,
+        /// A redirect URI, matched exactly; repeat for more. Replaces all
+        /// of the client's redirect URIs.
+        #[arg(long = "redirect-uri", value_name = "URI")]
+        redirect_uris: Option<Vec<String>>,
+        /// authorization_code, refresh_token or client_credentials; repeat
+        /// for more. Replaces all of the client's grant types.
+        #[arg(long = "grant-type", value_name = "GRANT", value_parser = grant_type)]
+        grant_types: Option<Vec<GrantType>>,
+        /// The scopes it may ask for, space-separated; "" for none.
+        #[arg(long)]
+        scope: Option<String>,
+    },
     /// Give a confidential client a new secret; prints it once.
     RotateSecret { id: String },
     /// Delete a client, ending every grant it holds.
@@ -79,6 +100,32 @@ pub(crate) fn run(command: OAuthClientCommand, moth: &Moth) -> anyhow::Result<()
             let client = moth.get_client(&id)?.ok_or_else(missing)?;
             print_json(&server::ClientBody::from(client));
         }
+        OAuthClientCommand::Update {
+            id,
+            name,
+            redirect_uris,
+            grant_types,
+            scope,
+        } => {
+            // The update replaces the whole spec: start from the client as
+            // it is. Its kind is never changed here (the API refuses that).
+            let client = moth.get_client(&id)?.ok_or_else(missing)?;
+            let spec = ClientSpec {
+                name: name.unwrap_or(client.name),
+                confidential: client.confidential,
+                redirect_uris: redirect_uris.unwrap_or_else(|| {
+                    client
+                        .redirect_uris
+                        .iter()
+                        .map(|u| u.as_str().to_owned())
+                        .collect()
+                }),
+                grant_types: grant_types.unwrap_or(client.grant_types),
+                scopes: scope.unwrap_or_else(|| client.scopes.to_string()),
+            };
+            let client = moth.update_client(&id, &spec)?.ok_or_else(missing)?;
+            print_json(&server::ClientBody::from(client));
+        }
         OAuthClientCommand::RotateSecret { id } => {
             let client = moth.rotate_client_secret(&id)?.ok_or_else(missing)?;
             print_json(&server::NewClientBody::from(client));
@@ -88,5 +135,17 @@ pub(crate) fn run(command: OAuthClientCommand, moth: &Moth) -> anyhow::Result<()
             println!("{}", json!({ "deleted": deleted }));
         }
     }
+    Ok(())
+}
+
+/// `moth oauth-lifetimes`: set the lifetimes `set` names (none: only show),
+/// then print them all.
+pub(crate) fn lifetimes(set: server::LifetimesPatch, moth: &Moth) -> anyhow::Result<()> {
+    let now = moth.get_oauth_lifetimes()?;
+    let lifetimes = set.apply(now);
+    if lifetimes != now {
+        moth.set_oauth_lifetimes(&lifetimes)?;
+    }
+    print_json(&server::LifetimesBody::from(lifetimes));
     Ok(())
 }

@@ -28,9 +28,9 @@ use tokio::sync::oneshot;
 use crate::Moth;
 pub use extract::TENANT_HEADER;
 pub use routes::{
-    AccountStateBody, ApiKeyBody, BundleBody, ClientBody, EmailTokenBody, GroupBody, LockBody,
-    LogEntryBody, MembersBody, NewApiKeyBody, NewClientBody, PermissionBody, SessionBody,
-    SettingsBody, UserBody, UserRolesBody, router,
+    AccountStateBody, ApiKeyBody, BundleBody, ClientBody, EmailTokenBody, GroupBody, LifetimesBody,
+    LifetimesPatch, LockBody, LogEntryBody, MembersBody, NewApiKeyBody, NewClientBody,
+    PermissionBody, SessionBody, SettingsBody, UserBody, UserRolesBody, router,
 };
 
 /// The largest request body accepted, in bytes. A password is at most

@@ -235,15 +235,27 @@ pub struct GrantRecord {
     /// Unix seconds at which the grant ends, whatever is refreshed: the
     /// refresh tokens' absolute lifetime.
     pub expires: u64,
-    /// The digest of the one refresh token that may be used now; a used
-    /// one presented again is a replay, which revokes the grant.
-    pub refresh: Option<[u8; 32]>,
+    /// The digests of the refresh tokens that may be used now: one, or a
+    /// few siblings issued while a refresh grace interval let a replaced
+    /// token be used again. Any other token of the grant presented again is
+    /// a replay, which revokes the grant.
+    pub refresh: Vec<[u8; 32]>,
+    /// The digests of the refresh tokens the last refresh replaced: still
+    /// usable until `rotated` plus the grace interval in force.
+    pub replaced: Vec<[u8; 32]>,
+    /// Unix seconds of the last refresh (0 before any).
+    pub rotated: u64,
 }
 
+/// The most refresh tokens one grant holds at once: a refresh grace
+/// interval lets concurrent refreshes each get one, but not without bound.
+pub const MAX_LIVE_REFRESH_TOKENS: usize = 8;
+
 impl GrantRecord {
-    /// The stored bytes (version 1).
+    /// The stored bytes (version 2: version 1's fields with the refresh
+    /// digests as a list, then the replaced ones and when they were).
     pub fn encode(&self) -> Vec<u8> {
-        let mut w = Writer::new(1);
+        let mut w = Writer::new(2);
         w.0.extend_from_slice(&self.client);
         w = match self.user {
             None => put_fixed(w, None),
@@ -252,13 +264,14 @@ impl GrantRecord {
             }
         };
         w = w.str(&self.scopes).u64(self.created).u64(self.expires);
-        put_fixed(w, self.refresh.as_ref().map(|r| &r[..])).0
+        w = put_digests(w, &self.refresh);
+        put_digests(w, &self.replaced).u64(self.rotated).0
     }
 
-    /// Parse stored bytes of version 1.
+    /// Parse stored bytes of version 1 (one optional refresh digest) or 2.
     pub fn decode(bytes: &[u8]) -> Result<Self> {
         let (version, mut r) = Reader::new(bytes)?;
-        if version != 1 {
+        if !(1..=2).contains(&version) {
             return Err(corrupt());
         }
         let client = r.take(16)?.try_into().map_err(|_| corrupt())?;
@@ -266,17 +279,45 @@ impl GrantRecord {
             None => None,
             Some([]) => Some((r.u64()?, r.u64()?, r.u64()?)),
         };
-        let rec = GrantRecord {
-            client,
-            user,
-            scopes: r.str()?,
-            created: r.u64()?,
-            expires: r.u64()?,
-            refresh: take_fixed(&mut r)?,
+        let scopes = r.str()?;
+        let created = r.u64()?;
+        let expires = r.u64()?;
+        let (refresh, replaced, rotated) = if version == 1 {
+            let current = take_fixed(&mut r)?;
+            (current.into_iter().collect(), Vec::new(), 0)
+        } else {
+            (take_digests(&mut r)?, take_digests(&mut r)?, r.u64()?)
         };
         r.end()?;
-        Ok(rec)
+        Ok(GrantRecord {
+            client,
+            user,
+            scopes,
+            created,
+            expires,
+            refresh,
+            replaced,
+            rotated,
+        })
     }
+}
+
+/// A short list of digests: a count byte, then each.
+fn put_digests(mut w: Writer, digests: &[[u8; 32]]) -> Writer {
+    // Bounded by MAX_LIVE_REFRESH_TOKENS where they are made.
+    w.0.push(u8::try_from(digests.len()).expect("a short list of digests"));
+    for d in digests {
+        w.0.extend_from_slice(d);
+    }
+    w
+}
+
+/// Read what [`put_digests`] wrote.
+fn take_digests(r: &mut Reader<'_>) -> Result<Vec<[u8; 32]>> {
+    let count = r.take(1)?[0];
+    (0..count)
+        .map(|_| r.take(32)?.try_into().map_err(|_| corrupt()))
+        .collect()
 }
 
 /// Which kind of OAuth token a record is.
@@ -382,20 +423,22 @@ impl ConsentRecord {
 }
 
 /// The OAuth lifetimes as stored under the `oauth-settings` meta key
-/// (version 1: code, access, refresh idle, refresh).
+/// (version 1: code, access, refresh idle, refresh; version 2 adds the
+/// refresh grace interval).
 pub fn encode_oauth_lifetimes(l: &crate::OAuthLifetimes) -> Vec<u8> {
-    Writer::new(1)
+    Writer::new(2)
         .u64(l.code)
         .u64(l.access)
         .u64(l.refresh_idle)
         .u64(l.refresh)
+        .u64(l.refresh_grace)
         .0
 }
 
-/// Parse what [`encode_oauth_lifetimes`] wrote.
+/// Parse what [`encode_oauth_lifetimes`] wrote, in either version.
 pub fn decode_oauth_lifetimes(bytes: &[u8]) -> Result<crate::OAuthLifetimes> {
     let (version, mut r) = Reader::new(bytes)?;
-    if version != 1 {
+    if !(1..=2).contains(&version) {
         return Err(corrupt());
     }
     let l = crate::OAuthLifetimes {
@@ -403,6 +446,8 @@ pub fn decode_oauth_lifetimes(bytes: &[u8]) -> Result<crate::OAuthLifetimes> {
         access: r.u64()?,
         refresh_idle: r.u64()?,
         refresh: r.u64()?,
+        // Before version 2 there was no grace: replaced tokens were replays.
+        refresh_grace: if version == 1 { 0 } else { r.u64()? },
     };
     r.end()?;
     Ok(l)
@@ -503,20 +548,46 @@ mod tests {
             scopes: "read write".into(),
             created: 5,
             expires: 50,
-            refresh: Some([9; 32]),
+            refresh: vec![[9; 32], [8; 32]],
+            replaced: vec![[7; 32]],
+            rotated: 40,
         };
         let machine = GrantRecord {
             user: None,
-            refresh: None,
+            refresh: vec![],
+            replaced: vec![],
+            rotated: 0,
             ..grant.clone()
         };
-        for g in [grant, machine] {
+        for g in [grant.clone(), machine] {
             let bytes = g.encode();
             assert_eq!(GrantRecord::decode(&bytes).unwrap(), g);
             for len in 0..bytes.len() {
                 assert!(GrantRecord::decode(&bytes[..len]).is_err());
             }
         }
+        // A version 1 grant (one optional refresh digest, nothing after)
+        // written before grace intervals existed still reads.
+        let one = GrantRecord {
+            refresh: vec![[9; 32]],
+            replaced: vec![],
+            rotated: 0,
+            ..grant
+        };
+        let v2 = one.encode();
+        // Version 2 ends: count 1, the digest, count 0, rotated. Version 1
+        // ends: tag 1, the digest.
+        let mut v1 = vec![1];
+        v1.extend_from_slice(&v2[1..v2.len() - 9]);
+        assert_eq!(GrantRecord::decode(&v1).unwrap(), one);
+        let none = GrantRecord {
+            refresh: vec![],
+            ..one.clone()
+        };
+        let v2 = none.encode();
+        let mut v1 = vec![1];
+        v1.extend_from_slice(&v2[1..v2.len() - 9]);
+        assert_eq!(GrantRecord::decode(&v1).unwrap(), none);
         for kind in [TokenKind::Access, TokenKind::Refresh] {
             let t = OAuthTokenRecord {
                 kind,
@@ -548,6 +619,27 @@ mod tests {
         for len in 0..bytes.len() {
             assert!(super::ConsentRecord::decode(&bytes[..len]).is_err());
         }
+    }
+
+    #[test]
+    fn lifetimes_round_trip_and_version_1_has_no_grace() {
+        let l = crate::OAuthLifetimes {
+            code: 60,
+            access: 3600,
+            refresh_idle: 100,
+            refresh: 1000,
+            refresh_grace: 5,
+        };
+        let bytes = super::encode_oauth_lifetimes(&l);
+        assert_eq!(super::decode_oauth_lifetimes(&bytes).unwrap(), l);
+        for len in 0..bytes.len() {
+            assert!(super::decode_oauth_lifetimes(&bytes[..len]).is_err());
+        }
+        let mut v1 = vec![1];
+        v1.extend_from_slice(&bytes[1..bytes.len() - 8]);
+        let old = super::decode_oauth_lifetimes(&v1).unwrap();
+        assert_eq!(old.refresh_grace, 0);
+        assert_eq!(old.refresh, 1000);
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub use accounts::AccountStateBody;
 pub use api_keys::{KeyBody as ApiKeyBody, NewKeyBody as NewApiKeyBody};
 pub use attempts::{LockBody, LogEntryBody};
 pub use email_tokens::Info as EmailTokenBody;
-pub use oauth::{ClientBody, NewClientBody};
+pub use oauth::{ClientBody, LifetimesBody, LifetimesPatch, NewClientBody};
 pub use roles::{BundleBody, GroupBody, MembersBody, PermissionBody, UserRolesBody};
 pub use sessions::SessionBody;
 pub use settings::SettingsBody;

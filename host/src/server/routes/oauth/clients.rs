@@ -198,16 +198,9 @@ impl Metadata {
 /// The name of a client registered without one.
 const UNNAMED_CLIENT: &str = "Unnamed client";
 
-/// A body that is not the metadata RFC 7591 describes (malformed JSON, a
-/// field of the wrong type): `invalid_client_metadata`.
-fn metadata_of<T>(body: Result<Body<T>, ApiError>) -> Result<T, Response> {
-    body.map(|Body(m)| m).map_err(|e| match e.status() {
-        StatusCode::BAD_REQUEST => refusal("invalid_client_metadata", e.message()).into_response(),
-        _ => e.into_response(),
-    })
-}
-
-/// What a refused spec is told, as RFC 7591 names it.
+/// What a refused body or spec is told, as RFC 7591 names it: a body that
+/// is not the metadata it describes (malformed JSON, a field of the wrong
+/// type) or a spec moth refuses is `invalid_client_metadata`.
 fn spec_refused(e: ApiError) -> Response {
     if e.status() == StatusCode::BAD_REQUEST {
         refusal("invalid_client_metadata", e.message()).into_response()
@@ -222,9 +215,9 @@ pub(in crate::server::routes) async fn register(
     t: ForTenant,
     body: Result<Body<Metadata>, ApiError>,
 ) -> Response {
-    let m = match metadata_of(body) {
-        Ok(m) => m,
-        Err(res) => return res,
+    let m = match body {
+        Ok(Body(m)) => m,
+        Err(e) => return spec_refused(e),
     };
     let spec = match m.into_spec(None) {
         Ok(spec) => spec,
@@ -309,9 +302,9 @@ pub(in crate::server::routes) async fn update_client(
     t: ForTenant,
     body: Result<Body<Update>, ApiError>,
 ) -> Response {
-    let u = match metadata_of(body) {
-        Ok(u) => u,
-        Err(res) => return res,
+    let u = match body {
+        Ok(Body(u)) => u,
+        Err(e) => return spec_refused(e),
     };
     // A client keeps its kind; naming no method is no request to change it.
     let kind = if u.metadata.token_endpoint_auth_method.is_none() {
@@ -375,13 +368,62 @@ pub(in crate::server::routes) async fn rotate_secret(
     Ok(res)
 }
 
-/// The lifetimes, in seconds, as routes show and take them.
-#[derive(Serialize, Deserialize)]
-pub(in crate::server::routes) struct LifetimesBody {
+/// The lifetimes, in seconds, as routes and the CLI show them.
+#[derive(Serialize)]
+pub struct LifetimesBody {
     code: u64,
     access: u64,
     refresh_idle: u64,
     refresh: u64,
+    refresh_grace: u64,
+}
+
+impl From<OAuthLifetimes> for LifetimesBody {
+    fn from(l: OAuthLifetimes) -> Self {
+        LifetimesBody {
+            code: l.code,
+            access: l.access,
+            refresh_idle: l.refresh_idle,
+            refresh: l.refresh,
+            refresh_grace: l.refresh_grace,
+        }
+    }
+}
+
+/// The lifetimes a `PATCH /oauth2/lifetimes` or `moth oauth-lifetimes`
+/// changes, in seconds; those left out keep their value.
+#[derive(Deserialize, clap::Args)]
+#[serde(deny_unknown_fields)]
+pub struct LifetimesPatch {
+    /// Of an authorization code: 1..=600.
+    #[arg(long)]
+    code: Option<u64>,
+    /// Of an access token.
+    #[arg(long)]
+    access: Option<u64>,
+    /// Of a refresh token left unused.
+    #[arg(long)]
+    refresh_idle: Option<u64>,
+    /// Of a grant's refresh tokens in all.
+    #[arg(long)]
+    refresh: Option<u64>,
+    /// For how long the refresh tokens a refresh replaced stay usable: 0
+    /// (off) ..=300.
+    #[arg(long)]
+    refresh_grace: Option<u64>,
+}
+
+impl LifetimesPatch {
+    /// `l` with this patch's values.
+    pub fn apply(self, l: OAuthLifetimes) -> OAuthLifetimes {
+        OAuthLifetimes {
+            code: self.code.unwrap_or(l.code),
+            access: self.access.unwrap_or(l.access),
+            refresh_idle: self.refresh_idle.unwrap_or(l.refresh_idle),
+            refresh: self.refresh.unwrap_or(l.refresh),
+            refresh_grace: self.refresh_grace.unwrap_or(l.refresh_grace),
+        }
+    }
 }
 
 /// `GET /oauth2/lifetimes`.
@@ -389,28 +431,21 @@ pub(in crate::server::routes) async fn get_lifetimes(t: ForTenant) -> ApiResult<
     let l = t
         .read("get-oauth-lifetimes", |m| m.get_oauth_lifetimes())
         .await?;
-    Ok(Json(LifetimesBody {
-        code: l.code,
-        access: l.access,
-        refresh_idle: l.refresh_idle,
-        refresh: l.refresh,
-    }))
+    Ok(Json(l.into()))
 }
 
-/// `PATCH /oauth2/lifetimes`: all four, for what is issued from now on.
+/// `PATCH /oauth2/lifetimes`: the lifetimes named, for what is issued from
+/// now on; answers all of them. (Two administrators patching different
+/// fields at the same instant: the later write wins whole.)
 pub(in crate::server::routes) async fn set_lifetimes(
     t: ForTenant,
-    Body(b): Body<LifetimesBody>,
+    Body(patch): Body<LifetimesPatch>,
 ) -> ApiResult<LifetimesBody> {
-    let lifetimes = OAuthLifetimes {
-        code: b.code,
-        access: b.access,
-        refresh_idle: b.refresh_idle,
-        refresh: b.refresh,
-    };
-    t.blocking("set-oauth-lifetimes", move |m| {
-        m.set_oauth_lifetimes(&lifetimes)
-    })
-    .await?;
-    Ok(Json(b))
+    let l = t
+        .blocking("set-oauth-lifetimes", move |m| {
+            let l = patch.apply(m.get_oauth_lifetimes()?);
+            m.set_oauth_lifetimes(&l).map(|()| l)
+        })
+        .await?;
+    Ok(Json(l.into()))
 }

@@ -26,7 +26,7 @@ mod request;
 mod resource;
 mod token;
 
-pub use clients::{ClientBody, NewClientBody};
+pub use clients::{ClientBody, LifetimesBody, LifetimesPatch, NewClientBody};
 
 pub(super) use authorize::{authorize, decide};
 pub(super) use clients::{
