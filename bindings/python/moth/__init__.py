@@ -28,6 +28,7 @@ from typing import Any, Callable, ClassVar, Optional, Protocol, TypeVar, Union, 
 from wasmtime import Engine, Store, Trap, WasmtimeError
 from wasmtime.component import Component, Linker, Record, Variant
 
+from . import _fastcall
 from .stores import Conflict, KeyValueStore, MemoryStore, SqliteStore, StoreFailure, StoreTrap
 
 __all__ = [
@@ -912,10 +913,20 @@ class _Dataclass(Protocol):
 _D = TypeVar("_D", bound=_Dataclass)
 
 
+# Each dataclass's (field name, WIT name) pairs, computed once: dataclasses'
+# fields() and the renaming were a noticeable part of a cheap call.
+_FIELD_NAMES: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
 def _from_wit(cls: type[_D], r: Any, **convert: Callable[[Any], Any]) -> _D:
     """The WIT record ``r`` as the dataclass ``cls``; ``convert`` names the
     fields that need converting further."""
-    return cls(**{f.name: convert.get(f.name, _same)(getattr(r, _wit_name(f.name))) for f in fields(cls)})
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple((f.name, _wit_name(f.name)) for f in fields(cls))
+    if not convert:
+        return cls(**{name: getattr(r, wit) for name, wit in names})
+    return cls(**{name: convert.get(name, _same)(getattr(r, wit)) for name, wit in names})
 
 
 def _same(v: Any) -> Any:
@@ -1223,7 +1234,7 @@ class Moth:
                     wasm, engine, Component.from_file(engine, str(wasm)))
 
     def _setup(self, store: KeyValueStore, clock: Clock, wasm: Union[str, os.PathLike[str]], engine: Engine,
-               component: Component) -> None:
+               component: Component, calls: Optional[dict[str, _fastcall.ExportCall]] = None) -> None:
         self.kv: KeyValueStore = store
         self.clock: Clock = clock
         self._wasm = wasm
@@ -1236,6 +1247,10 @@ class Moth:
         self._import_calls = 0
         self._store: Optional[Store] = None
         self._funcs: dict[str, Any] = {}
+        # How to call each export (its value converters, see _fastcall),
+        # built at its first call from its type, which is the component's:
+        # kept across re-instantiations and shared with siblings.
+        self._calls: dict[str, _fastcall.ExportCall] = {} if calls is None else calls
         self._instantiate()
 
     def _instantiate(self) -> None:
@@ -1265,7 +1280,7 @@ class Moth:
         For another thread (``AsyncMoth``'s pool): the store must then be
         safe for concurrent use, as ``MemoryStore`` and ``SqliteStore`` are."""
         other = object.__new__(type(self))
-        other._setup(self.kv, self.clock, self._wasm, self._engine, self._component)
+        other._setup(self.kv, self.clock, self._wasm, self._engine, self._component, self._calls)
         return other
 
     @classmethod
@@ -1327,17 +1342,20 @@ class Moth:
             s, ns = self.clock.now()
             return _record(seconds=s, nanoseconds=ns)
 
+        # _fastcall.add_import is LinkerInstance.add_func with converters made
+        # once per import instead of wasmtime-py's per-call generic ones.
+        add = _fastcall.add_import
         with linker.root() as root:
             with root.add_instance(_interface("store")) as store:
-                store.add_func("get", counted(get))
-                store.add_func("scan", counted(scan))
-                store.add_func("commit", counted(commit))
+                add(store, "get", counted(get))
+                add(store, "scan", counted(scan))
+                add(store, "commit", counted(commit))
             with root.add_instance("wasi:clocks/wall-clock@0.2.0") as clock:
-                clock.add_func("now", counted(now))
-                clock.add_func("resolution", counted(lambda _store: _record(seconds=0, nanoseconds=1)))
+                add(clock, "now", counted(now))
+                add(clock, "resolution", counted(lambda _store: _record(seconds=0, nanoseconds=1)))
             with root.add_instance("wasi:random/random@0.2.0") as random:
-                random.add_func("get-random-bytes", counted(lambda _store, n: os.urandom(n)))
-                random.add_func("get-random-u64", counted(lambda _store: int.from_bytes(os.urandom(8), "little")))
+                add(random, "get-random-bytes", counted(lambda _store, n: os.urandom(n)))
+                add(random, "get-random-u64", counted(lambda _store: int.from_bytes(os.urandom(8), "little")))
 
     def _call(self, name: str, convert: Callable[[Any], _T], *args: Any) -> _T:
         """Call the WIT function ``name`` and convert its ok value with
@@ -1379,9 +1397,13 @@ class Moth:
         wrong type) is raised as it is."""
         if self._store is None:
             self._instantiate()
+        func = self._funcs[name]
+        call = self._calls.get(name)
+        if call is None:  # its first call: how to convert its values (see _fastcall)
+            call = self._calls[name] = _fastcall.export_call(func, self._store)
         calls = self._import_calls
         try:
-            result = self._funcs[name](self._store, *args)
+            result = call(func, self._store, args)
         except Exception as e:
             try:
                 self._instantiate()
