@@ -39,6 +39,7 @@ const files = new Set(pack.files.map((f) => f.path));
 const needed = [
   'package.json',
   'src/index.js',
+  'src/abi.js',
   'src/stores.js',
   'src/async.js',
   'src/worker.js',

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { webcrypto } from 'node:crypto';
 import { instantiate } from '../generated/moth.js';
 import { MemoryStore, FileStore } from './stores.js';
+import { createGlue, isMothCore, normalizeTrap, WitError } from './abi.js';
 
 export { MemoryStore, FileStore };
 
@@ -498,13 +499,13 @@ function checkExports(root) {
  * trap before the commit wrote nothing.
  */
 export class Moth {
-  #instantiate; // () => the exports of a fresh instance, synchronously
-  #exports; // the current instance's exports; null after a failed re-instantiation
+  #instantiate; // () => a fresh instance, synchronously
+  #instance; // the current instance, { root, core }; null after a failed re-instantiation
   #imports; // { calls }: how many import calls the component has made
 
-  constructor(instantiate, exports, imports) {
+  constructor(instantiate, instance, imports) {
     this.#instantiate = instantiate;
-    this.#exports = exports;
+    this.#instance = instance;
     this.#imports = imports;
   }
 
@@ -516,28 +517,67 @@ export class Moth {
    * (every field; start from `getSettings()` to change one).
    */
   static async open({ store = new MemoryStore(), clock = systemClock, settings } = {}) {
-    // jco destructures the import objects, so methods are bound here (and
-    // looked up per call, so a store may swap its methods later). Each
+    // The host side of the component's imports. Store and clock methods
+    // are looked up per call, so a store may swap its methods later. Each
     // counts the call: an exception after one means the guest was running.
     const counter = { calls: 0 };
-    const counted = (f) => (...args) => {
-      counter.calls++;
-      return f(...args);
+    const host = {
+      get: (key) => {
+        counter.calls++;
+        return store.get(key);
+      },
+      scan: (start, end, limit) => {
+        counter.calls++;
+        return store.scan(start, end, limit);
+      },
+      commit: (guards, writes) => {
+        counter.calls++;
+        return store.commit(guards, writes);
+      },
+      now: () => {
+        counter.calls++;
+        return clock.now();
+      },
+      resolution: () => {
+        counter.calls++;
+        return clock.resolution();
+      },
+      getRandomBytes: (len) => {
+        counter.calls++;
+        return secureRandom.getRandomBytes(len);
+      },
+      getRandomU64: () => {
+        counter.calls++;
+        return secureRandom.getRandomU64();
+      },
     };
+    // What jco is given (it destructures these, and wants them all). The
+    // core module is instantiated with src/abi.js's glue over the same
+    // functions instead (see instance below), so jco's import trampolines
+    // are never called.
     const imports = {
-      'moth:auth/store': {
-        get: counted((key) => store.get(key)),
-        scan: counted((start, end, limit) => store.scan(start, end, limit)),
-        commit: counted((guards, writes) => store.commit(guards, writes)),
-      },
-      'wasi:clocks/wall-clock': {
-        now: counted(() => clock.now()),
-        resolution: counted(() => clock.resolution()),
-      },
-      'wasi:random/random': {
-        getRandomBytes: counted(secureRandom.getRandomBytes),
-        getRandomU64: counted(secureRandom.getRandomU64),
-      },
+      'moth:auth/store': { get: host.get, scan: host.scan, commit: host.commit },
+      'wasi:clocks/wall-clock': { now: host.now, resolution: host.resolution },
+      'wasi:random/random': { getRandomBytes: host.getRandomBytes, getRandomU64: host.getRandomU64 },
+    };
+    // An instance: jco's exports (`root`, one object per interface) and
+    // src/abi.js's glue (`core`) over the same core instance. `sync` makes
+    // every core instance synchronously (from modules compiled already).
+    const instance = (getCoreModule, sync) => {
+      const core = createGlue(host);
+      const instantiateCore = (module, moduleImports) => {
+        if (isMothCore(module)) {
+          const glued = core.coreImports(module, moduleImports);
+          return sync ? core.attach(new WebAssembly.Instance(module, glued)) : WebAssembly.instantiate(module, glued).then(core.attach);
+        }
+        return sync ? new WebAssembly.Instance(module, moduleImports) : WebAssembly.instantiate(module, moduleImports);
+      };
+      const done = (root) => {
+        if (!core.attached) throw new Error("jco made moth's core instance without Moth.open's instantiateCore: revisit Moth.open");
+        return { root: checkExports(root), core };
+      };
+      const root = instantiate(getCoreModule, imports, instantiateCore);
+      return root instanceof Promise ? root.then(done) : done(root);
     };
     // The core modules are compiled once, here; every later instance is
     // made from them synchronously, so a trapped one is replaced inside
@@ -548,17 +588,13 @@ export class Moth {
       modules.set(name, module);
       return module;
     };
-    const root = checkExports(await instantiate((name) => modules.get(name) ?? compile(name), imports));
+    const first = await instance((name) => modules.get(name) ?? compile(name), false);
     const fresh = () => {
-      const again = instantiate(
-        (name) => modules.get(name),
-        imports,
-        (module, moduleImports) => new WebAssembly.Instance(module, moduleImports),
-      );
+      const again = instance((name) => modules.get(name), true);
       if (again instanceof Promise) throw new Error('jco instantiated asynchronously: revisit Moth.open');
-      return checkExports(again);
+      return again;
     };
-    const moth = new Moth(fresh, root, counter);
+    const moth = new Moth(fresh, first, counter);
     if (settings) moth.setSettings(settings);
     return moth;
   }
@@ -577,25 +613,33 @@ export class Moth {
   // makes the MothError of its error value (fromWit.oauthError,
   // fromWit.authorizeError).
   #callWith(failure, iface, name, out, ...args) {
-    const exports = this.#exports ?? (this.#exports = this.#instantiate());
+    const instance = this.#instance ?? (this.#instance = this.#instantiate());
     const calls = this.#imports.calls;
     let v;
     try {
-      v = exports[iface][name](...args);
+      v = instance.root[iface][name](...args);
     } catch (e) {
       if (e && e.payload && typeof e.payload.tag === 'string') throw failure(e.payload);
-      this.#exports = null;
-      try {
-        this.#exports = this.#instantiate();
-      } catch {
-        // Left null: the next call instantiates (and reports why it cannot).
-      }
-      if (e instanceof WebAssembly.RuntimeError || this.#imports.calls !== calls) {
-        throw new MothError('component-trap', `${name}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-      }
-      throw e;
+      this.#recover(e, name, calls);
     }
     return out(v);
+  }
+
+  // After `e` was thrown out of a call of `name` (`calls` the import
+  // count before it): replace the instance, then throw MothError
+  // 'component-trap' if the guest was running, else `e`.
+  #recover(e, name, calls) {
+    this.#instance = null;
+    try {
+      this.#instance = this.#instantiate();
+    } catch {
+      // Left null: the next call instantiates (and reports why it cannot).
+    }
+    normalizeTrap(e);
+    if (e instanceof WebAssembly.RuntimeError || this.#imports.calls !== calls) {
+      throw new MothError('component-trap', `${name}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+    throw e;
   }
 
   // moth:auth/users
@@ -625,8 +669,22 @@ export class Moth {
   login(username, password, lifetime) {
     return this.#call('sessions', 'login', fromWit.session, username, password, toWit.optionalU64(lifetime, 'lifetime'));
   }
+  // The hot path: through src/abi.js's glue rather than jco's (same
+  // values, errors and trap handling as #call, a few times cheaper).
   validate(token) {
-    return this.#call('sessions', 'validate', fromWit.validation, token);
+    // jco's TypeError for a non-string, before the guest runs (#call's
+    // path would also replace the instance first, for nothing).
+    if (typeof token !== 'string') throw new TypeError(`expected a string, received [${typeof token}]`);
+    const instance = this.#instance ?? (this.#instance = this.#instantiate());
+    const calls = this.#imports.calls;
+    let v;
+    try {
+      v = instance.core.validate(token);
+    } catch (e) {
+      this.#recover(e, 'validate', calls);
+    }
+    if (v instanceof WitError) throw fromWit.error(v);
+    return v;
   }
   logout(token) {
     this.#call('sessions', 'logout', fromWit.none, token);
