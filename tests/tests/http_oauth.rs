@@ -1933,16 +1933,16 @@ fn a_refresh_grace_interval_lets_concurrent_refreshes_all_succeed_and_no_longer(
         assert_eq!(api.introspect("", r)["active"], true, "{r}");
     }
 
-    // The client keeps one of them and goes on: the others were replaced
-    // by that refresh, usable only within the grace interval after it.
+    // The client keeps one of them and goes on; a retry of that refresh
+    // within the interval succeeds too.
     let next = tokens(&w.refresh(&siblings[2], None));
     let r_next = s(&next["refresh_token"]);
     api.clock.advance(5);
-    let late = tokens(&w.refresh(&siblings[0], None));
+    let late = tokens(&w.refresh(&siblings[2], None));
     assert!(api.active("", &s(&late["access_token"])));
     api.clock.advance(6);
-    // Past the grace interval, a replaced token is a replay: the grant goes.
-    oauth_error(&w.refresh(&siblings[1], None), 400, "invalid_grant");
+    // Past the grace interval, the used token is a replay: the grant goes.
+    oauth_error(&w.refresh(&siblings[2], None), 400, "invalid_grant");
     for t in [
         &r_next,
         &s(&late["refresh_token"]),
@@ -1950,6 +1950,18 @@ fn a_refresh_grace_interval_lets_concurrent_refreshes_all_succeed_and_no_longer(
     ] {
         assert_eq!(api.introspect("", t), json!({"active": false}), "{t}");
     }
+
+    // A sibling left unused when another was used is a replay at once.
+    let t = w.tokens("read");
+    let r0 = s(&t["refresh_token"]);
+    let first = s(&tokens(&w.refresh(&r0, None))["refresh_token"]);
+    let second = s(&tokens(&w.refresh(&r0, None))["refresh_token"]);
+    let kept = tokens(&w.refresh(&first, None));
+    oauth_error(&w.refresh(&second, None), 400, "invalid_grant");
+    assert_eq!(
+        api.introspect("", &s(&kept["refresh_token"])),
+        json!({"active": false})
+    );
 }
 
 #[test]

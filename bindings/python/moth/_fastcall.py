@@ -195,6 +195,10 @@ def _relocate(arena: bytearray, fix: Fix) -> tuple[Any, int]:
     no longer grow while the view lives), its pointers filled in."""
     view = ctypes.c_char.from_buffer(arena)
     base = addressof(view)
+    if base & 7:
+        # CPython's allocators align to 16; a build that does not would
+        # hand wasmtime misaligned values: refuse rather than risk that.
+        raise RuntimeError("moth: a misaligned argument buffer")
     for at, target in fix:
         _put_u64(arena, at, base + target)
     return view, base
@@ -232,6 +236,9 @@ def _lowerer(ty: ValType) -> Lower:
             if b:
                 fix.append((at + 16, len(arena)))
                 arena += b
+                # Keep what is appended next (values, entries: multiples of
+                # 8 bytes) 8-aligned, as wasmtime reads it as Rust values.
+                arena += bytes(-len(arena) & 7)
         return lower_str
     if isinstance(ty, ListType):
         element = ty.element
@@ -399,7 +406,9 @@ def _lifter(ty: ValType) -> Lift:
 
         def lift_record(addr: int) -> Record:
             size, at = _vec_at(mem, addr + 8)
-            assert size == n
+            if size != n:
+                # Not the type's record: reading on would go astray.
+                raise WasmtimeError(f"a record of {size} fields where {n} were expected")
             r = Record()
             d = r.__dict__
             at += 16

@@ -240,8 +240,9 @@ pub struct GrantRecord {
     /// token be used again. Any other token of the grant presented again is
     /// a replay, which revokes the grant.
     pub refresh: Vec<[u8; 32]>,
-    /// The digests of the refresh tokens the last refresh replaced: still
-    /// usable until `rotated` plus the grace interval in force.
+    /// The digest of the refresh token the last refresh used (none before
+    /// any; a list so that the layout need not change): still usable until
+    /// `rotated` plus the grace interval in force.
     pub replaced: Vec<[u8; 32]>,
     /// Unix seconds of the last refresh (0 before any).
     pub rotated: u64,

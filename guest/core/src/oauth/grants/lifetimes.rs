@@ -37,11 +37,12 @@ pub struct OAuthLifetimes {
     pub refresh_idle: u64,
     /// Of a grant's refresh tokens in all: no refresh goes past it.
     pub refresh: u64,
-    /// For how long after a refresh the refresh tokens it replaced may
-    /// still be used (0..=[`MAX_REFRESH_GRACE`]; 0, the default, turns it
-    /// off): each such use gives a new live refresh token beside the one the
-    /// refresh issued, so concurrent refreshes with one token all succeed.
-    /// After it, a replaced token is a replay, which revokes the grant.
+    /// For how long after a refresh the refresh token it used may still
+    /// be used (0..=[`MAX_REFRESH_GRACE`] whole seconds; 0, the default,
+    /// turns it off): each such use gives a new live refresh token beside
+    /// the one the refresh issued, so that refreshes racing with one token
+    /// all succeed. After it, or once another refresh has used a live
+    /// token, that token is a replay, which revokes the grant.
     pub refresh_grace: u64,
 }
 

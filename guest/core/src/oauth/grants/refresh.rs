@@ -1,9 +1,9 @@
 //! The refresh grant (RFC 6749 §6): refresh tokens rotate, each spent by
 //! its use, and a spent one presented again revokes its grant (RFC 9700
-//! §4.14) — unless a refresh grace interval is set and the token was
-//! replaced by the last refresh less than that long ago: then it is taken
-//! for a refresh racing that one (two tabs, a retried request) and gets a
-//! live sibling of its own.
+//! §4.14) — unless a refresh grace interval is set and the token is the
+//! one the last refresh used, less than that long ago: then it is taken
+//! for a refresh racing that one (a retried request, tabs sharing one
+//! stored token) and gets a live sibling of its own.
 
 use super::issue::{Issued, StoredGrant};
 use super::{
@@ -63,11 +63,18 @@ impl<E: Env> Auth<E> {
                 )
             };
             let rotation = if grant.record.refresh.contains(&digest) {
-                Rotation::Replace
+                Rotation::Replace(digest)
             } else if grant.record.replaced.contains(&digest)
                 && now < add(grant.record.rotated, lifetimes.refresh_grace)
-                && grant.record.refresh.len() < MAX_LIVE_REFRESH_TOKENS
             {
+                if grant.record.refresh.len() >= MAX_LIVE_REFRESH_TOKENS {
+                    // More racing refreshes than a client makes: refused,
+                    // but the grant stands (the token was used within
+                    // the interval, which is not a replay).
+                    return Ok(Attempt::Done(Err(grant_error(
+                        "too many refreshes with one refresh token at once",
+                    ))));
+                }
                 Rotation::Sibling
             } else {
                 return revoke("the refresh token was already used; the grant is revoked");
@@ -161,8 +168,9 @@ impl<E: Env> Auth<E> {
         let new = token::digest(&refresh_token);
         let mut record = grant.record.clone();
         match rotation {
-            Rotation::Replace => {
-                record.replaced = core::mem::replace(&mut record.refresh, vec![new]);
+            Rotation::Replace(used) => {
+                record.refresh = vec![new];
+                record.replaced = vec![used];
                 record.rotated = now;
             }
             Rotation::Sibling => record.refresh.push(new),
@@ -183,9 +191,12 @@ impl<E: Env> Auth<E> {
 /// How a refresh changes the grant's live refresh tokens.
 #[derive(Clone, Copy)]
 enum Rotation {
-    /// A live token was used: the new one alone is live, and the ones it
-    /// replaced are usable for the grace interval from now.
-    Replace,
+    /// A live token (this digest) was used: the new one alone is live,
+    /// and only the used one stays usable for the grace interval from now.
+    /// Its unused siblings become replays at once: a second holder of the
+    /// grant cannot go on beside the client by refreshing whenever its
+    /// token is set aside (RFC 9700 §4.14.2's detection would be lost).
+    Replace([u8; 32]),
     /// A replaced token was used within the grace interval: the new one
     /// joins the live ones, and nothing else changes (so the interval is
     /// not extended by using it).

@@ -197,19 +197,40 @@ fn within_the_grace_interval_a_replaced_token_gets_a_live_sibling() {
     assert!(active(&w, &first.access_token) && active(&w, &second.access_token));
     assert!(active(&w, &r1) && active(&w, &r2), "both siblings are live");
     assert!(!active(&w, &r0), "a replaced token is not active");
-    // Either sibling carries on; using one replaces both, and the other
-    // is usable for the grace interval from then (not from the first
-    // refresh).
+    // Either sibling carries on; using one sets the other aside for good,
+    // while the used one may race for the interval from then.
     let third = w.a.refresh_grant_as(&w.web, &r2, None, &g).unwrap();
     let r3 = third.refresh_token.unwrap();
-    assert!(!active(&w, &r1));
+    assert!(!active(&w, &r1) && !active(&w, &r2));
     w.a.env().advance(9);
-    let fourth = w.a.refresh_grant_as(&w.web, &r1, None, &g).unwrap();
+    let fourth = w.a.refresh_grant_as(&w.web, &r2, None, &g).unwrap();
     assert!(active(&w, &r3) && active(&w, fourth.refresh_token.as_deref().unwrap()));
-    // r0 was replaced two refreshes ago: a replay.
-    let err = w.a.refresh_grant_as(&w.web, &r0, None, &g).unwrap_err();
+    // r1 was live but unused when r2 was used: a replay, even within the
+    // interval (else a second holder could go on beside the client).
+    let err = w.a.refresh_grant_as(&w.web, &r1, None, &g).unwrap_err();
     assert_eq!(err.code(), "invalid_grant");
     assert!(!active(&w, &r3) && !active(&w, &third.access_token));
+}
+
+#[test]
+fn a_second_holder_cannot_go_on_beside_the_client() {
+    // A thief with a sibling waits for the client to refresh, then uses
+    // its own token within the interval: a replay, the grant goes.
+    let w = world();
+    let g = grace(60);
+    let c = code(&w, &w.web, CB);
+    let r0 = exchange(&w, &w.web, &c).unwrap().refresh_token.unwrap();
+    let client = w.a.refresh_grant_as(&w.web, &r0, None, &g).unwrap();
+    let thief = w.a.refresh_grant_as(&w.web, &r0, None, &g).unwrap();
+    let next =
+        w.a.refresh_grant_as(&w.web, client.refresh_token.as_deref().unwrap(), None, &g)
+            .unwrap();
+    w.a.env().advance(1);
+    let stolen = thief.refresh_token.unwrap();
+    let err = w.a.refresh_grant_as(&w.web, &stolen, None, &g).unwrap_err();
+    assert_eq!(err.code(), "invalid_grant");
+    assert!(!active(&w, next.refresh_token.as_deref().unwrap()));
+    assert!(!active(&w, &next.access_token));
 }
 
 #[test]
@@ -247,9 +268,10 @@ fn the_grace_interval_gives_a_bounded_number_of_siblings() {
         })
         .collect();
     assert!(live.iter().all(|r| active(&w, r)));
-    // One more is past what a race explains: a replay.
-    assert!(w.a.refresh_grant_as(&w.web, &r0, None, &g).is_err());
-    assert!(live.iter().all(|r| !active(&w, r)));
+    // One more is past what a race explains: refused, the grant stands.
+    let err = w.a.refresh_grant_as(&w.web, &r0, None, &g).unwrap_err();
+    assert_eq!(err.code(), "invalid_grant");
+    assert!(live.iter().all(|r| active(&w, r)));
 }
 
 #[test]
