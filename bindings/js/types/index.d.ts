@@ -545,7 +545,7 @@ export interface OauthLifetimes {
   refreshIdle: number;
   /** A grant's refresh tokens in all, however often refreshed (default 30 days). Each at most a year. */
   refresh: number;
-  /** For how long after a refresh the refresh tokens it replaced may still be used, so concurrent refreshes all succeed: 0..=300 (default 0: a replaced token presented again revokes the grant). */
+  /** For how long after a refresh the refresh token it used may still be used, each use giving another live sibling, so refreshes racing with one token all succeed: 0..=300 whole seconds (default 0: a used token presented again revokes the grant). */
   refreshGrace: number;
 }
 

@@ -770,9 +770,10 @@ class OAuthLifetimes:
     (default 3600), a refresh token left unused (``refresh_idle``, default
     14 days), a grant's refresh tokens in all (``refresh``, default 30
     days), each at most a year, and for how long after a refresh the
-    refresh tokens it replaced may still be used, so that concurrent
-    refreshes all succeed (``refresh_grace``, 0..=300, default 0: a
-    replaced token presented again revokes the grant)."""
+    refresh token it used may still be used, each use giving another live
+    sibling, so that refreshes racing with one token all succeed
+    (``refresh_grace``, 0..=300 whole seconds, default 0: a used token
+    presented again revokes the grant)."""
 
     code: int
     access: int
