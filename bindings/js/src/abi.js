@@ -159,12 +159,26 @@ export function createGlue(host) {
     }
   }
 
+  // Fresh guest memory from the guest's realloc, checked as the canonical
+  // ABI requires (aligned, in bounds); an i32 arrives as a signed Number,
+  // hence >>> 0.
+  function alloc(align, size) {
+    const ptr = realloc(0, 0, align, size) >>> 0;
+    view();
+    if (ptr % align !== 0 || ptr + size > u8.length) {
+      throw new WebAssembly.RuntimeError('wasm trap: realloc returned an invalid pointer');
+    }
+    return ptr;
+  }
+
   function enter() {
     if (!mayLeave) throw new WebAssembly.RuntimeError('cannot leave component instance');
   }
 
   // Guest bytes [ptr, ptr + len) as a Uint8Array of their own.
   function liftBytes(ptr, len) {
+    ptr >>>= 0;
+    len >>>= 0;
     view();
     if (ptr + len > u8.length) throw new WebAssembly.RuntimeError('wasm trap: out of bounds memory access');
     return u8.slice(ptr, ptr + len);
@@ -174,7 +188,7 @@ export function createGlue(host) {
     view();
     const ptr = dv.getUint32(at, true);
     const len = dv.getUint32(at + 4, true);
-    if (ptr + len > u8.length) throw new RangeError(`string [${ptr}, +${len}) out of bounds`);
+    if (ptr + len > u8.length) throw new WebAssembly.RuntimeError('wasm trap: out of bounds memory access');
     // Short ASCII (ids, names, permission strings) without TextDecoder's
     // native call; anything else through it.
     if (len <= 64) {
@@ -198,8 +212,7 @@ export function createGlue(host) {
   function lowerBytes(v) {
     const bytes = bytesOf(v);
     const len = bytes.length;
-    const ptr = realloc(0, 0, 1, len);
-    view();
+    const ptr = alloc(1, len);
     u8.set(bytes, ptr);
     lowered = len;
     return ptr;
@@ -222,8 +235,7 @@ export function createGlue(host) {
       }
     }
     if (!ascii) return lowerBytes(encoder.encode(s));
-    const ptr = realloc(0, 0, 1, n);
-    view();
+    const ptr = alloc(1, n);
     for (let i = 0; i < n; i++) u8[ptr + i] = s.charCodeAt(i);
     lowered = n;
     return ptr;
@@ -306,7 +318,7 @@ export function createGlue(host) {
     if (entries === ERR) return lowerStoreError(ret, returnedError);
     if (!Array.isArray(entries)) throw new TypeError('a store scan must return an Array of { key, value }');
     const n = entries.length;
-    const list = realloc(0, 0, 4, n * 16); // entry: key (ptr, len), value (ptr, len)
+    const list = alloc(4, n * 16); // entry: key (ptr, len), value (ptr, len)
     for (let i = 0; i < n; i++) {
       const { key, value } = entries[i];
       const keyPtr = lowerBytes(key);
