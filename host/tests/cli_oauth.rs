@@ -14,23 +14,7 @@ fn db() -> (tempfile::TempDir, String) {
 #[test]
 fn clients_are_registered_listed_rotated_and_deleted() {
     let (_dir, db) = db();
-    let web = one(
-        &db,
-        &[
-            "oauth-client",
-            "register",
-            "--name",
-            "Web",
-            "--redirect-uri",
-            "https://app.example/cb",
-            "--grant-type",
-            "authorization_code",
-            "--grant-type",
-            "refresh_token",
-            "--scope",
-            "read write",
-        ],
-    );
+    let web = register_web(&db);
     let id = web["client_id"].as_str().unwrap().to_owned();
     let secret = web["client_secret"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("moths_"));
@@ -122,10 +106,10 @@ fn bad_clients_are_refused_with_a_reason() {
     assert!(ok(&db, &["oauth-client", "list"]).is_empty());
 }
 
-/// A confidential client "Web" with two grants, one redirect URI and two
-/// scopes; its id.
-fn web_client(db: &str) -> String {
-    let web = one(
+/// Register a confidential client "Web" with two grants, one redirect URI
+/// and two scopes: what the CLI printed.
+fn register_web(db: &str) -> serde_json::Value {
+    one(
         db,
         &[
             "oauth-client",
@@ -141,8 +125,12 @@ fn web_client(db: &str) -> String {
             "--scope",
             "read write",
         ],
-    );
-    web["client_id"].as_str().unwrap().to_owned()
+    )
+}
+
+/// A confidential client "Web" as [`register_web`] makes it; its id.
+fn web_client(db: &str) -> String {
+    register_web(db)["client_id"].as_str().unwrap().to_owned()
 }
 
 #[test]
