@@ -10,6 +10,7 @@
 //! - `token`: the token, revocation and introspection endpoints;
 //! - `resource`: the bearer check for resource servers, users' consents;
 //! - `clients`: RFC 7591 registration and the admin routes;
+//! - `lifetimes`: the tenant's OAuth lifetimes (admin);
 //! - `metadata`: RFC 8414 discovery;
 //! - `issuer`, `form`, `failure`, `page`: the issuer URL, form-encoded
 //!   parameters, RFC 6749 §5.2 errors, and the HTML pages.
@@ -20,20 +21,22 @@ mod complete;
 mod failure;
 mod form;
 mod issuer;
+mod lifetimes;
 mod metadata;
 mod page;
 mod request;
 mod resource;
 mod token;
 
-pub use clients::{ClientBody, LifetimesBody, LifetimesPatch, NewClientBody};
+pub use clients::{ClientBody, NewClientBody};
+pub use lifetimes::{LifetimesBody, LifetimesPatch};
 
 pub(super) use authorize::{authorize, decide};
 pub(super) use clients::{
-    delete_client, get_client, get_lifetimes, list_clients, register, rotate_secret, set_lifetimes,
-    update_client,
+    delete_client, get_client, list_clients, register, rotate_secret, update_client,
 };
 pub(super) use complete::complete;
+pub(super) use lifetimes::{get_lifetimes, set_lifetimes};
 pub(super) use metadata::metadata;
 pub(super) use resource::{authorize_bearer, list_consents, revoke_consent};
 pub(super) use token::{introspect, revoke, token};
