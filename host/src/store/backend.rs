@@ -32,8 +32,8 @@ use moth_core::{Entry, Guard, StoreError, Write};
 
 use crate::error::Result;
 
-/// Names one tenant's key space within its backend (a sled tree's name, a
-/// PostgreSQL space number), as the backend chose it.
+/// Names one tenant's key space within its backend (a sled tree's name or
+/// `space:{id}`, a PostgreSQL space number), as the backend chose it.
 pub(crate) type SpaceId = String;
 
 /// One database: its tenants' key spaces and the registry of tenants.

@@ -2,7 +2,7 @@
 //! open tenant — opened once, counted while calls run, retired on deletion.
 //!
 //! Each tenant's users, tokens and settings live in their own key space
-//! (a sled tree, or a PostgreSQL space number), and the host binds every
+//! (a prefix of sled's shared tree, or a PostgreSQL space number), and the host binds every
 //! call of the component to exactly one: the guest never sees a tenant
 //! name and cannot reach another tenant's keys.
 

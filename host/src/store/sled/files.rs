@@ -55,6 +55,8 @@ pub(in crate::store) fn reset_db(path: impl AsRef<Path>) -> Result<bool> {
         return Ok(false);
     }
     let db = open(path, false)?;
+    // Every tree but sled's own: the default tenant's, the shared tree of
+    // all other tenants' spaces, and any tree a migration left.
     for name in db.tree_names() {
         if name.as_ref() != b"__sled__default" {
             db.drop_tree(&name)?;
