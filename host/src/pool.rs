@@ -37,6 +37,12 @@ struct State<T> {
     idle: VecDeque<Idle<T>>,
     /// Items that exist: idle plus lent out.
     live: usize,
+    /// Callers blocked in [`Pool::take_within`]. std's `Condvar::notify_*`
+    /// is a futex syscall even with nobody waiting, so [`Pool::put`] and
+    /// [`Pool::discard`] notify only when this is non-zero (it is read
+    /// under the lock the waiters hold until they sleep, so no wake-up is
+    /// lost).
+    waiting: usize,
 }
 
 impl<T> Pool<T> {
@@ -46,6 +52,7 @@ impl<T> Pool<T> {
             state: Mutex::new(State {
                 idle: VecDeque::new(),
                 live: 0,
+                waiting: 0,
             }),
             freed: Condvar::new(),
             max: max.max(1),
@@ -88,28 +95,40 @@ impl<T> Pool<T> {
             if now >= deadline {
                 return Err(Error::Overloaded);
             }
+            st.waiting += 1;
             st = self
                 .freed
                 .wait_timeout(st, deadline - now)
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
+            st.waiting -= 1;
         }
     }
 
     /// Give a healthy item of `tenant` back.
     pub fn put(&self, tenant: TenantKey, item: T) {
-        self.lock().idle.push_back(Idle {
+        let mut st = self.lock();
+        st.idle.push_back(Idle {
             tenant,
             since: Instant::now(),
             item,
         });
-        self.freed.notify_one();
+        let waiting = st.waiting > 0;
+        drop(st);
+        if waiting {
+            self.freed.notify_one();
+        }
     }
 
     /// Forget a lent item (it was dropped), freeing its place.
     pub fn discard(&self) {
-        self.lock().live -= 1;
-        self.freed.notify_one();
+        let mut st = self.lock();
+        st.live -= 1;
+        let waiting = st.waiting > 0;
+        drop(st);
+        if waiting {
+            self.freed.notify_one();
+        }
     }
 
     /// Drop idle items matching `pred`; returns how many.

@@ -9,7 +9,7 @@
 mod registry;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -39,9 +39,17 @@ pub(crate) struct OpenTenant {
 }
 
 /// Counts calls under way, so that deletion can wait for them to end.
+///
+/// A call's entry and exit touch two atomics only: a mutex and a condvar
+/// per call cost a futex syscall each time the count fell to zero (every
+/// call, on a tenant with one call at a time), and made the calls of two
+/// threads contend. Only a deletion waiting for calls takes the lock.
 #[derive(Default)]
 struct CallGate {
-    running: Mutex<usize>,
+    running: AtomicUsize,
+    /// Deletions waiting in [`OpenTenant::wait_for_calls`].
+    waiting: AtomicUsize,
+    lock: Mutex<()>,
     none_running: Condvar,
 }
 
@@ -50,9 +58,14 @@ pub(crate) struct Call<'a>(&'a CallGate);
 
 impl Drop for Call<'_> {
     fn drop(&mut self) {
-        let mut running = self.0.running.lock().unwrap_or_else(|p| p.into_inner());
-        *running -= 1;
-        if *running == 0 {
+        // SeqCst pairs with `wait_for_calls`: either it sees this call gone
+        // or this sees it waiting, never neither (a lost wake-up).
+        if self.0.running.fetch_sub(1, Ordering::SeqCst) == 1
+            && self.0.waiting.load(Ordering::SeqCst) > 0
+        {
+            // Taking the lock orders this after the waiter's check: the
+            // notification cannot fall between its check and its sleep.
+            drop(self.0.lock.lock().unwrap_or_else(|p| p.into_inner()));
             self.0.none_running.notify_all();
         }
     }
@@ -63,7 +76,7 @@ impl OpenTenant {
     /// tenant was deleted. Counted before the check, so a deletion that saw
     /// no call in flight cannot miss one that then passes the check.
     pub fn enter(&self) -> Result<Call<'_>> {
-        *self.calls.running.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        self.calls.running.fetch_add(1, Ordering::SeqCst);
         let call = Call(&self.calls);
         if !self.caps.store.is_alive() {
             return Err(Error::NoTenant);
@@ -73,20 +86,26 @@ impl OpenTenant {
 
     /// Wait until no call is under way, or until `give_up`.
     fn wait_for_calls(&self, give_up: Instant) {
-        let mut running = self.calls.running.lock().unwrap_or_else(|p| p.into_inner());
-        while *running > 0 {
+        let gate = &self.calls;
+        let mut guard = gate.lock.lock().unwrap_or_else(|p| p.into_inner());
+        gate.waiting.fetch_add(1, Ordering::SeqCst);
+        loop {
+            let running = gate.running.load(Ordering::SeqCst);
+            if running == 0 {
+                break;
+            }
             let now = Instant::now();
             if now >= give_up {
-                tracing::warn!(tenant = %self.name, calls = *running, "calls still running after the deletion wait");
-                return;
+                tracing::warn!(tenant = %self.name, calls = running, "calls still running after the deletion wait");
+                break;
             }
-            running = self
-                .calls
+            guard = gate
                 .none_running
-                .wait_timeout(running, give_up - now)
+                .wait_timeout(guard, give_up - now)
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
         }
+        gate.waiting.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
